@@ -1,0 +1,14 @@
+"""purlsim: a discrete-event simulator of weapons deliveries to Ukraine under NATO's PURL scheme.
+
+    import sim
+    scenario = sim.load_scenario("scenarios/baseline.yaml")
+    results = sim.run(scenario, reps=20, seed=1)
+    results.summary()
+"""
+from .ensemble import run
+from .errors import InvariantError, Problem, ScenarioError
+from .results import Results
+from .scenario import Scenario, load_scenario
+
+__version__ = "0.1.0"
+__all__ = ["load_scenario", "run", "Results", "Scenario", "ScenarioError", "InvariantError", "Problem"]

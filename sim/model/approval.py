@@ -1,0 +1,25 @@
+"""The availability check by the US/NATO command: a delay, then a wait while approvals are paused."""
+from __future__ import annotations
+
+from ..scenario.schema import Scenario
+
+SCOPES = ("approvals", "all")
+
+
+class Approval:
+    """Reviews each request for a drawn delay; holds it while the `approvals` scope is closed."""
+
+    def __init__(self, env, scenario: Scenario, streams, switch):
+        self.env, self.switch = env, switch
+        self.enabled = scenario.approval.enabled
+        self._delay = streams.sampler("approval.delay", scenario.approval.delay_days)
+
+    def review(self, request):
+        """Process step: the request's approval."""
+        if not self.enabled or request.skip_approval:
+            return
+        d = self._delay()
+        if d > 0:
+            yield self.env.timeout(d)
+        if self.switch.any_closed:
+            yield from self.switch.hold(SCOPES)

@@ -1,0 +1,52 @@
+"""The flow of one request, as in DESIGN.md: approval, funding, sourcing, then each lot to Ukraine."""
+from __future__ import annotations
+
+from . import stockpiles as stockpiles_mod
+from . import us_stock as us_stock_mod
+
+
+class Flow:
+    """Moves each request through the parts it was wired to; one process per request, one per extra lot."""
+
+    def __init__(self, env, recorder, approval, funding, sourcing, transport, switch):
+        self.env, self.rec = env, recorder
+        self.approval, self.funding, self.sourcing, self.transport, self.switch = (
+            approval, funding, sourcing, transport, switch)
+        self.waiting: dict[int, object] = {}  # requests not yet sourced, by seq
+
+    def submit(self, request) -> None:
+        """Take a new request from the requests part."""
+        self.waiting[request.seq] = request
+        self.env.process(self._request(request))
+
+    def _request(self, req):
+        env, rec = self.env, self.rec
+        yield from self.approval.review(req)
+        req.approved_day = env.now
+        rec.event(env.now, "approved", req.request_id)
+        yield from self.funding.fund(req)
+        req.funded_day = env.now
+        rec.event(env.now, "funded", req.request_id, qty=req.cost)
+        del self.waiting[req.seq]
+        lots = self.sourcing.allocate(req)
+        for lot in lots[:-1]:
+            env.process(self._lot(lot))
+        if lots:
+            yield from self._lot(lots[-1])
+
+    def _lot(self, lot):
+        env, rec = self.env, self.rec
+        rec.event(env.now, "sourced", lot.request.request_id, lot.lot_id, lot.item, lot.qty, lot.source)
+        if lot.source == "unsourced":
+            return
+        yield from self.sourcing.make_ready(lot)
+        lot.ready_day = env.now
+        if self.switch.any_closed:
+            scopes = (stockpiles_mod.RELEASE_SCOPES if lot.source == "stockpile" else us_stock_mod.RELEASE_SCOPES)
+            if not self.switch.is_open(scopes):
+                rec.event(env.now, "held", lot.request.request_id, lot.lot_id, lot.item, lot.qty)
+                yield from self.switch.hold(scopes)
+                rec.event(env.now, "released", lot.request.request_id, lot.lot_id, lot.item, lot.qty)
+        yield from self.transport.carry(lot)
+        lot.delivered_day = env.now
+        rec.event(env.now, "delivered", lot.request.request_id, lot.lot_id, lot.item, lot.qty)

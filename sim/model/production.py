@@ -1,0 +1,71 @@
+"""US make-to-order production: lines of parallel servers, each making one order at a time.
+
+An order of q units occupies one server for the sum of q unit times. A line waits its long-lead
+delay before an order may join the queue. Other customers take `other_customers_share` of the
+output, so every job runs at (1 - share) of the line's rate; `other_backlog_units` is their order
+book, queued at day 0 ahead of PURL. The queue is ordered by (rank, order time, tie-break): rank 0
+is backfill under `donors_first`, everything else rank 1.
+"""
+from __future__ import annotations
+
+from ..scenario.distributions import Fixed
+from ..scenario.schema import DAYS_PER_MONTH, Line, Scenario
+from .queueing import ServerPool
+
+RANK_BACKFILL_FIRST, RANK_NORMAL = 0, 1
+
+
+class ProductionLine:
+    """One line: a ServerPool, a unit-time sampler, a long-lead sampler and its ramps."""
+
+    def __init__(self, env, lid: str, spec: Line, scenario: Scenario, streams, recorder, switch):
+        self.env, self.lid, self.rec, self.item = env, lid, recorder, spec.item
+        self.node = spec.node
+        self._streams = streams
+        self.pool = ServerPool(env, spec.servers, on_queue=self._queue_level)
+        self.unit = streams.sampler(f"production.{lid}.unit", self._unit_spec(spec.unit_days, spec.rate_per_month))
+        self.long_lead = streams.sampler(f"production.{lid}.long_lead", spec.long_lead_days)
+        self.stretch = 1.0 / (1.0 - spec.other_customers_share)
+        self.made = 0
+        for scope in (f"line:{lid}", "all"):
+            switch.watch(scope, self.pool)
+        recorder.level(env.now, f"queue:line:{lid}", 0)
+        if spec.other_backlog_units:
+            env.process(self.make(spec.other_backlog_units, RANK_NORMAL, (-1,), purl=False))
+        for k, ramp in enumerate(spec.ramps):
+            env.process(self._ramp(scenario.day(ramp.at), ramp.servers, ramp.rate_per_month))
+
+    @staticmethod
+    def _unit_spec(unit_days, rate_per_month):
+        if rate_per_month is not None:
+            return Fixed(value=DAYS_PER_MONTH / rate_per_month)
+        return unit_days
+
+    def _queue_level(self, n: int) -> None:
+        self.rec.level(self.env.now, f"queue:line:{self.lid}", n)
+
+    def change(self, servers=None, rate_per_month=None) -> None:
+        """Ramp: new server count and/or rate, for orders starting from now on."""
+        if rate_per_month is not None:
+            # Same stream name: a fixed unit time draws nothing, so common random numbers hold.
+            self.unit = self._streams.sampler(f"production.{self.lid}.unit", Fixed(value=DAYS_PER_MONTH / rate_per_month))
+        if servers is not None:
+            self.pool.set_capacity(servers)
+
+    def _ramp(self, day, servers, rate):
+        if day > self.env.now:
+            yield self.env.timeout(day - self.env.now)
+        self.change(servers, rate)
+        self.rec.event(self.env.now, "ramp", where=f"line:{self.lid}")
+
+    def make(self, qty: int, rank: int, tiebreak, purl: bool = True):
+        """Process step: long lead, queue, then make `qty` units on one server."""
+        env = self.env
+        lead = self.long_lead()
+        if lead > 0:
+            yield env.timeout(lead)
+        yield self.pool.request((rank, env.now, tiebreak))
+        yield env.timeout(self.unit.total(qty) * self.stretch)
+        self.pool.release()
+        if purl:
+            self.made += qty

@@ -1,0 +1,87 @@
+"""Ukraine's requirement list: explicit packages on dates and a stochastic stream of requests."""
+from __future__ import annotations
+
+import math
+
+from ..scenario.schema import Scenario
+from ..streams import Choice, Streams
+
+RANK = {"urgent": 0, "routine": 1}
+
+
+class Request:
+    """One request: lines of (item, qty), a priority, and the days it passed each stage."""
+
+    __slots__ = ("seq", "request_id", "priority", "rank", "lines", "cost", "requested_day",
+                 "approved_day", "funded_day", "funded_by", "skip_approval", "donor")
+
+    def __init__(self, seq, request_id, priority, lines, cost, day, funded_by=(), skip_approval=False, donor=None):
+        self.seq = seq
+        self.request_id = request_id
+        self.priority = priority
+        self.rank = RANK[priority]
+        self.lines = lines
+        self.cost = cost
+        self.requested_day = day
+        self.approved_day = math.nan
+        self.funded_day = math.nan
+        self.funded_by = tuple(funded_by)
+        self.skip_approval = skip_approval
+        self.donor = donor
+
+
+class Requests:
+    """Emits requests at their times and hands each to `downstream(request)`."""
+
+    def __init__(self, env, scenario: Scenario, streams: Streams, recorder, downstream):
+        self.env, self.s, self.rec, self.downstream = env, scenario, recorder, downstream
+        self.requested: dict[str, int] = {}  # qty per item, for the conservation check
+        self._seq = 0
+        self._cost = {k: v.unit_cost_musd for k, v in scenario.items.items()}
+        if scenario.requests.packages:
+            env.process(self._packages())
+        stream = scenario.requests.stream
+        if stream is not None:
+            self._gap = streams.sampler("requests.stream.interarrival", stream.interarrival_days)
+            names = list(stream.items)
+            self._item = Choice(names, [stream.items[n].weight for n in names], streams.rng("requests.stream.item"))
+            self._qty = {n: streams.sampler(f"requests.stream.qty.{n}", stream.items[n].qty) for n in names}
+            pr = [p for p, w in stream.priority.items() if w > 0]
+            self._priority = Choice(pr, [stream.priority[p] for p in pr], streams.rng("requests.stream.priority"))
+            env.process(self._stream(stream))
+
+    def _emit(self, request_id, priority, lines, funded_by=(), skip_approval=False, donor=None):
+        cost = sum(self._cost[i] * q for i, q in lines)
+        req = Request(self._seq, request_id, priority, lines, cost, self.env.now, funded_by, skip_approval, donor)
+        self._seq += 1
+        for item, qty in lines:
+            self.requested[item] = self.requested.get(item, 0) + qty
+        self.rec.event(self.env.now, "requested", request_id, qty=sum(q for _, q in lines))
+        self.downstream(req)
+
+    def _packages(self):
+        s, env = self.s, self.env
+        # Packages on the same day go out in the order they are listed: an explicit tie-break.
+        order = sorted(enumerate(s.requests.packages), key=lambda kp: (s.day(kp[1].at), kp[0]))
+        for _, pkg in order:
+            day = s.day(pkg.at)
+            if day > env.now:
+                yield env.timeout(day - env.now)
+            self._emit(pkg.id, pkg.priority, [(ln.item, ln.qty) for ln in pkg.lines],
+                       pkg.funded_by, pkg.skip_approval, pkg.donor)
+
+    def _stream(self, stream):
+        env, s = self.env, self.s
+        start = s.day(stream.start)
+        end = s.horizon_days if stream.end is None else min(s.day(stream.end), s.horizon_days)
+        limit = stream.max_requests or math.inf
+        t, n = start, 0
+        while n < limit:
+            t += self._gap()
+            if t > end:
+                return
+            yield env.timeout(t - env.now)
+            item = self._item()
+            qty = max(1, int(round(self._qty[item]())))
+            n += 1
+            self._emit(f"R{n:07d}", self._priority(), [(item, qty)])

@@ -1,0 +1,209 @@
+"""Distribution specs for anything that varies: a plain number, or {dist: NAME, ...}.
+
+Each spec is data (pydantic, frozen); `sampler(rng)` turns it into a batched sampler so that
+the hot path never calls numpy once per draw.
+"""
+from __future__ import annotations
+
+import math
+from typing import Annotated, Literal, Union
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+BATCH = 512
+
+
+class _Dist(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    def mean(self) -> float:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def _draw(self, rng: np.random.Generator, n: int) -> np.ndarray:  # pragma: no cover
+        raise NotImplementedError
+
+
+class Fixed(_Dist):
+    """Always the same value."""
+
+    dist: Literal["fixed"] = "fixed"
+    value: float = Field(ge=0)
+
+    def mean(self) -> float:
+        return self.value
+
+    def _draw(self, rng, n):
+        return np.full(n, self.value)
+
+
+class Exponential(_Dist):
+    """Exponential with the given mean (memoryless waits, Poisson arrivals)."""
+
+    dist: Literal["exponential"]
+    mean_: float = Field(alias="mean", gt=0)
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    def mean(self) -> float:
+        return self.mean_
+
+    def _draw(self, rng, n):
+        return rng.exponential(self.mean_, n)
+
+
+class Uniform(_Dist):
+    """Uniform on [low, high]."""
+
+    dist: Literal["uniform"]
+    low: float = Field(ge=0)
+    high: float = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _order(self):
+        if self.high < self.low:
+            raise ValueError("high must be >= low")
+        return self
+
+    def mean(self) -> float:
+        return (self.low + self.high) / 2
+
+    def _draw(self, rng, n):
+        return rng.uniform(self.low, self.high, n)
+
+
+class Triangular(_Dist):
+    """Triangular on [low, high] with the given mode: the analyst's three-point estimate."""
+
+    dist: Literal["triangular"]
+    low: float = Field(ge=0)
+    mode: float = Field(ge=0)
+    high: float = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _order(self):
+        if not (self.low <= self.mode <= self.high):
+            raise ValueError("need low <= mode <= high")
+        return self
+
+    def mean(self) -> float:
+        return (self.low + self.mode + self.high) / 3
+
+    def _draw(self, rng, n):
+        if self.low == self.high:
+            return np.full(n, self.low)
+        return rng.triangular(self.low, self.mode, self.high, n)
+
+
+class Lognormal(_Dist):
+    """Lognormal given by the mean and standard deviation of the variable itself (not its log)."""
+
+    dist: Literal["lognormal"]
+    mean_: float = Field(alias="mean", gt=0)
+    sd: float = Field(gt=0)
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    def mean(self) -> float:
+        return self.mean_
+
+    def _draw(self, rng, n):
+        sigma2 = math.log1p((self.sd / self.mean_) ** 2)
+        mu = math.log(self.mean_) - sigma2 / 2
+        return rng.lognormal(mu, math.sqrt(sigma2), n)
+
+
+class Normal(_Dist):
+    """Normal truncated below at zero (a duration or quantity cannot be negative): negatives are redrawn."""
+
+    dist: Literal["normal"]
+    mean_: float = Field(alias="mean", gt=0)
+    sd: float = Field(gt=0)
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    def mean(self) -> float:
+        # Mean of the normal before truncation; exact when sd << mean, which is the intended use.
+        return self.mean_
+
+    def _draw(self, rng, n):
+        out = rng.normal(self.mean_, self.sd, n)
+        bad = out < 0
+        while bad.any():
+            out[bad] = rng.normal(self.mean_, self.sd, int(bad.sum()))
+            bad = out < 0
+        return out
+
+
+class Empirical(_Dist):
+    """Draws from observed values, optionally weighted."""
+
+    dist: Literal["empirical"]
+    values: list[Annotated[float, Field(ge=0)]] = Field(min_length=1)
+    weights: list[Annotated[float, Field(gt=0)]] | None = None
+
+    @model_validator(mode="after")
+    def _lengths(self):
+        if self.weights is not None and len(self.weights) != len(self.values):
+            raise ValueError("weights must have one entry per value")
+        return self
+
+    def _p(self):
+        if self.weights is None:
+            return None
+        w = np.asarray(self.weights, dtype=float)
+        return w / w.sum()
+
+    def mean(self) -> float:
+        p = self._p()
+        v = np.asarray(self.values, dtype=float)
+        return float(v.mean() if p is None else (v * p).sum())
+
+    def _draw(self, rng, n):
+        return rng.choice(np.asarray(self.values, dtype=float), size=n, p=self._p())
+
+
+DistSpec = Annotated[
+    Union[Fixed, Exponential, Uniform, Triangular, Lognormal, Normal, Empirical],
+    Field(discriminator="dist"),
+]
+DIST_NAMES = ("fixed", "exponential", "uniform", "triangular", "lognormal", "normal", "empirical")
+
+
+def as_dist(value) -> _Dist:
+    """A plain number becomes Fixed; a spec passes through."""
+    if isinstance(value, _Dist):
+        return value
+    return Fixed(value=float(value))
+
+
+class Sampler:
+    """Hands out draws of one distribution from one random stream, refilled in batches."""
+
+    __slots__ = ("_spec", "_rng", "_buf", "_i", "_fixed")
+
+    def __init__(self, spec, rng: np.random.Generator):
+        self._spec = as_dist(spec)
+        self._rng = rng
+        self._fixed = self._spec.value if isinstance(self._spec, Fixed) else None
+        self._buf: list[float] = []
+        self._i = 0
+
+    def __call__(self) -> float:
+        """One draw."""
+        if self._fixed is not None:
+            return self._fixed
+        if self._i >= len(self._buf):
+            self._buf = self._spec._draw(self._rng, BATCH).tolist()
+            self._i = 0
+        v = self._buf[self._i]
+        self._i += 1
+        return v
+
+    def total(self, n: int) -> float:
+        """Sum of n independent draws (the time to make n units one after another)."""
+        if self._fixed is not None:
+            return self._fixed * n
+        if n <= 16:
+            return sum(self() for _ in range(n))
+        return float(self._spec._draw(self._rng, n).sum())

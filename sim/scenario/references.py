@@ -1,0 +1,169 @@
+"""Cross-reference checks: everything a scenario names must be defined, and routes must connect."""
+from __future__ import annotations
+
+import difflib
+
+from ..errors import Problem
+from .schema import CapacityChange, Gate, Outage, Pause, Scenario
+
+GLOBAL_SCOPES = ("approvals", "us_releases", "donations", "releases", "all")
+GATE_SCOPES = ("us_releases", "donations", "releases", "all")
+
+
+def _hint(name, known) -> str:
+    close = difflib.get_close_matches(str(name), list(known), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def check_references(s: Scenario, file: str) -> list[Problem]:
+    """Every problem with names, routes and windows in an otherwise well-formed scenario."""
+    out: list[Problem] = []
+
+    def need(kind: str, name, known, path: str):
+        if name not in known:
+            out.append(Problem(file, path, f"{kind} '{name}' is not defined{_hint(name, known)}"))
+            return False
+        return True
+
+    items, nodes, legs = s.items, s.transport.nodes, s.transport.legs
+    routes = set(s.transport.routes) | {"direct"}
+    allies = s.stockpiles
+
+    seen_ids: set[str] = set()
+    for i, pkg in enumerate(s.requests.packages):
+        p = f"requests.packages.{i}"
+        if pkg.id in seen_ids:
+            out.append(Problem(file, f"{p}.id", f"duplicate package id '{pkg.id}'"))
+        seen_ids.add(pkg.id)
+        if s.day(pkg.at) > s.horizon_days:
+            out.append(Problem(file, f"{p}.at", f"after the horizon (day {s.day(pkg.at):g} > {s.horizon_days:g})"))
+        if s.day(pkg.at) < 0:
+            out.append(Problem(file, f"{p}.at", "before the scenario start"))
+        for j, line in enumerate(pkg.lines):
+            need("item", line.item, items, f"{p}.lines.{j}.item")
+        if pkg.donor is not None and need("ally", pkg.donor, allies, f"{p}.donor"):
+            held = allies[pkg.donor].items
+            for j, line in enumerate(pkg.lines):
+                stock = held.get(line.item)
+                if stock is None or stock.on_hand - stock.min_keep <= 0:
+                    out.append(Problem(file, f"{p}.donor",
+                                       f"donor '{pkg.donor}' has no stock of '{line.item}' it may give"))
+    if s.requests.stream is not None:
+        for name in s.requests.stream.items:
+            need("item", name, items, f"requests.stream.items.{name}")
+    if not s.requests.packages and s.requests.stream is None:
+        out.append(Problem(file, "requests", "no packages and no stream: nothing is ever requested"))
+
+    for name in s.us_stock.items:
+        need("item", name, items, f"us_stock.items.{name}")
+        lvl = s.us_stock.items[name]
+        if lvl.reserve_floor > lvl.on_hand:
+            pass  # legal: the US is already below its floor and sells nothing until restocked
+    if s.us_stock.items:
+        need("node", s.us_stock.node, nodes, "us_stock.node")
+
+    for lid, line in s.production.items():
+        need("item", line.item, items, f"production.{lid}.item")
+        need("node", line.node, nodes, f"production.{lid}.node")
+
+    for ally, pile in allies.items():
+        need("node", pile.node, nodes, f"stockpiles.{ally}.node")
+        for name in pile.items:
+            need("item", name, items, f"stockpiles.{ally}.items.{name}")
+
+    t = s.transport
+    need("node", t.destination, nodes, "transport.destination")
+    for lid, leg in legs.items():
+        need("node", leg.from_, nodes, f"transport.legs.{lid}.from")
+        need("node", leg.to, nodes, f"transport.legs.{lid}.to")
+    for rid, route in t.routes.items():
+        ok = all([need("leg", leg, legs, f"transport.routes.{rid}.legs.{k}") for k, leg in enumerate(route.legs)])
+        if not ok:
+            continue
+        for k in range(1, len(route.legs)):
+            a, b = legs[route.legs[k - 1]], legs[route.legs[k]]
+            if a.to != b.from_:
+                out.append(Problem(file, f"transport.routes.{rid}.legs.{k}",
+                                   f"legs do not connect: '{route.legs[k - 1]}' ends at '{a.to}' "
+                                   f"but '{route.legs[k]}' starts at '{b.from_}'"))
+        if legs[route.legs[-1]].to != t.destination:
+            out.append(Problem(file, f"transport.routes.{rid}.legs",
+                               f"route ends at '{legs[route.legs[-1]].to}', not at the destination '{t.destination}'"))
+    for k, rule in enumerate(t.choose):
+        p = f"transport.choose.{k}"
+        need("node", rule.origin, nodes, f"{p}.origin")
+        if rule.item is not None:
+            need("item", rule.item, items, f"{p}.item")
+        if need("route", rule.route, routes, f"{p}.route") and rule.route != "direct":
+            route = t.routes[rule.route]
+            first = legs.get(route.legs[0])
+            if first is not None and first.from_ != rule.origin:
+                out.append(Problem(file, f"{p}.route",
+                                   f"route '{rule.route}' starts at '{first.from_}', not at origin '{rule.origin}'"))
+    if not out:
+        out.extend(_check_shippable(s, file))
+
+    pol = s.policy
+    for k, donor in enumerate(pol.donors or []):
+        need("ally", donor, allies, f"policy.donors.{k}")
+
+    lines_by_id, out_of = s.production, out
+    for k, d in enumerate(s.disruptions):
+        p = f"disruptions.{k}"
+        if isinstance(d, (Pause, Outage)):
+            if s.day(d.end) < s.day(d.start):
+                out_of.append(Problem(file, f"{p}.end", "ends before it starts"))
+            allowed = ("leg", "hub") if isinstance(d, Outage) else ("line", "leg", "route")
+            _check_scope(d.scope, allowed, GLOBAL_SCOPES if isinstance(d, Pause) else (), s, file, f"{p}.scope", out)
+        elif isinstance(d, CapacityChange):
+            _check_scope(d.scope, ("line", "leg"), (), s, file, f"{p}.scope", out)
+            kind = d.scope.split(":", 1)[0]
+            if kind == "line" and d.servers is None and d.rate_per_month is None:
+                out.append(Problem(file, p, "a line capacity change needs servers and/or rate_per_month"))
+            if kind == "leg" and d.capacity is None:
+                out.append(Problem(file, f"{p}.capacity", "a leg capacity change needs capacity"))
+        elif isinstance(d, Gate):
+            if not (0.0 <= d.p_continue <= 1.0):
+                out.append(Problem(file, f"{p}.p_continue", f"probability must be within [0, 1] (got {d.p_continue!r})"))
+            if d.scope not in GATE_SCOPES:
+                out.append(Problem(file, f"{p}.scope", f"a gate closes one of {', '.join(GATE_SCOPES)}"))
+    del lines_by_id
+    return out
+
+
+def _check_scope(scope: str, kinds, plain, s: Scenario, file: str, path: str, out: list[Problem]):
+    if scope in plain:
+        return
+    kind, _, name = scope.partition(":")
+    known = {"line": s.production, "leg": s.transport.legs, "route": s.transport.routes,
+             "hub": s.transport.nodes}
+    if kind not in kinds or not name:
+        options = list(plain) + [f"{k}:ID" for k in kinds]
+        out.append(Problem(file, path, f"unknown scope '{scope}' (expected one of {', '.join(options)})"))
+    elif name not in known[kind]:
+        out.append(Problem(file, path, f"scope names unknown {kind} '{name}'{_hint(name, known[kind])}"))
+
+
+def _check_shippable(s: Scenario, file: str) -> list[Problem]:
+    """Every place goods can start from must have a route for each item it can hold."""
+    out = []
+    origins: list[tuple[str, str, str]] = []
+    for name in s.us_stock.items:
+        origins.append((s.us_stock.node, name, f"us_stock.items.{name}"))
+    for lid, line in s.production.items():
+        origins.append((line.node, line.item, f"production.{lid}"))
+    for ally, pile in s.stockpiles.items():
+        for name in pile.items:
+            origins.append((pile.node, name, f"stockpiles.{ally}.items.{name}"))
+    for node, item, path in origins:
+        if route_for(s, node, item) is None:
+            out.append(Problem(file, path, f"no route in transport.choose from '{node}' for item '{item}'"))
+    return out
+
+
+def route_for(s: Scenario, origin: str, item: str) -> str | None:
+    """The first matching route rule's route for goods of `item` leaving `origin`."""
+    for rule in s.transport.choose:
+        if rule.origin == origin and rule.item in (None, item):
+            return rule.route
+    return None

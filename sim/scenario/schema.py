@@ -1,0 +1,367 @@
+"""The scenario format, v1: typed, validated, immutable.
+
+A scenario is data. Every section is a frozen pydantic model with unknown keys forbidden, so a
+typo is caught with its path. Cross-references (an item, node, leg, route or ally named
+somewhere but defined nowhere) are checked by `references.check`, after the shapes are valid.
+
+Conventions:
+- time is in days from `start`; a field that takes a moment (`at`, `start`, `end`) takes either a
+  date (YYYY-MM-DD) or a number of days;
+- a month is 30 days and a year 365 days (`rate_per_month: 10` makes 30 units in 90 days);
+- money is in millions of US dollars (`_musd`);
+- any duration or quantity that varies takes a distribution (see `distributions.py`).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from .distributions import DistSpec
+
+DAYS_PER_MONTH = 30.0
+DAYS_PER_YEAR = 365.0
+PRIORITIES = ("urgent", "routine")
+SOURCES = ("us_stock", "stockpile", "production")
+
+Id = Annotated[str, Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_\-]*$", max_length=64)]
+PositiveInt = Annotated[int, Field(gt=0, le=100_000)]
+Moment = Union[dt.date, Annotated[float, Field(ge=0)]]
+# A duration that must be strictly positive when fixed (a rate, a transit, a unit time).
+PositiveDuration = Union[Annotated[float, Field(gt=0, le=1e6)], DistSpec]
+# A delay that may be zero (none) but never negative.
+Delay = Union[Annotated[float, Field(ge=0, le=1e6)], DistSpec]
+Quantity = Union[Annotated[float, Field(gt=0, le=1e9)], DistSpec]
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+def to_day(moment: Moment, start: dt.date) -> float:
+    """Days from `start` for a date or a number of days."""
+    if isinstance(moment, dt.date):
+        return float((moment - start).days)
+    return float(moment)
+
+
+class Item(Frozen):
+    """A catalogue entry: what it is and what one unit costs."""
+
+    name: str = Field(min_length=1, max_length=200)
+    unit_cost_musd: float = Field(ge=0, le=1e5)
+
+
+class RequestLine(Frozen):
+    """One item and how many of it."""
+
+    item: Id
+    qty: Annotated[int, Field(gt=0, le=10**9)]
+
+
+class Package(Frozen):
+    """An explicit request from Ukraine's list, on a date, optionally pre-funded by named allies."""
+
+    id: Id
+    at: Moment
+    priority: Literal["urgent", "routine"] = "routine"
+    lines: list[RequestLine] = Field(min_length=1, max_length=1000)
+    funded_by: list[Id] = Field(
+        default_factory=list,
+        description="Allies that pledged this package: it is funded as soon as it is approved, "
+        "without drawing on the common account.",
+    )
+    skip_approval: bool = Field(
+        False, description="Already agreed outside the PURL check (e.g. a bilateral donation)."
+    )
+    donor: Id | None = Field(
+        None, description="A named ally gives this package from its stockpile (e.g. Germany's Patriots)."
+    )
+
+
+class StreamItem(Frozen):
+    """One item of the stochastic stream: its share of requests and its quantity per request."""
+
+    weight: float = Field(gt=0)
+    qty: Quantity = 1
+
+
+class RequestStream(Frozen):
+    """A stochastic stream of single-line requests."""
+
+    interarrival_days: PositiveDuration
+    items: dict[Id, StreamItem] = Field(min_length=1)
+    priority: dict[Literal["urgent", "routine"], Annotated[float, Field(ge=0)]] = Field(
+        default_factory=lambda: {"routine": 1.0}
+    )
+    start: Moment = 0.0
+    end: Moment | None = None
+    max_requests: Annotated[int, Field(gt=0, le=10**8)] | None = None
+
+    @model_validator(mode="after")
+    def _some_priority(self):
+        if sum(self.priority.values()) <= 0:
+            raise ValueError("priority weights must not all be zero")
+        return self
+
+
+class Requests(Frozen):
+    """Ukraine's requirement list: explicit packages and/or a stochastic stream."""
+
+    packages: list[Package] = Field(default_factory=list, max_length=100_000)
+    stream: RequestStream | None = None
+
+
+class Approval(Frozen):
+    """The availability check by the US/NATO command before the list goes to allies."""
+
+    enabled: bool = True
+    delay_days: Delay = 0.0
+
+
+class Contribution(Frozen):
+    """Money paid into the NATO account on a date."""
+
+    by: Id
+    amount_musd: float = Field(gt=0, le=1e7)
+    at: Moment
+
+
+class Funding(Frozen):
+    """The NATO PURL account. Disabled means no money limit at all."""
+
+    enabled: bool = True
+    initial_musd: float = Field(0.0, ge=0, le=1e7)
+    contributions: list[Contribution] = Field(default_factory=list, max_length=100_000)
+
+
+class StockLevel(Frozen):
+    """US on-hand stock of one item and the reserve floor PURL sales never go below."""
+
+    on_hand: Annotated[int, Field(ge=0, le=10**9)]
+    reserve_floor: Annotated[int, Field(ge=0, le=10**9)] = 0
+
+
+class USStock(Frozen):
+    """US stocks available for sale, held at one node."""
+
+    node: Id = "us_depot"
+    handling_days: Delay = 0.0
+    items: dict[Id, StockLevel] = Field(default_factory=dict)
+
+
+class Ramp(Frozen):
+    """A change of a line's capacity on a date."""
+
+    at: Moment
+    servers: PositiveInt | None = None
+    rate_per_month: Annotated[float, Field(gt=0, le=1e8)] | None = None
+
+    @model_validator(mode="after")
+    def _something(self):
+        if self.servers is None and self.rate_per_month is None:
+            raise ValueError("a ramp needs servers and/or rate_per_month")
+        return self
+
+
+class Line(Frozen):
+    """US make-to-order production of one item: parallel servers, each making one order at a time."""
+
+    item: Id
+    node: Id
+    servers: PositiveInt = 1
+    unit_days: PositiveDuration | None = Field(
+        None, description="Time for one server to make one unit (give this or rate_per_month)."
+    )
+    rate_per_month: Annotated[float, Field(gt=0, le=1e8)] | None = Field(
+        None, description="Units per 30-day month per server (fixed unit time 30/rate)."
+    )
+    long_lead_days: Delay = Field(0.0, description="Delay after an order before it may start.")
+    other_customers_share: float = Field(
+        0.0, ge=0, lt=1, description="Share of output going to other customers: PURL work runs at 1-share of the rate."
+    )
+    other_backlog_units: Annotated[int, Field(ge=0, le=10**9)] = Field(
+        0, description="Units already ordered by other customers, queued at day 0 ahead of PURL orders."
+    )
+    ramps: list[Ramp] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _one_speed(self):
+        if (self.unit_days is None) == (self.rate_per_month is None):
+            raise ValueError("give exactly one of unit_days and rate_per_month")
+        return self
+
+
+class Node(Frozen):
+    """A place goods pass: plant, depot, port, airfield, hub or destination."""
+
+    kind: Literal["plant", "depot", "port", "airfield", "hub", "destination"] = "hub"
+    country: str = ""
+
+
+class Departures(Frozen):
+    """Scheduled departures: a ship every N days from `first` (a lot waits for the next one)."""
+
+    every_days: float = Field(gt=0, le=1e5)
+    first: Moment = 0.0
+
+
+class Leg(Frozen):
+    """A hop between two nodes by one mode.
+
+    `capacity` is how many lots may be on the leg at once (unscheduled legs) or may board one
+    departure (scheduled legs). An `outage` of the leg stops departures for its window and lots
+    already in transit arrive no earlier than the outage's end; a `pause` only stops departures.
+    """
+
+    from_: Id = Field(alias="from")
+    to: Id
+    mode: Literal["sea", "air", "rail", "road"]
+    days: PositiveDuration
+    capacity: PositiveInt | None = None
+    departures: Departures | None = None
+
+
+class Route(Frozen):
+    """An ordered list of legs from an origin node to the destination."""
+
+    legs: list[Id] = Field(min_length=1, max_length=100)
+
+
+class RouteRule(Frozen):
+    """Which route goods take from an origin node, for one item or (item omitted) any item."""
+
+    origin: Id
+    item: Id | None = None
+    route: Id
+
+
+class Transport(Frozen):
+    """Nodes, legs, named routes and the rules choosing a route. Route `direct` means no transport."""
+
+    destination: Id = "ukraine"
+    nodes: dict[Id, Node] = Field(default_factory=dict)
+    legs: dict[Id, Leg] = Field(default_factory=dict)
+    routes: dict[Id, Route] = Field(default_factory=dict)
+    choose: list[RouteRule] = Field(default_factory=list)
+
+
+class AllyStock(Frozen):
+    """An ally's holding of one item, the minimum it keeps, and how long a hand-over takes to prepare."""
+
+    on_hand: Annotated[int, Field(ge=0, le=10**9)]
+    min_keep: Annotated[int, Field(ge=0, le=10**9)] = 0
+    prep_days: Delay = 0.0
+
+    @model_validator(mode="after")
+    def _keep(self):
+        if self.min_keep > self.on_hand:
+            raise ValueError(f"min_keep ({self.min_keep}) is above on_hand ({self.on_hand})")
+        return self
+
+
+class Stockpile(Frozen):
+    """One ally's stocks that may be donated, at one node."""
+
+    node: Id
+    items: dict[Id, AllyStock] = Field(default_factory=dict)
+    backfill_paid_by: dict[Id, Annotated[float, Field(gt=0, le=1)]] = Field(
+        default_factory=dict,
+        description="Co-funders of this ally's backfill and their shares; the ally pays the rest.",
+    )
+
+    @model_validator(mode="after")
+    def _shares(self):
+        if sum(self.backfill_paid_by.values()) > 1 + 1e-9:
+            raise ValueError("backfill_paid_by shares add up to more than 1")
+        return self
+
+
+class Policy(Frozen):
+    """How a funded request is sourced and how donors are replaced."""
+
+    sources: list[Literal["us_stock", "stockpile", "production"]] = Field(
+        default_factory=lambda: ["us_stock", "production"], min_length=1
+    )
+    stockpile_priorities: list[Literal["urgent", "routine"]] = Field(default_factory=lambda: ["urgent"])
+    donor_choice: Literal["listed_order", "most_surplus", "fastest_route"] = "listed_order"
+    donors: list[Id] | None = Field(None, description="Donor order for listed_order (default: stockpiles order).")
+    split: bool = Field(True, description="May one request line be split across sources and donors?")
+    backfill: Literal["donors_first", "fifo", "none"] = "donors_first"
+    backfill_order_delay_days: Delay = Field(0.0, description="Contracting time from donation to backfill order.")
+
+    @model_validator(mode="after")
+    def _unique(self):
+        if len(set(self.sources)) != len(self.sources):
+            raise ValueError("sources must not repeat")
+        return self
+
+
+class Pause(Frozen):
+    """A pause on a scope over a window: work caught by it waits and then resumes."""
+
+    kind: Literal["pause"]
+    scope: str
+    start: Moment
+    end: Moment
+
+
+class Outage(Frozen):
+    """A leg or hub out of action over a window (a strike on a rail hub)."""
+
+    kind: Literal["outage"]
+    scope: str
+    start: Moment
+    end: Moment
+
+
+class CapacityChange(Frozen):
+    """A line's or leg's capacity changes on a date (a ramp, a second hub opening)."""
+
+    kind: Literal["capacity"]
+    scope: str
+    at: Moment
+    servers: PositiveInt | None = None
+    rate_per_month: Annotated[float, Field(gt=0, le=1e8)] | None = None
+    capacity: PositiveInt | None = None
+
+
+class Gate(Frozen):
+    """On a date, deliveries go on with probability `p_continue`; otherwise new releases stop for good."""
+
+    kind: Literal["gate"]
+    at: Moment
+    p_continue: float
+    scope: str = "releases"
+
+
+Disruption = Annotated[Union[Pause, Outage, CapacityChange, Gate], Field(discriminator="kind")]
+
+
+class Scenario(Frozen):
+    """A whole scenario: what is asked, who pays, where goods come from, how they travel, what goes wrong."""
+
+    name: str = Field("scenario", max_length=200)
+    description: str = ""
+    start: dt.date
+    horizon_days: float = Field(gt=0, le=365 * 200)
+    seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 0
+    items: dict[Id, Item] = Field(min_length=1, max_length=10_000)
+    requests: Requests
+    approval: Approval = Approval()
+    funding: Funding = Funding()
+    us_stock: USStock = USStock()
+    production: dict[Id, Line] = Field(default_factory=dict)
+    transport: Transport = Transport()
+    policy: Policy = Policy()
+    stockpiles: dict[Id, Stockpile] = Field(default_factory=dict)
+    disruptions: list[Disruption] = Field(default_factory=list, max_length=10_000)
+
+    def day(self, moment: Moment) -> float:
+        """Days from the scenario's start for a date or a number of days."""
+        return to_day(moment, self.start)
+
+    def date(self, day: float) -> dt.date:
+        """Calendar date of a simulation day."""
+        return self.start + dt.timedelta(days=int(day // 1))
