@@ -156,6 +156,20 @@ def verify(directory: Path = typer.Argument(..., help="An output directory of pu
     out_console.print(f"{directory}: intact")
 
 
+def _register_commands() -> None:
+    """Import every module of sim.commands so their @app.command()s register."""
+    import importlib
+    import pkgutil
+
+    from . import commands
+
+    for mod in sorted(m.name for m in pkgutil.iter_modules(commands.__path__)):
+        importlib.import_module(f"{commands.__name__}.{mod}")
+
+
+_register_commands()
+
+
 def main() -> None:
     """Console entry point."""
     try:
