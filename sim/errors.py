@@ -1,6 +1,7 @@
 """Errors a user can cause and errors only a bug can cause, kept apart."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -14,7 +15,8 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"{self.path}: " if self.path else ""
-        return f"{self.file}: {where}{self.message}"
+        # One problem, one line: a message with a newline would look like two problems.
+        return re.sub(r"\s*[\r\n]+\s*", " ", f"{self.file}: {where}{self.message}")
 
 
 class ScenarioError(ValueError):

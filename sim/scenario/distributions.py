@@ -12,10 +12,11 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 BATCH = 512
+TOTAL_CHUNK = 1 << 20  # draws summed at once by Sampler.total (8 MiB)
 
 
 class _Dist(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     def mean(self) -> float:  # pragma: no cover - overridden
         raise NotImplementedError
@@ -43,7 +44,7 @@ class Exponential(_Dist):
     dist: Literal["exponential"]
     mean_: float = Field(alias="mean", gt=0)
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, allow_inf_nan=False)
 
     def mean(self) -> float:
         return self.mean_
@@ -102,7 +103,7 @@ class Lognormal(_Dist):
     mean_: float = Field(alias="mean", gt=0)
     sd: float = Field(gt=0)
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, allow_inf_nan=False)
 
     def mean(self) -> float:
         return self.mean_
@@ -120,7 +121,7 @@ class Normal(_Dist):
     mean_: float = Field(alias="mean", gt=0)
     sd: float = Field(gt=0)
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, allow_inf_nan=False)
 
     def mean(self) -> float:
         # Mean of the normal before truncation; exact when sd << mean, which is the intended use.
@@ -206,4 +207,12 @@ class Sampler:
             return self._fixed * n
         if n <= 16:
             return sum(self() for _ in range(n))
-        return float(self._spec._draw(self._rng, n).sum())
+        if n <= TOTAL_CHUNK:
+            return float(self._spec._draw(self._rng, n).sum())
+        # A lot of a billion units must not need a billion-element array at once.
+        total, left = 0.0, n
+        while left > 0:
+            k = min(left, TOTAL_CHUNK)
+            total += float(self._spec._draw(self._rng, k).sum())
+            left -= k
+        return total

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .distributions import DistSpec
 
@@ -35,8 +35,13 @@ Delay = Union[Annotated[float, Field(ge=0, le=1e6)], DistSpec]
 Quantity = Union[Annotated[float, Field(gt=0, le=1e9)], DistSpec]
 
 
+MAX_HORIZON_DAYS = 365 * 200
+
+
 class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    """Base of every section: immutable, unknown keys refused, NaN and infinity refused."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, allow_inf_nan=False)
 
 
 def to_day(moment: Moment, start: dt.date) -> float:
@@ -291,11 +296,13 @@ class Policy(Frozen):
     backfill: Literal["donors_first", "fifo", "none"] = "donors_first"
     backfill_order_delay_days: Delay = Field(0.0, description="Contracting time from donation to backfill order.")
 
-    @model_validator(mode="after")
-    def _unique(self):
-        if len(set(self.sources)) != len(self.sources):
-            raise ValueError("sources must not repeat")
-        return self
+    @field_validator("sources")
+    @classmethod
+    def _unique(cls, sources):
+        repeated = sorted({s for s in sources if sources.count(s) > 1})
+        if repeated:
+            raise ValueError(f"sources must not repeat ({', '.join(repeated)} listed twice)")
+        return sources
 
 
 class Pause(Frozen):
@@ -332,8 +339,15 @@ class Gate(Frozen):
 
     kind: Literal["gate"]
     at: Moment
-    p_continue: float
+    p_continue: float = Field(description="Probability within [0, 1] that deliveries go on.")
     scope: str = "releases"
+
+    @field_validator("p_continue")
+    @classmethod
+    def _probability(cls, v: float) -> float:
+        if not 0.0 <= v <= 1.0:
+            raise ValueError("probability must be within [0, 1]")
+        return v
 
 
 Disruption = Annotated[Union[Pause, Outage, CapacityChange, Gate], Field(discriminator="kind")]
@@ -345,7 +359,7 @@ class Scenario(Frozen):
     name: str = Field("scenario", max_length=200)
     description: str = ""
     start: dt.date
-    horizon_days: float = Field(gt=0, le=365 * 200)
+    horizon_days: float = Field(gt=0, description=f"Days simulated from start (at most {MAX_HORIZON_DAYS}).")
     seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 0
     items: dict[Id, Item] = Field(min_length=1, max_length=10_000)
     requests: Requests
@@ -357,6 +371,14 @@ class Scenario(Frozen):
     policy: Policy = Policy()
     stockpiles: dict[Id, Stockpile] = Field(default_factory=dict)
     disruptions: list[Disruption] = Field(default_factory=list, max_length=10_000)
+
+    @field_validator("horizon_days")
+    @classmethod
+    def _horizon(cls, v: float) -> float:
+        if v > MAX_HORIZON_DAYS:
+            raise ValueError(f"must be at most {MAX_HORIZON_DAYS} days (200 years); "
+                             f"this is {v / DAYS_PER_YEAR:,.0f} years")
+        return v
 
     def day(self, moment: Moment) -> float:
         """Days from the scenario's start for a date or a number of days."""
