@@ -1,9 +1,19 @@
 """Backfill: every donation becomes a replacement order for the donor at US production.
 
-Disciplines: `donors_first` puts backfill ahead of PURL orders and other customers in the line's
-queue (never interrupting work in progress), `fifo` queues it like any order, `none` orders
-nothing. A row per donation records donated, ordered and backfilled days; the donor's readiness
-gap is backfilled_day - donated_day (censored at the horizon when not yet replaced).
+Disciplines (`policy.backfill`):
+- `donors_first`: the order takes rank 0 in the queue of the line making the item, ahead of PURL
+  orders and of other customers' order book (the US put Germany ahead of Switzerland in 2025);
+  it never interrupts work in progress, and it still waits the line's long lead;
+- `fifo`: the order queues at the same rank as everyone else, by the time it joins the queue;
+- `none`: nothing is ordered; the donation is still recorded, with its gap open for good.
+
+One row per donated lot: donor, item, qty, the request and lot it served, who pays (`paid_by`:
+the donor's share and its co-funders' from `stockpiles.ALLY.backfill_paid_by`, e.g.
+"germany:0.50;norway:0.50"), `donated_day` (the hand-over, when the donor's preparation ends),
+`ordered_day` (the donation decision plus `policy.backfill_order_delay_days`), and
+`backfilled_day` (the line finishes the replacement; delivery back to the donor is not
+modelled). The donor's readiness gap is backfilled_day - donated_day, censored at the horizon
+when not yet replaced. An item no line makes is never replaced.
 """
 from __future__ import annotations
 
@@ -12,6 +22,8 @@ import math
 from ..scenario.schema import Scenario
 from .production import RANK_BACKFILL_FIRST, RANK_NORMAL
 
+DONATED, ORDERED, BACKFILLED = 6, 7, 8  # row positions, as in recorder.BACKFILL_COLUMNS
+
 
 class Backfill:
     """Places and tracks replacement orders for donors."""
@@ -19,35 +31,43 @@ class Backfill:
     def __init__(self, env, scenario: Scenario, streams, recorder, lines_by_item, stockpiles):
         self.env, self.rec, self.stock = env, recorder, stockpiles
         self.discipline = scenario.policy.backfill
+        self.rank = RANK_BACKFILL_FIRST if self.discipline == "donors_first" else RANK_NORMAL
         self.lines_by_item = lines_by_item
         self._delay = streams.sampler("backfill.order_delay", scenario.policy.backfill_order_delay_days)
         self._n = 0
 
-    def order(self, lot) -> list | None:
-        """Open the backfill row for a donated lot and start its replacement order; returns the row."""
-        if self.discipline == "none":
-            return None
-        shares = self.stock.paid_by.get(lot.donor, {})
+    def payers(self, donor: str) -> str:
+        """Who pays the donor's replacements and in what shares, as 'ally:share;...'."""
+        shares = self.stock.paid_by.get(donor, {})
         rest = 1.0 - sum(shares.values())
-        payers = ([f"{lot.donor}:{rest:.2f}"] if rest > 1e-9 else []) + [f"{k}:{v:.2f}" for k, v in shares.items()]
+        parts = ([f"{donor}:{rest:.2f}"] if rest > 1e-9 else []) + [f"{k}:{v:.2f}" for k, v in shares.items()]
+        return ";".join(parts)
+
+    def order(self, lot) -> list:
+        """Open the backfill row of a donated lot and, unless the policy is `none`, start its order."""
         row = self.rec.backfill([lot.donor, lot.item, lot.qty, lot.request.request_id, lot.lot_id,
-                                 ";".join(payers), math.nan, math.nan, math.nan])
-        self._n += 1
-        self.env.process(self._replace(lot, row, self._n))
+                                 self.payers(lot.donor), math.nan, math.nan, math.nan])
+        if self.discipline != "none":
+            self._n += 1
+            self.env.process(self._replace(lot, row, self._n))
         return row
+
+    def handed_over(self, row: list) -> None:
+        """The donor has handed the lot over: its readiness gap starts now."""
+        row[DONATED] = self.env.now
 
     def _replace(self, lot, row, n):
         env = self.env
         d = self._delay()
         if d > 0:
             yield env.timeout(d)
-        row[7] = env.now  # ordered_day
+        row[ORDERED] = env.now
         self.rec.event(env.now, "backfill_ordered", lot.request.request_id, lot.lot_id, lot.item, lot.qty, lot.donor)
         line = self.lines_by_item.get(lot.item)
         if line is None:
             return  # no US line makes this item: the donor is never replaced (censored gap)
-        rank = RANK_BACKFILL_FIRST if self.discipline == "donors_first" else RANK_NORMAL
-        yield from line.make(lot.qty, rank, (0, n))
-        row[8] = env.now  # backfilled_day
+        # Tie-break (0, n): backfill orders keep the order of the donations among themselves.
+        yield from line.make(lot.qty, self.rank, (0, n))
+        row[BACKFILLED] = env.now
         self.stock.receive(lot.donor, lot.item, lot.qty)
         self.rec.event(env.now, "backfilled", lot.request.request_id, lot.lot_id, lot.item, lot.qty, lot.donor)

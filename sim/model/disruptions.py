@@ -3,19 +3,44 @@
 Every part that can be stopped asks the Switchboard whether its scopes are open before it
 proceeds; work caught by a closed scope waits and resumes when it reopens, so nothing is lost.
 
-Scopes: `approvals`, `us_releases`, `donations`, `releases` (both kinds of release), `all`,
-`line:ID`, `leg:ID`, `route:ID`; outages close `outage:leg:ID` for a leg or for every leg that
-touches a hub. A pause stops new starts or departures; an outage also holds lots already in
-transit on the leg until it ends (they arrive no earlier than the outage's end). A gate that
-fails closes its scope for good.
+Scopes and who waits on them:
+- `approvals`: a request whose review ends in the window waits before it is approved;
+- `us_releases` / `donations`: a lot ready at US stock or production / at a donor waits before it
+  leaves (the flow logs `held` and `released` events for it); `releases` is both, `all` is
+  everything below as well;
+- `line:ID`: no new order starts on the line (work in progress finishes);
+- `leg:ID`: no new departure on the leg (lots already travelling arrive as planned);
+- `route:ID`: lots on the route do not start their next leg;
+- outages (`leg:ID`, or `hub:NODE` for every leg from or to the node) close `outage:leg:ID`: no
+  departures, and lots already travelling on the leg arrive no earlier than the outage's end.
+
+A pause or outage covers [start, end): work that reaches it at `start` waits, work that reaches
+it at `end` passes. State changes are scheduled as urgent events, so at the same instant a
+disruption always acts before ordinary work; windows that start at or before day 0 are in force
+from the first event. Overlapping windows nest (a scope reopens when the last one ends).
+
+A capacity change sets a line's servers and/or rate, or a leg's capacity, from its date on. A
+gate draws once, from its own stream: with probability `p_continue` nothing happens, otherwise
+its scope closes for good (everything that reaches it afterwards stays undelivered, as rows).
 """
 from __future__ import annotations
 
 from collections import defaultdict
 
 import simpy
+from simpy.events import URGENT
 
 from ..scenario.schema import CapacityChange, Gate, Outage, Pause, Scenario
+
+
+class _At(simpy.Event):
+    """An event that fires after `delay` ahead of ordinary events at the same time."""
+
+    def __init__(self, env: simpy.Environment, delay: float):
+        super().__init__(env)
+        self._ok = True
+        self._value = None
+        env.schedule(self, URGENT, max(0.0, delay))
 
 
 class Switchboard:
@@ -41,6 +66,10 @@ class Switchboard:
             ev = self.env.event()
             self._waiters[shut].append(ev)
             yield ev
+
+    def waiting(self) -> dict[str, int]:
+        """Work waiting per scope (for checks that nothing is stranded on an open scope)."""
+        return {s: len(w) for s, w in self._waiters.items() if w}
 
     def watch(self, scope: str, target) -> None:
         """Tell `target` (with close(scope)/open(scope)) whenever `scope` changes."""
@@ -75,8 +104,28 @@ class Disruptions:
         self.env, self.s, self.switch = env, scenario, switch
         self.lines, self.legs, self.streams, self.rec = lines, legs, streams, recorder
         self.gates_closed = 0
-        for k, d in enumerate(scenario.disruptions):
-            env.process(self._run(k, d))
+        gate_names: dict[str, int] = defaultdict(int)
+        for d in scenario.disruptions:
+            if isinstance(d, (Pause, Outage)):
+                start, end = scenario.day(d.start), scenario.day(d.end)
+                if end <= max(start, 0.0):
+                    continue  # empty, or over before the run starts
+                scopes = self._scopes(d)
+                if start <= env.now:
+                    # In force from the first event: close now, before any process has run.
+                    self._close(d, scopes)
+                env.process(self._window(d, scopes, start, end))
+            elif isinstance(d, CapacityChange):
+                env.process(self._capacity(d))
+            elif isinstance(d, Gate):
+                # The stream is named by what the gate is, not by its place in the list, so adding
+                # another disruption elsewhere does not change this gate's draw (common random numbers).
+                name = f"disruptions.gate.{d.scope}.{scenario.day(d.at):g}"
+                gate_names[name] += 1
+                if gate_names[name] > 1:
+                    name += f".{gate_names[name]}"
+                u = float(streams.rng(name).random())
+                env.process(self._gate(d, u))
 
     def _scopes(self, d) -> list[str]:
         if isinstance(d, Outage):
@@ -85,39 +134,39 @@ class Disruptions:
                 legs = self.s.transport.legs
                 return [f"outage:leg:{lid}" for lid, leg in legs.items() if name in (leg.from_, leg.to)]
             return [f"outage:leg:{name}"]
-        if isinstance(d, Gate) and d.scope == "releases":
-            return ["releases"]
         return [d.scope]
 
-    def _run(self, k: int, d):
-        env, s = self.env, self.s
-        if isinstance(d, (Pause, Outage)):
-            start, end = s.day(d.start), s.day(d.end)
-            if end <= start:
-                return
-            yield env.timeout(max(0.0, start - env.now))
-            scopes = self._scopes(d)
-            for sc in scopes:
-                self.switch.close(sc)
-            self.rec.event(env.now, f"{d.kind}_start", where=d.scope)
-            yield env.timeout(end - env.now)
-            for sc in scopes:
-                self.switch.open(sc)
-            self.rec.event(env.now, f"{d.kind}_end", where=d.scope)
-        elif isinstance(d, CapacityChange):
-            yield env.timeout(max(0.0, s.day(d.at) - env.now))
-            kind, _, name = d.scope.partition(":")
-            if kind == "line":
-                self.lines[name].change(servers=d.servers, rate_per_month=d.rate_per_month)
-            else:
-                self.legs[name].set_capacity(d.capacity)
-            self.rec.event(env.now, "capacity", where=d.scope)
-        elif isinstance(d, Gate):
-            u = float(self.streams.rng(f"disruptions.{k}.gate").random())
-            yield env.timeout(max(0.0, s.day(d.at) - env.now))
-            if u < d.p_continue:
-                self.rec.event(env.now, "gate_passed", where=d.scope)
-            else:
-                self.gates_closed += 1
-                self.switch.close(d.scope)
-                self.rec.event(env.now, "gate_closed", where=d.scope)
+    def _close(self, d, scopes) -> None:
+        for sc in scopes:
+            self.switch.close(sc)
+        self.rec.event(self.env.now, f"{d.kind}_start", where=d.scope)
+
+    def _window(self, d, scopes, start: float, end: float):
+        env = self.env
+        if start > env.now:
+            yield _At(env, start - env.now)
+            self._close(d, scopes)
+        yield _At(env, end - env.now)
+        for sc in scopes:
+            self.switch.open(sc)
+        self.rec.event(env.now, f"{d.kind}_end", where=d.scope)
+
+    def _capacity(self, d: CapacityChange):
+        env = self.env
+        yield _At(env, self.s.day(d.at) - env.now)
+        kind, _, name = d.scope.partition(":")
+        if kind == "line":
+            self.lines[name].change(servers=d.servers, rate_per_month=d.rate_per_month)
+        else:
+            self.legs[name].set_capacity(d.capacity)
+        self.rec.event(env.now, "capacity", where=d.scope, qty=d.capacity or d.servers or d.rate_per_month or 0)
+
+    def _gate(self, d: Gate, u: float):
+        env = self.env
+        yield _At(env, self.s.day(d.at) - env.now)
+        if u < d.p_continue:
+            self.rec.event(env.now, "gate_passed", where=d.scope)
+        else:
+            self.gates_closed += 1
+            self.switch.close(d.scope)
+            self.rec.event(env.now, "gate_closed", where=d.scope)

@@ -1,10 +1,23 @@
 """Sourcing policy: split a funded request into lots from US stock, allied stockpiles or production.
 
-Sources are tried in the policy's order. With `split`, a line takes what each source can give
-and passes the rest on; without it, the whole line goes to the first source able to cover it
-(production always can). Stockpiles are used only for the priorities the policy allows, unless
-a package names its donor. Whatever no source can supply becomes an `unsourced` lot that never
-ships, so it stays visible as an undelivered row.
+Sources are tried in the policy's order (`policy.sources`). With `split`, a line takes what each
+source (and each donor) can give and passes the rest on; without it, the whole line goes to the
+first source, or donor, able to cover it alone (production always can).
+
+Stockpiles: a donor gives only its surplus above `min_keep`, and only to requests of the
+priorities in `policy.stockpile_priorities`. `policy.donors`, when given, is the list of allies
+that may donate and their order (default: every ally, in the order of `stockpiles`). Donors are
+tried in that order for `listed_order`, by largest surplus for `most_surplus`, or by the
+shortest expected transit of their route for `fastest_route` (ties keep the listed order). A
+package that names its `donor` draws on that donor first, whatever its priority and the donor
+choice, provided `stockpile` is among the policy's sources at all: a policy without it makes no
+donations, which is how a factory-only counterfactual of a named donation is run. Whatever the
+donor cannot cover goes to the policy's other sources in order (not to other donors).
+
+Stock is taken the moment a request is sourced, so two requests never count on the same units.
+Whatever no source can supply becomes an `unsourced` lot that never ships, so it stays visible
+as an undelivered row. Each donated lot opens a backfill row (see `backfill.py`); its
+`donated_day` is the hand-over, when the donor's preparation ends.
 """
 from __future__ import annotations
 
@@ -23,7 +36,13 @@ class Sourcing:
         self.stockpile_priorities = set(pol.stockpile_priorities)
         self.split = pol.split
         self.donor_choice = pol.donor_choice
-        self.listed = list(pol.donors) if pol.donors else list(stockpiles.order)
+        # A donor listed twice is one donor: offering its surplus twice would give below min_keep.
+        self.listed = list(dict.fromkeys(pol.donors)) if pol.donors else list(stockpiles.order)
+        self.donations = "stockpile" in pol.sources
+        # Items no US or allied stock holds and a line makes: the policy can only order them.
+        held = set(us_stock.on_hand) | {i for (_, i) in stockpiles.on_hand}
+        self._production_only = (frozenset(i for i in lines_by_item if i not in held)
+                                 if "production" in self.sources else frozenset())
 
     def donors_for(self, item: str) -> list[str]:
         """Donors holding a surplus of `item`, in the policy's order of preference."""
@@ -42,8 +61,12 @@ class Sourcing:
         return lots
 
     def _allocate_line(self, req, item, qty):
+        if item in self._production_only and req.donor is None:
+            # Nobody holds this item in stock: the policy can only order it (the common case of
+            # large stochastic streams), so skip the source-by-source search.
+            return [self.rec.new_lot(req, item, qty, "production", "", self.lines[item].node)]
         order = self.sources
-        if req.donor is not None:
+        if req.donor is not None and self.donations:
             order = ["named_donor"] + [s for s in order if s != "stockpile"]
         offers = []  # (source, donor, qty available)
         remaining = qty
@@ -82,6 +105,16 @@ class Sourcing:
             lots.append(self.rec.new_lot(req, item, remaining, "unsourced", "", ""))
         return lots
 
+    def ready_steps(self, lot):
+        """The process steps that make a lot ready; a production lot gets its line's steps directly.
+
+        Handing back the line's generator itself spares one level of generator delegation on
+        every resume of the commonest kind of lot.
+        """
+        if lot.source == "production":
+            return self.lines[lot.item].make(lot.qty, 1, (1, lot.request.rank, lot.request.seq, lot.lot_id))
+        return self.make_ready(lot)
+
     def make_ready(self, lot):
         """Process step: the lot's source gets it ready to ship."""
         if lot.source == "us_stock":
@@ -89,7 +122,6 @@ class Sourcing:
         elif lot.source == "production":
             yield from self.lines[lot.item].make(lot.qty, 1, (1, lot.request.rank, lot.request.seq, lot.lot_id))
         elif lot.source == "stockpile":
-            row = self.backfill.order(lot)
+            row = self.backfill.order(lot)  # the replacement is agreed with the donation itself
             yield from self.piles.prepare(lot)
-            if row is not None:
-                row[6] = self.env.now  # donated_day: the day the donor hands it over
+            self.backfill.handed_over(row)

@@ -1,4 +1,13 @@
-"""Allied stockpiles: what each ally holds of each item, the minimum it keeps, and hand-over time."""
+"""Allied stockpiles: what each ally holds of each item, the minimum it keeps, and hand-over time.
+
+Per (ally, item): `on_hand`, and `min_keep`, the minimum the ally keeps for itself. A donation
+may take only the surplus above `min_keep` (`give` raises InvariantError otherwise: a sourcing
+bug, never a user error). The units leave the ally's books the moment the donation is decided;
+the donor then prepares the lot for `prep_days` (Germany: launchers first, other components 2-3
+months later) and hands it over, and it travels on the route chosen for the ally's node (e.g.
+Germany: road to Rzeszow). A backfill adds the replacement back to `on_hand` when US production
+finishes it. Every change is a point of the level series `stockpile:ALLY:ITEM`.
+"""
 from __future__ import annotations
 
 from ..errors import InvariantError
