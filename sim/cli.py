@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import List, Optional
 
@@ -57,7 +58,7 @@ def _fmt(v, digits=1) -> str:
 def latency_table(summary, title: str, reps: int) -> Table:
     """A rich table of the latency summary."""
     table = Table(title=title, title_justify="left")
-    for col in ("item", "lots", "delivered", "undelivered", "mean d", "p50 d", "p90 d", "p95 d", "max d"):
+    for col in ("item", "lots/rep", "delivered", "undelivered/rep", "mean d", "p50 d", "p90 d", "p95 d", "max d"):
         table.add_column(col, justify="left" if col == "item" else "right")
     for item, row in summary.iterrows():
         def cell(c):
@@ -65,9 +66,23 @@ def latency_table(summary, title: str, reps: int) -> Table:
             if reps > 1 and row.get(f"{c}_lo") == row.get(f"{c}_lo"):
                 text += f" ({_fmt(row[f'{c}_lo'], 0)}-{_fmt(row[f'{c}_hi'], 0)})"
             return text
-        table.add_row(str(item), _fmt(row["lots"]), f"{row['delivered_share']:.0%}", str(int(row["undelivered"])),
+        share = row["delivered_share"]
+        undelivered = row["undelivered_per_rep"] if "undelivered_per_rep" in row else row["undelivered"] / max(reps, 1)
+        table.add_row(str(item), _fmt(row["lots"]), "-" if share != share else f"{share:.0%}", _fmt(undelivered),
                       cell("mean"), cell("p50"), cell("p90"), cell("p95"), _fmt(row["max"]))
     return table
+
+
+LATENCY_FOOTNOTE = ("Latency counts delivered lots only: lots undelivered at the horizon are censored (undelivered/rep), "
+                    "never dropped; 'delivered' is the share of quantity. Each figure is the mean over replications of "
+                    "that replication's statistic (mean, median, 90th/95th percentile of its lots' latency)")
+
+
+def latency_footnote(reps: int) -> str:
+    """The footnote under a latency table: censoring and, with replications, the CI method."""
+    if reps > 1:
+        return LATENCY_FOOTNOTE + "; brackets: its 95% t-interval across replications."
+    return LATENCY_FOOTNOTE + "."
 
 
 def check_reps_seed(reps: int, seed: Optional[int]) -> None:
@@ -77,38 +92,103 @@ def check_reps_seed(reps: int, seed: Optional[int]) -> None:
         fail(f"--seed: must not be negative (got {seed})")
 
 
+def check_parallel(workers: Optional[int], chunk_size: Optional[int] = None) -> None:
+    """Exit 2 on a worker count or chunk size below 1."""
+    if workers is not None and workers < 1:
+        fail(f"--workers: must be at least 1 (got {workers})")
+    if chunk_size is not None and chunk_size < 1:
+        fail(f"--chunk-size: must be at least 1 (got {chunk_size})")
+
+
+@contextmanager
+def executor_or_exit(workers: Optional[int], dask: Optional[str], tasks: Optional[int] = None):
+    """The executor asked for (None: in-process); a Dask or option problem exits 2 with its message."""
+    from .executors import ExecutorError, open_executor
+
+    with ExitStack() as stack:
+        try:
+            executor = stack.enter_context(open_executor(workers, dask, tasks))
+        except ExecutorError as exc:
+            fail(str(exc))
+        yield executor
+
+
+@contextmanager
+def progress_bar(total: int, what: str, quiet: bool = False):
+    """A replications progress bar on stderr when it is a terminal; yields `advance(n)`."""
+    if quiet or not err_console.is_terminal:
+        yield lambda n: None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("replications"),
+                  TimeElapsedColumn(), TimeRemainingColumn(), console=err_console, transient=True) as bar:
+        task = bar.add_task(what, total=total)
+        yield lambda n: bar.advance(task, n)
+
+
+DASK_HELP = "Run on Dask: a scheduler address (tcp://HOST:PORT) or 'local' for a LocalCluster of --workers processes."
+
+
 @app.command()
 def run(
     scenario: Path = typer.Argument(..., help="Scenario YAML file."),
     reps: int = typer.Option(1, "--reps", "-n", help="Replications."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Base seed (default: the scenario's)."),
     set_: Optional[List[str]] = typer.Option(None, "--set", help="Override a field: path.to.field=value."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Write tables, summary.json and plots here."),
-    force: bool = typer.Option(False, "--force", help="Replace an existing --out directory."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Write tables (Parquet and CSV) and summary.json here, chunk by chunk."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing --out directory (and discard an unfinished run)."),
     workers: Optional[int] = typer.Option(None, "--workers", help="Local worker processes (default: cores; 1 = in-process)."),
+    dask: Optional[str] = typer.Option(None, "--dask", help=DASK_HELP),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    resume: bool = typer.Option(False, "--resume", help="Finish the interrupted run into --out (same scenario, seed and reps)."),
+    chunk_size: Optional[int] = typer.Option(None, "--chunk-size", help="Replications per chunk (default: a few chunks per worker, at most 50)."),
 ):
-    """Run a scenario and print its latency table."""
+    """Run a scenario and print its latency table; with --out, results stream to disk chunk by chunk (Ctrl-C keeps them; --resume finishes)."""
     from . import output
-    from .ensemble import run as run_ensemble
-    from .executors import make_executor
+    from .ensemble import run_stats
+    from .results import summarize_backfill, summarize_latency
+    from .streamed import PartialRunError, finished_chunks, partial_dir, run_to_dir
 
     check_reps_seed(reps, seed)
+    check_parallel(workers, chunk_size)
+    if resume and out is None:
+        fail("--resume: needs --out DIR, the output of the interrupted run")
     sc = load_or_exit(scenario, parse_sets(set_))
-    if out is not None and out.exists() and not force:
-        fail(f"{out}: exists (use --force to replace it)")
-    with make_executor(workers, reps) as executor:
-        results = run_ensemble(sc, reps=reps, seed=seed, executor=executor)
-    out_console.print(latency_table(results.summary(), f"{sc.name}: latency in days, {reps} replication(s), seed {results.seed}", reps))
-    bf = results.backfill_summary()
+    seed = sc.seed if seed is None else seed
+    if out is not None:
+        if out.exists() and not force:
+            fail(f"{out}: exists (use --force to replace it)")
+        if partial_dir(out).exists() and not (resume or force):
+            fail(f"{partial_dir(out)}: an unfinished run into {out} is there; finish it with --resume or discard it with --force")
+    resumed, had_partial = 0, out is not None and partial_dir(out).exists()
+    try:
+        with executor_or_exit(workers, dask, reps) as executor, progress_bar(reps, sc.name, quiet) as advance:
+            if out is not None:
+                done = run_to_dir(sc, out, reps, seed, executor, chunk_size, resume=resume, force=force, progress=advance)
+                summary, bf, resumed = done.latency, done.backfill, done.resumed_reps
+            else:
+                [stats] = run_stats([sc], reps, [seed], executor, chunk_size, advance)
+                summary = summarize_latency(stats["latency"], reps)
+                bf = summarize_backfill(stats["backfill"], reps, sc.horizon_days)
+    except (PartialRunError, output.OutputExists) as exc:
+        fail(str(exc))
+    except KeyboardInterrupt:
+        if out is None:
+            fail("interrupted", code=130)
+        partial = partial_dir(out)
+        n = len(finished_chunks(partial))
+        fail(f"interrupted: {n} finished chunk(s) kept in {partial}; run the same command with --resume to finish "
+             f"(or --force to start over)", code=130)
+    out_console.print(latency_table(summary, f"{sc.name}: latency in days, {reps} replication(s), seed {seed}", reps))
     if len(bf):
         out_console.print(backfill_table(bf))
-    out_console.print("Latency counts delivered lots only; lots undelivered at the horizon are censored "
-                      "and counted under 'undelivered'." + (" Brackets: 95% CI across replications." if reps > 1 else ""))
+    out_console.print(latency_footnote(reps))
     if out is not None:
-        with output.staged_dir(out, force=force) as tmp:
-            output.write_results(results, tmp)
-        out_console.print(f"Wrote {out}")
+        note = f" (resumed: {resumed} replication(s) were already finished)" if resumed else ""
+        if resume and not had_partial:
+            note = " (no unfinished run was there to resume: ran from the start)"
+        out_console.print(f"Wrote {out}{note}")
 
 
 def backfill_table(bf) -> Table:

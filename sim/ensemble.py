@@ -1,28 +1,64 @@
-"""Replications: in-process or on any concurrent.futures.Executor, always in replication order.
+"""Replications: in-process or on any concurrent.futures.Executor, gathered in replication order.
 
-Each replication's random streams depend only on (seed, replication, part name), and results are
+Each replication's random streams depend only on (seed, replication, part name), and chunks are
 put back in replication order, so the same scenario, seed and reps give identical results on
-any executor, worker count or chunking.
+any executor, worker count or chunking. Chunks are the unit of work sent to an executor: a few
+per worker, at most MAX_CHUNK replications each.
 """
 from __future__ import annotations
 
-from concurrent.futures import Executor
-from typing import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from typing import Callable, Iterable, Iterator, Sequence
 
-from .model import run_replication
-from .results import Results, frame
+import pandas as pd
+
+from .executors import executor_workers
+from .model import gc_paused, run_replication
+from .results import Results, _finish, frame, per_rep_backfill, per_rep_latency
 from .scenario.schema import Scenario
 
 KINDS = ("deliveries", "events", "levels", "backfills")
+MAX_CHUNK = 50
 
 
 def run_chunk(scenario: Scenario, seed: int, reps: list[int], record_events: bool = True) -> list[dict]:
     """Run a list of replications in this process; DataFrames per replication."""
     out = []
     for rep in reps:
-        tables = run_replication(scenario, seed, rep, record_events)
-        out.append({k: frame(k, tables[k], rep) for k in KINDS})
+        with gc_paused():  # until the records are columns again (see sim.model.gc_paused)
+            tables = run_replication(scenario, seed, rep, record_events)
+            out.append({k: frame(k, tables[k], rep) for k in KINDS})
+            del tables
     return out
+
+
+def run_chunk_tables(scenario: Scenario, seed: int, reps: list[int], record_events: bool = True) -> dict[str, pd.DataFrame]:
+    """Run replications `reps` in this process; one finished DataFrame per table for the whole chunk."""
+    per_rep = run_chunk(scenario, seed, reps, record_events)
+    return {k: _finish(k, pd.concat([t[k] for t in per_rep], ignore_index=True), scenario.start) for k in KINDS}
+
+
+def _chunk_results(scenario: Scenario, seed: int, reps: list[int], record_events: bool) -> Results:
+    raw = run_chunk_tables(scenario, seed, reps, record_events)
+    return Results.from_frames(scenario, seed, len(reps), {k: [df] for k, df in raw.items()})
+
+
+def run_chunk_output(scenario: Scenario, seed: int, reps: list[int], record_events: bool = True) -> dict:
+    """Run replications `reps`; {"tables": each table as Results shows it, "stats": per-replication figures}."""
+    res = _chunk_results(scenario, seed, reps, record_events)
+    tables = {k: getattr(res, k) for k in KINDS}
+    return {"tables": tables, "stats": chunk_stats(tables)}
+
+
+def chunk_stats(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The per-replication summary figures of a chunk's tables (latency and backfill)."""
+    return {"latency": per_rep_latency(tables["deliveries"]), "backfill": per_rep_backfill(tables["backfills"])}
+
+
+def run_chunk_stats(scenario: Scenario, seed: int, reps: list[int]) -> dict[str, pd.DataFrame]:
+    """Run replications `reps` and keep only their per-replication summary figures (small to send back)."""
+    res = _chunk_results(scenario, seed, reps, record_events=False)
+    return chunk_stats({"deliveries": res.deliveries, "backfills": res.backfills})
 
 
 def chunks(reps: int, size: int) -> list[list[int]]:
@@ -31,24 +67,69 @@ def chunks(reps: int, size: int) -> list[list[int]]:
 
 
 def default_chunk_size(reps: int, workers: int) -> int:
-    """A few chunks per worker: enough to balance load, few enough to keep overhead low."""
-    return max(1, min(50, -(-reps // max(1, 4 * workers))))
+    """A few chunks per worker (load balance), at most 50 replications (bounded memory per chunk)."""
+    return max(1, min(MAX_CHUNK, -(-reps // max(1, 4 * workers))))
+
+
+def as_completed(executor: Executor | None, calls: Sequence[tuple[Callable, tuple]],
+                 window: int | None = None) -> Iterator[tuple[int, object]]:
+    """Run `calls` (function, args) and yield (index, result) as each finishes.
+
+    In-process when executor is None. Otherwise at most `window` calls are in flight (default:
+    twice the executor's workers), so finished results wait for the caller, not the whole
+    ensemble, and memory stays bounded by a few chunks. Pending calls are cancelled if the
+    caller stops early (Ctrl-C, an error).
+    """
+    if executor is None:
+        for i, (fn, args) in enumerate(calls):
+            yield i, fn(*args)
+        return
+    window = window or 2 * executor_workers(executor)
+    todo = iter(enumerate(calls))
+    pending: dict[Future, int] = {}
+
+    def top_up() -> None:
+        while len(pending) < window:
+            nxt = next(todo, None)
+            if nxt is None:
+                return
+            i, (fn, args) = nxt
+            pending[executor.submit(fn, *args)] = i
+
+    try:
+        top_up()
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            finished = sorted((pending.pop(f), f) for f in done)
+            top_up()  # keep the workers busy while the caller handles these
+            for i, fut in finished:
+                yield i, fut.result()
+    finally:
+        for fut in pending:
+            fut.cancel()
 
 
 def iter_chunks(scenario: Scenario, seed: int, rep_chunks: list[list[int]], executor: Executor | None,
                 record_events: bool = True) -> Iterable[tuple[list[int], list[dict]]]:
     """Yield (reps, per-replication frames) chunk by chunk, in order."""
-    if executor is None:
-        for reps in rep_chunks:
-            yield reps, run_chunk(scenario, seed, reps, record_events)
-        return
-    futures = [executor.submit(run_chunk, scenario, seed, reps, record_events) for reps in rep_chunks]
-    try:
-        for reps, fut in zip(rep_chunks, futures):
-            yield reps, fut.result()
-    finally:
-        for fut in futures:
-            fut.cancel()
+    calls = [(run_chunk, (scenario, seed, reps, record_events)) for reps in rep_chunks]
+    early: dict[int, list[dict]] = {}
+    nxt = 0
+    for i, res in as_completed(executor, calls):
+        early[i] = res
+        while nxt in early:
+            yield rep_chunks[nxt], early.pop(nxt)
+            nxt += 1
+
+
+def check_run(scenario: Scenario, reps: int, seed: int | None) -> tuple[int, int]:
+    """Validated (reps, seed); seed defaults to the scenario's own."""
+    if int(reps) < 1:
+        raise ValueError(f"reps must be at least 1 (got {reps})")
+    seed = scenario.seed if seed is None else int(seed)
+    if seed < 0:
+        raise ValueError(f"seed must not be negative (got {seed})")
+    return int(reps), seed
 
 
 def run(scenario: Scenario, reps: int = 1, seed: int | None = None, executor: Executor | None = None,
@@ -56,21 +137,42 @@ def run(scenario: Scenario, reps: int = 1, seed: int | None = None, executor: Ex
         progress: Callable[[int], None] | None = None) -> Results:
     """Run `reps` replications of `scenario` and gather their Results.
 
-    seed: defaults to the scenario's own; executor: any concurrent.futures.Executor, or None to
-    run in this process; progress: called with the number of replications just finished.
+    seed: defaults to the scenario's own; executor: any concurrent.futures.Executor (a process
+    pool, a Dask Client's get_executor(), ...), or None to run in this process; progress: called
+    with the number of replications just finished. Results do not depend on the executor, the
+    worker count or the chunk size.
     """
-    if int(reps) < 1:
-        raise ValueError("reps must be at least 1")
-    seed = scenario.seed if seed is None else int(seed)
-    if seed < 0:
-        raise ValueError("seed must not be negative")
-    workers = getattr(executor, "_max_workers", 2) if executor is not None else 1
-    size = chunk_size or default_chunk_size(reps, workers)
-    collected: dict[str, list] = {k: [] for k in KINDS}
-    for done, per_rep in iter_chunks(scenario, seed, chunks(reps, size), executor, record_events):
-        for tables in per_rep:
-            for k in KINDS:
-                collected[k].append(tables[k])
+    reps, seed = check_run(scenario, reps, seed)
+    size = chunk_size or default_chunk_size(reps, executor_workers(executor))
+    parts = chunks(reps, size)
+    got: dict[int, dict] = {}
+    for i, tables in as_completed(executor, [(run_chunk_tables, (scenario, seed, c, record_events)) for c in parts]):
+        got[i] = tables
         if progress is not None:
-            progress(len(done))
-    return Results.from_frames(scenario, seed, reps, collected)
+            progress(len(parts[i]))
+    frames = {k: [got[i][k] for i in range(len(parts))] for k in KINDS}
+    return Results.from_frames(scenario, seed, reps, frames)
+
+
+def run_stats(scenarios: Sequence[Scenario], reps: int, seeds: Sequence[int], executor: Executor | None = None,
+              chunk_size: int | None = None,
+              progress: Callable[[int], None] | None = None) -> list[dict[str, pd.DataFrame]]:
+    """Per-replication summary figures ({"latency", "backfill"}) of each scenario, all scenarios' chunks sharing the executor.
+
+    Each scenario runs replications 0..reps-1 with its seed; equal seeds give common random numbers.
+    """
+    checked = [check_run(s, reps, seed) for s, seed in zip(scenarios, seeds)]
+    size = chunk_size or default_chunk_size(reps, executor_workers(executor))
+    parts = chunks(reps, size)
+    calls, where = [], []
+    for k, (sc, (_, seed)) in enumerate(zip(scenarios, checked)):
+        for j, c in enumerate(parts):
+            calls.append((run_chunk_stats, (sc, seed, c)))
+            where.append((k, j))
+    got: dict[tuple[int, int], dict] = {}
+    for i, stats in as_completed(executor, calls):
+        got[where[i]] = stats
+        if progress is not None:
+            progress(len(parts[where[i][1]]))
+    return [{name: pd.concat([got[(k, j)][name] for j in range(len(parts))], ignore_index=True)
+             for name in ("latency", "backfill")} for k in range(len(scenarios))]

@@ -17,26 +17,85 @@ COLUMNS = {"deliveries": DELIVERY_COLUMNS, "events": EVENT_COLUMNS, "levels": LE
            "backfills": BACKFILL_COLUMNS}
 
 
+INT_COLUMNS = {"lot_id", "qty"}
+TEXT_COLUMNS = {"request_id"}
+
+
+def _column(name: str, values: list):
+    """A typed array for one column: categories for repeated labels, numpy for numbers."""
+    if name in CATEGORIES:
+        # factorize is several times faster than pd.Categorical(list) on a million labels
+        codes, labels = pd.factorize(np.asarray(values, dtype=object))
+        return pd.Categorical.from_codes(codes, labels)
+    if name in TEXT_COLUMNS:
+        return np.asarray(values, dtype=object)
+    if name in INT_COLUMNS:
+        # np.asarray(..., dtype=int64) would silently truncate 8.7 to 8: keep floats as floats.
+        arr = np.asarray(values)
+        if arr.size == 0 or arr.dtype.kind in "iub":
+            return arr.astype(np.int64)
+        return arr.astype(np.float64)
+    return np.asarray(values, dtype=np.float64)
+
+
 def frame(kind: str, cols: dict, rep: int) -> pd.DataFrame:
     """One replication's table as a DataFrame with its `rep` column first."""
-    df = pd.DataFrame(cols, columns=COLUMNS[kind])
-    df.insert(0, "rep", np.full(len(df), rep, dtype=np.int32))
-    return df
+    names = COLUMNS[kind]
+    n = len(cols[names[0]]) if names else 0
+    data = {"rep": np.full(n, rep, dtype=np.int32)}
+    for c in names:
+        data[c] = _column(c, cols[c])
+    if kind == "events":
+        data["qty"] = data["qty"].astype(np.float64)  # quantities and amounts of money: always float
+    return pd.DataFrame(data)
 
 
 def _finish(kind: str, df: pd.DataFrame, start) -> pd.DataFrame:
     for c in df.columns:
         if c in CATEGORIES:
-            df[c] = df[c].astype("category")
+            # Sorted categories: the same table whatever the chunking (concat order) or executor.
+            cat = df[c].astype("category")
+            df[c] = cat.cat.reorder_categories(sorted(cat.cat.categories, key=str))
     if kind == "deliveries":
         df["latency_days"] = df["delivered_day"] - df["requested_day"]
         base = pd.Timestamp(start)
         for c in ("requested", "delivered"):
             df[f"{c}_date"] = base + pd.to_timedelta(df[f"{c}_day"], unit="D")
     if kind == "backfills":
-        df["backfill_gap_days"] = df["backfilled_day"] - df["donated_day"]
+        # Days the donor was short of what it gave: zero if the replacement came before the hand-over.
+        df["backfill_gap_days"] = (df["backfilled_day"] - df["donated_day"]).clip(lower=0.0)
         df["qty"] = df["qty"].astype("int64")
     return df
+
+
+# Stage events derived from the deliveries table: (kind, day column, request-level?, `where` column).
+STAGES = [("requested", "requested_day", True, None), ("approved", "approved_day", True, None),
+          ("funded", "funded_day", True, None), ("ready", "ready_day", False, "source"),
+          ("shipped", "shipped_day", False, "route"), ("delivered", "delivered_day", False, "route")]
+
+
+def with_stage_events(events: pd.DataFrame, deliveries: pd.DataFrame) -> pd.DataFrame:
+    """The event log plus one event per request stage and lot stage, built from `deliveries` columns."""
+    parts = [events]
+    for kind, col, per_request, where in STAGES:
+        d = deliveries[deliveries[col].notna()]
+        if per_request:
+            d = d.drop_duplicates(["rep", "request_id"])
+        n = len(d)
+        parts.append(pd.DataFrame({
+            "rep": d["rep"].to_numpy(), "day": d[col].to_numpy(), "kind": np.full(n, kind, dtype=object),
+            "request_id": d["request_id"].to_numpy(dtype=object),
+            "lot_id": (np.full(n, -1) if per_request else d["lot_id"].to_numpy()),
+            # A request-level stage covers all its lines: no single item or quantity.
+            "item": (np.full(n, "", dtype=object) if per_request else d["item"].astype(object).to_numpy()),
+            "qty": (np.full(n, np.nan) if per_request else d["qty"].to_numpy(dtype=float)),
+            "where": (np.full(n, "", dtype=object) if where is None else d[where].astype(object).to_numpy()),
+        }))
+    out = pd.concat([p.astype({c: object for c in CATEGORIES & set(p.columns)}) for p in parts], ignore_index=True)
+    out = out.sort_values(["rep", "day"], kind="stable", ignore_index=True)
+    for c in CATEGORIES & set(out.columns):
+        out[c] = out[c].astype("category")
+    return out
 
 
 @dataclass
@@ -47,10 +106,22 @@ class Results:
     seed: int
     reps: int
     deliveries: pd.DataFrame
-    events: pd.DataFrame
+    event_log: pd.DataFrame  # what is not a stage of a lot: contributions, holds, disruptions, backfills
     levels: pd.DataFrame
     backfills: pd.DataFrame
     _summary: pd.DataFrame | None = field(default=None, repr=False)
+    _events: pd.DataFrame | None = field(default=None, repr=False)
+
+    @property
+    def events(self) -> pd.DataFrame:
+        """The long event log: `event_log` plus every request and lot stage, by replication and day.
+
+        Stage events are derived from the deliveries columns on first use (and cached), so runs
+        that never look at them never pay for them.
+        """
+        if self._events is None:
+            self._events = with_stage_events(self.event_log, self.deliveries)
+        return self._events
 
     @classmethod
     def from_frames(cls, scenario: Scenario, seed: int, reps: int, frames: dict[str, list[pd.DataFrame]]) -> "Results":
@@ -60,79 +131,162 @@ class Results:
             parts = frames.get(kind) or [frame(kind, {c: [] for c in COLUMNS[kind]}, 0)]
             df = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].reset_index(drop=True)
             tables[kind] = _finish(kind, df, scenario.start)
+        tables["event_log"] = tables.pop("events")
         return cls(scenario, seed, reps, **tables)
 
     @property
     def horizon_days(self) -> float:
         return self.scenario.horizon_days
 
-    def summary(self) -> pd.DataFrame:
-        """Latency per item and overall: counts, delivered share, and mean/p50/p90/p95 with 95% CIs.
+    @property
+    def plot(self):
+        """Plots of these results as `results.plot.NAME()` (see sim.plots)."""
+        from .plots import PlotAccessor
+        return PlotAccessor(self)
 
-        Latency is delivered_day - requested_day over delivered lots. Lots not delivered by the
-        horizon are censored: counted in `undelivered`, never dropped, never given a latency.
-        Each statistic is computed per replication; the figure is the mean over replications and
-        `*_lo`/`*_hi` its t-interval (NaN with one replication).
-        """
+    def summary(self) -> pd.DataFrame:
+        """Latency per item and overall (`ALL`) across replications, with 95% CIs (method: `latency_summary`)."""
         if self._summary is None:
             self._summary = latency_summary(self.deliveries, self.reps)
         return self._summary
 
-    def backfill_summary(self) -> pd.DataFrame:
-        """Backfill gap per donor and item: donations, replaced share, mean gap with 95% CI, max gap.
+    def per_rep(self) -> pd.DataFrame:
+        """Each replication's latency figures per item and overall (what summary and compare reduce)."""
+        return per_rep_latency(self.deliveries)
 
-        A donor not yet replaced at the horizon has a censored gap: counted in `open`, and its
-        lower bound (horizon - donated_day) reported as `open_gap_min_days`.
-        """
+    def backfill_summary(self) -> pd.DataFrame:
+        """Backfill gap per donor and item across replications (see `backfill_summary`)."""
         return backfill_summary(self.backfills, self.reps, self.horizon_days)
 
 
-def _per_rep_stats(lat: pd.DataFrame) -> pd.DataFrame:
-    g = lat.groupby("rep")["latency_days"]
-    out = pd.DataFrame({"mean": g.mean(), "p50": g.median(), "p90": g.quantile(0.9),
-                        "p95": g.quantile(0.95), "max": g.max()})
-    return out
+# --- summary statistics: per replication first, then across replications ---------------------
+# Every figure is reduced in two steps, (1) within each replication, (2) across replications, so
+# an ensemble streamed chunk by chunk keeps only step (1)'s small tables and gets the same numbers.
+
+SUMMARY_METHOD = (
+    "Each statistic (mean, median p50, 90th and 95th percentile of lot latency) is computed within "
+    "each replication; the figure is the mean of those values over replications and its bracket the "
+    "95% Student-t interval across replications (replications are independent, so the interval is "
+    "valid for percentiles as for means; p90/p95 estimate the expected within-replication percentile).")
+CENSORING_NOTE = (
+    "latency_days = delivered_day - requested_day over delivered lots only. Lots undelivered at the "
+    "horizon are censored: counted in 'undelivered' (total) and 'undelivered_per_rep', never dropped, "
+    "never given a latency; where many are undelivered the latency figures understate the delay.")
+PER_REP_COLUMNS = ["item", "rep", "lots", "qty", "delivered_qty", "undelivered", *STAT_COLUMNS, "max"]
+PER_REP_BACKFILL_COLUMNS = ["donor", "item", "rep", "donations", "qty", "replaced", "open",
+                            "gap_mean", "gap_max", "last_open_donated_day"]
+ALL = "ALL"
 
 
-def _summary_row(name, df: pd.DataFrame, reps: int) -> dict:
-    delivered = df[df["delivered_day"].notna()]
-    row = {"item": name, "lots": len(df) / reps, "qty": df["qty"].sum() / reps,
-           "delivered_share": float(delivered["qty"].sum() / df["qty"].sum()) if len(df) else math.nan,
-           "undelivered": int(df["delivered_day"].isna().sum())}
-    per = _per_rep_stats(delivered).reindex(range(reps)) if len(delivered) else pd.DataFrame(
-        {c: [math.nan] * reps for c in STAT_COLUMNS + ["max"]})
-    for c in STAT_COLUMNS:
-        m, lo, hi = t_interval(per[c].to_numpy())
-        row[c], row[f"{c}_lo"], row[f"{c}_hi"] = m, lo, hi
-    row["max"] = float(delivered["latency_days"].max()) if len(delivered) else math.nan
-    return row
+def per_rep_latency(deliveries: pd.DataFrame) -> pd.DataFrame:
+    """Per item (and `ALL`) and replication: lots, quantities, undelivered lots, latency statistics."""
+    d = deliveries.loc[deliveries["qty"] > 0]
+    if d.empty:
+        return pd.DataFrame(columns=PER_REP_COLUMNS)
+    delivered = d["delivered_day"].notna().to_numpy()
+    qty = d["qty"].to_numpy()
+    base = pd.DataFrame({"item": d["item"].astype(str).to_numpy(), "rep": d["rep"].astype(int).to_numpy(),
+                         "qty": qty, "delivered_qty": np.where(delivered, qty, 0),
+                         "undelivered": (~delivered).astype(int), "delivered": delivered,
+                         "latency": d["latency_days"].to_numpy()})
+    both = pd.concat([base, base.assign(item=ALL)], ignore_index=True)
+    keys = ["item", "rep"]
+    out = both.groupby(keys, sort=True).agg(lots=("qty", "size"), qty=("qty", "sum"),
+                                            delivered_qty=("delivered_qty", "sum"),
+                                            undelivered=("undelivered", "sum"))
+    lat = both[both["delivered"]].groupby(keys, sort=True)["latency"]
+    stats = pd.DataFrame({"mean": lat.mean(), "p50": lat.median(), "p90": lat.quantile(0.9),
+                          "p95": lat.quantile(0.95), "max": lat.max()})
+    return out.join(stats).reset_index()[PER_REP_COLUMNS]
 
 
-def latency_summary(deliveries: pd.DataFrame, reps: int) -> pd.DataFrame:
-    """The summary table from a deliveries frame (see Results.summary)."""
-    d = deliveries[deliveries["qty"] > 0]
-    d = d.assign(rep=d["rep"].astype(int))
-    reps = max(reps, 1)
-    rows = [_summary_row(str(item), g, reps) for item, g in d.groupby("item", observed=True, sort=True)]
-    rows.append(_summary_row("ALL", d, reps))
+def summarize_latency(per_rep: pd.DataFrame, reps: int) -> pd.DataFrame:
+    """The summary table (see `latency_summary`) from per-replication figures of `reps` replications."""
+    reps = max(int(reps), 1)
+    items = sorted(set(per_rep["item"]) - {ALL}) + [ALL]
+    rows = []
+    for item in items:
+        g = per_rep[per_rep["item"] == item]
+        qty = float(g["qty"].sum())
+        row = {"item": item, "lots": float(g["lots"].sum()) / reps, "qty": qty / reps,
+               "delivered_share": float(g["delivered_qty"].sum()) / qty if qty else math.nan,
+               "undelivered": int(g["undelivered"].sum())}
+        for c in STAT_COLUMNS:
+            m, lo, hi = t_interval(g[c].to_numpy(dtype=float))
+            row[c], row[f"{c}_lo"], row[f"{c}_hi"] = m, lo, hi
+        row["max"] = float(g["max"].max()) if g["max"].notna().any() else math.nan
+        row["undelivered_per_rep"] = row["undelivered"] / reps
+        row["reps_with_deliveries"] = int(g["mean"].notna().sum())
+        rows.append(row)
     return pd.DataFrame(rows).set_index("item")
 
 
-def backfill_summary(backfills: pd.DataFrame, reps: int, horizon: float) -> pd.DataFrame:
-    """The backfill table from a backfills frame (see Results.backfill_summary)."""
-    cols = ["donor", "item", "donations", "qty", "replaced_share", "gap_mean", "gap_mean_lo",
-            "gap_mean_hi", "gap_max", "open", "open_gap_min_days"]
+def latency_summary(deliveries: pd.DataFrame, reps: int) -> pd.DataFrame:
+    """Latency per item and overall (`ALL`): lots and qty per replication, delivered share, mean/p50/p90/p95 with 95% CIs.
+
+    Method: each statistic is computed within each replication over its delivered lots; the figure
+    is the mean over replications and `*_lo`/`*_hi` its Student-t 95% interval across
+    replications (NaN with fewer than two). Replications are independent and identically
+    distributed, so the interval is valid for the percentiles too: p90 estimates the expected
+    90th percentile of one replication's lot latencies. Every replication counts equally.
+    Censoring: latency_days = delivered_day - requested_day over delivered lots; lots not
+    delivered by the horizon are counted in `undelivered` (total over replications) and
+    `undelivered_per_rep`, never dropped and never given a latency; `delivered_share` is by quantity.
+    """
+    return summarize_latency(per_rep_latency(deliveries), reps)
+
+
+def per_rep_backfill(backfills: pd.DataFrame) -> pd.DataFrame:
+    """Per donor, item and replication: donations, replaced and open counts, gap mean and max."""
     if backfills.empty:
-        return pd.DataFrame(columns=cols).set_index(["donor", "item"])
+        return pd.DataFrame(columns=PER_REP_BACKFILL_COLUMNS)
+    done = backfills["backfilled_day"].notna().to_numpy()
+    open_ = ~done & backfills["donated_day"].notna().to_numpy()
+    b = pd.DataFrame({"donor": backfills["donor"].astype(str).to_numpy(),
+                      "item": backfills["item"].astype(str).to_numpy(),
+                      "rep": backfills["rep"].astype(int).to_numpy(), "qty": backfills["qty"].to_numpy(),
+                      "replaced": done.astype(int), "open": open_.astype(int),
+                      "gap": backfills["backfill_gap_days"].to_numpy(),
+                      "donated": backfills["donated_day"].to_numpy()})
+    keys = ["donor", "item", "rep"]
+    out = b.groupby(keys, sort=True).agg(donations=("qty", "size"), qty=("qty", "sum"),
+                                         replaced=("replaced", "sum"), open=("open", "sum"))
+    gaps = b[done].groupby(keys, sort=True)["gap"]
+    out = out.join(pd.DataFrame({"gap_mean": gaps.mean(), "gap_max": gaps.max()}))
+    out = out.join(b[open_].groupby(keys, sort=True)["donated"].max().rename("last_open_donated_day"))
+    return out.reset_index()[PER_REP_BACKFILL_COLUMNS]
+
+
+BACKFILL_SUMMARY_COLUMNS = ["donor", "item", "donations", "qty", "replaced_share", "gap_mean", "gap_mean_lo",
+                            "gap_mean_hi", "gap_max", "open", "open_gap_min_days", "open_per_rep"]
+
+
+def summarize_backfill(per_rep: pd.DataFrame, reps: int, horizon: float) -> pd.DataFrame:
+    """The backfill table (see `backfill_summary`) from per-replication figures."""
+    reps = max(int(reps), 1)
+    if per_rep.empty:
+        return pd.DataFrame(columns=BACKFILL_SUMMARY_COLUMNS).set_index(["donor", "item"])
     rows = []
-    for (donor, item), g in backfills.groupby(["donor", "item"], observed=True, sort=True):
-        done = g[g["backfilled_day"].notna()]
-        per = done.groupby("rep")["backfill_gap_days"].mean().reindex(range(reps))
-        m, lo, hi = t_interval(per.to_numpy())
-        open_ = g[g["backfilled_day"].isna() & g["donated_day"].notna()]
-        rows.append({"donor": donor, "item": item, "donations": len(g) / reps, "qty": g["qty"].sum() / reps,
-                     "replaced_share": len(done) / len(g), "gap_mean": m, "gap_mean_lo": lo,
-                     "gap_mean_hi": hi, "gap_max": float(done["backfill_gap_days"].max()) if len(done) else math.nan,
-                     "open": len(open_),
-                     "open_gap_min_days": float((horizon - open_["donated_day"]).min()) if len(open_) else math.nan})
-    return pd.DataFrame(rows, columns=cols).set_index(["donor", "item"])
+    for (donor, item), g in per_rep.groupby(["donor", "item"], sort=True):
+        m, lo, hi = t_interval(g["gap_mean"].to_numpy(dtype=float))
+        last_open = g["last_open_donated_day"].max()
+        rows.append({"donor": donor, "item": item, "donations": float(g["donations"].sum()) / reps,
+                     "qty": float(g["qty"].sum()) / reps,
+                     "replaced_share": float(g["replaced"].sum()) / float(g["donations"].sum()),
+                     "gap_mean": m, "gap_mean_lo": lo, "gap_mean_hi": hi,
+                     "gap_max": float(g["gap_max"].max()) if g["gap_max"].notna().any() else math.nan,
+                     "open": int(g["open"].sum()),
+                     "open_gap_min_days": float(horizon - last_open) if last_open == last_open else math.nan,
+                     "open_per_rep": float(g["open"].sum()) / reps})
+    return pd.DataFrame(rows, columns=BACKFILL_SUMMARY_COLUMNS).set_index(["donor", "item"])
+
+
+def backfill_summary(backfills: pd.DataFrame, reps: int, horizon: float) -> pd.DataFrame:
+    """Backfill gap per donor and item: donations, replaced share, mean gap with 95% CI, max gap.
+
+    The gap mean is computed per replication over replaced donations, then averaged with a
+    t-interval across replications. A donation not yet replaced at the horizon has a censored gap:
+    counted in `open`, and the smallest such lower bound (horizon - donated_day) reported as
+    `open_gap_min_days`.
+    """
+    return summarize_backfill(per_rep_backfill(backfills), reps, horizon)

@@ -1,0 +1,103 @@
+"""`purlsim compare A.yaml B.yaml [C.yaml ...]`: scenarios under common random numbers, paired differences against the first."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.table import Table
+
+from ..cli import (DASK_HELP, _fmt, app, check_parallel, check_reps_seed, executor_or_exit, fail, latency_footnote,
+                   out_console, parse_sets, progress_bar)
+from ..errors import ScenarioError
+from ..scenario.loader import load_scenario
+
+
+def _ci(row, c: str) -> str:
+    text = _fmt(row[c])
+    if row[f"{c}_lo"] == row[f"{c}_lo"]:
+        text += f" ({_fmt(row[f'{c}_lo'], 0)}-{_fmt(row[f'{c}_hi'], 0)})"
+    return text
+
+
+def comparison_rich_table(df, title: str) -> Table:
+    """Per item, each scenario's figures and its paired difference against the first."""
+    table = Table(title=title, title_justify="left")
+    for col in ("item", "scenario", "delivered", "undelivered/rep", "mean d", "p90 d", "mean vs first d"):
+        table.add_column(col, justify="left" if col in ("item", "scenario") else "right")
+    last = None
+    for _, row in df.iterrows():
+        share = row["delivered_share"]
+        diff = "-"
+        if row["diff_mean"] == row["diff_mean"]:
+            diff = f"{row['diff_mean']:+,.1f}"
+            if row["diff_lo"] == row["diff_lo"]:
+                diff += f" ({row['diff_lo']:+,.0f} to {row['diff_hi']:+,.0f})"
+        table.add_row(row["item"] if row["item"] != last else "", row["scenario"],
+                      "-" if share != share else f"{share:.0%}", _fmt(row["undelivered_per_rep"]),
+                      _ci(row, "mean"), _ci(row, "p90"), diff, end_section=False)
+        last = row["item"]
+    return table
+
+
+def display_names(paths: List[Path], names: List[str]) -> List[str]:
+    """Scenario names, or file names where two scenarios share a name."""
+    if len(set(names)) == len(names):
+        return names
+    return [p.stem if names.count(n) > 1 else n for p, n in zip(paths, names)]
+
+
+@app.command()
+def compare(
+    scenarios: List[Path] = typer.Argument(..., help="Scenario files; the first is the reference of the differences."),
+    reps: int = typer.Option(20, "--reps", "-n", help="Replications per scenario."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Seed for every scenario (default: the first scenario's)."),
+    set_: Optional[List[str]] = typer.Option(None, "--set", help="Override a field in every scenario: path.to.field=value."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Write comparison.csv and comparison.json here."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing --out directory."),
+    workers: Optional[int] = typer.Option(None, "--workers", help="Local worker processes (default: cores; 1 = in-process)."),
+    dask: Optional[str] = typer.Option(None, "--dask", help=DASK_HELP),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+):
+    """Compare scenarios with common random numbers: per item each one's latency and its paired difference against the first."""
+    from .. import output
+    from ..compare import comparison_table, unique_names
+    from ..ensemble import run_stats
+
+    check_reps_seed(reps, seed)
+    check_parallel(workers)
+    if len(scenarios) < 2:
+        fail("compare: give at least two scenario files")
+    if out is not None and out.exists() and not force:
+        fail(f"{out}: exists (use --force to replace it)")
+    overrides = parse_sets(set_)
+    loaded, problems = [], []
+    for path in scenarios:
+        try:
+            loaded.append(load_scenario(path, overrides))
+        except ScenarioError as exc:
+            problems.extend(str(p) for p in exc.problems)
+    if problems:
+        fail(problems)
+    seed = loaded[0].seed if seed is None else seed
+    names = unique_names(display_names(scenarios, [sc.name for sc in loaded]))
+    total = reps * len(loaded)
+    with executor_or_exit(workers, dask, total) as executor, progress_bar(total, "compare", quiet) as advance:
+        stats = run_stats(loaded, reps, [seed] * len(loaded), executor, None, advance)
+    df = comparison_table([s["latency"] for s in stats], names, reps, loaded)
+    out_console.print(comparison_rich_table(
+        df, f"Latency in days, {reps} replication(s) each, seed {seed} for all (common random numbers)"))
+    for sentence in df.loc[df["sentence"] != "", "sentence"]:
+        out_console.print(sentence, markup=False, highlight=False)
+    out_console.print("'mean vs first': the scenario's mean latency minus the first's, per replication under common "
+                      "random numbers, with its paired 95% t-interval (replications where both delivered the item). "
+                      + latency_footnote(reps))
+    if out is not None:
+        with output.staged_dir(out, force=force) as tmp:
+            df.to_csv(tmp / "comparison.csv", index=False)
+            doc = {"scenarios": [str(p) for p in scenarios], "names": names, "seed": seed, "reps": reps,
+                   "method": df.attrs["method"], "statistics_method": df.attrs["statistics"],
+                   "latency_note": df.attrs["censoring"], "rows": output.table_records(df.set_index(["item", "scenario"]))}
+            (tmp / "comparison.json").write_text(json.dumps(doc, indent=2))
+        out_console.print(f"Wrote {out}")

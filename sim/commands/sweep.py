@@ -1,0 +1,89 @@
+"""`purlsim sweep S.yaml --param path=40,60,80 --param path=8:20:4`: a grid of overrides, each point an ensemble."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.table import Table
+
+from ..cli import (DASK_HELP, _fmt, app, check_parallel, check_reps_seed, executor_or_exit, fail, latency_footnote,
+                   out_console, progress_bar)
+from ..errors import ScenarioError
+
+
+def sweep_rich_table(df, params: List[str], title: str) -> Table:
+    """One row per point and item: the parameters, delivered share, mean and p90 with CIs."""
+    table = Table(title=title, title_justify="left")
+    for col in [*params, "item", "delivered", "undelivered/rep", "mean d", "p90 d"]:
+        table.add_column(col, justify="left" if col == "item" else "right")
+    for _, row in df.iterrows():
+        def ci(c):
+            text = _fmt(row[c])
+            if row[f"{c}_lo"] == row[f"{c}_lo"]:
+                text += f" ({_fmt(row[f'{c}_lo'], 0)}-{_fmt(row[f'{c}_hi'], 0)})"
+            return text
+        share = row["delivered_share"]
+        table.add_row(*[str(row[p]) for p in params], str(row["item"]), "-" if share != share else f"{share:.0%}",
+                      _fmt(row["undelivered_per_rep"]), ci("mean"), ci("p90"))
+    return table
+
+
+@app.command()
+def sweep(
+    scenario: Path = typer.Argument(..., help="Scenario YAML file."),
+    param: List[str] = typer.Option(..., "--param", "-p",
+                                    help="PATH=VALUES: a,b,c or from:to:step (inclusive) or a YAML list; repeat for a grid."),
+    reps: int = typer.Option(20, "--reps", "-n", help="Replications per point."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Seed for every point (default: the scenario's)."),
+    item: Optional[List[str]] = typer.Option(None, "--item", help="Only these items in the printed table (ALL for overall)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Write sweep.csv and sweep.json here."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing --out directory."),
+    workers: Optional[int] = typer.Option(None, "--workers", help="Local worker processes (default: cores; 1 = in-process)."),
+    dask: Optional[str] = typer.Option(None, "--dask", help=DASK_HELP),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+):
+    """Run a grid of parameter values over one scenario (same seeds at every point) and print latency per point."""
+    from .. import output
+    from ..ensemble import run_stats
+    from ..sweep import SweepError, grid, load_points, parse_param, sweep_table
+
+    check_reps_seed(reps, seed)
+    check_parallel(workers)
+    if out is not None and out.exists() and not force:
+        fail(f"{out}: exists (use --force to replace it)")
+    params: dict = {}
+    try:
+        for text in param:
+            path, values = parse_param(text)
+            if path in params:
+                raise SweepError(f"--param {path}: given twice")
+            params[path] = values
+        points = grid(params)
+    except SweepError as exc:
+        fail(str(exc))
+    try:
+        scenarios = load_points(scenario, points)
+    except ScenarioError as exc:
+        fail([str(p) for p in exc.problems])
+    seeds = [sc.seed if seed is None else seed for sc in scenarios]
+    total = reps * len(points)
+    with executor_or_exit(workers, dask, total) as executor, progress_bar(total, "sweep", quiet) as advance:
+        stats = run_stats(scenarios, reps, seeds, executor, None, advance)
+    df = sweep_table(points, [st["latency"] for st in stats], reps)
+    shown = df if not item else df[df["item"].isin(item)]
+    seed_text = f"seed {seeds[0]}" if len(set(seeds)) == 1 else "seeds per point"
+    out_console.print(sweep_rich_table(shown, list(params), f"{scenarios[0].name}: sweep of {len(points)} point(s), "
+                                                             f"{reps} replication(s) each, {seed_text}"))
+    out_console.print(latency_footnote(reps))
+    if out is not None:
+        with output.staged_dir(out, force=force) as tmp:
+            flat = df.copy()
+            for p in params:
+                flat[p] = flat[p].map(lambda v: json.dumps(v) if isinstance(v, (dict, list)) else v)
+            flat.to_csv(tmp / "sweep.csv", index=False)
+            doc = {"scenario": str(scenario), "params": {k: v for k, v in params.items()}, "reps": reps,
+                   "seeds": seeds, "rows": output.table_records(flat.set_index("point"))}
+            (tmp / "sweep.json").write_text(json.dumps(doc, indent=2, default=str))
+        out_console.print(f"Wrote {out}")

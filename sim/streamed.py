@@ -1,0 +1,210 @@
+"""An ensemble streamed into an output directory chunk by chunk, resumable after Ctrl-C.
+
+While it runs, a hidden sibling `.NAME.partial/` holds `run.json` (what is being run: the
+resolved scenario's SHA-256, seed, reps, chunk size) and, under `chunks/`, one directory per
+finished chunk (its four tables and its per-replication summary figures, as Parquet), renamed
+into place only once complete. Nothing there looks like a finished output: there is no manifest.
+At the end the chunks are combined one at a time into the usual tables (Parquet and CSV) and
+`summary.json` inside `sim.output.staged_dir`, which moves them to the output directory with
+their manifest; then the partial directory goes. Memory is bounded by a chunk plus the
+per-replication figures (a few numbers per item and replication), never by the ensemble.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from . import output
+from .ensemble import KINDS, as_completed, check_run, chunks, default_chunk_size, run_chunk_output
+from .executors import executor_workers
+from .results import CATEGORIES, CENSORING_NOTE, SUMMARY_METHOD, summarize_backfill, summarize_latency
+from .scenario.schema import Scenario
+
+PARTIAL_FORMAT = "purlsim-partial/1"
+RUN_FILE = "run.json"
+STATS = ("latency", "backfill")
+CSV_DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
+class PartialRunError(ValueError):
+    """A partial run is in the way (resume not asked for) or does not match the run asked for."""
+
+
+@dataclass
+class StreamedRun:
+    """What a streamed run wrote: its settings and the two summary tables."""
+
+    scenario: Scenario
+    seed: int
+    reps: int
+    chunk_size: int
+    out: Path
+    latency: pd.DataFrame
+    backfill: pd.DataFrame
+    resumed_reps: int
+
+
+def partial_dir(out: Path) -> Path:
+    """Where the unfinished chunks of a run into `out` are kept."""
+    out = Path(out)
+    return out.parent / f".{out.name}.partial"
+
+
+def scenario_sha256(scenario: Scenario) -> str:
+    """A digest of the resolved scenario (after extends and overrides)."""
+    text = json.dumps(scenario.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def finished_chunks(partial: Path) -> dict[int, Path]:
+    """The complete chunk directories of a partial run, by chunk number."""
+    root = Path(partial) / "chunks"
+    if not root.is_dir():
+        return {}
+    return {int(p.name): p for p in root.iterdir() if p.is_dir() and p.name.isdigit()}
+
+
+def _settings(scenario: Scenario, seed: int, reps: int, chunk_size: int, record_events: bool) -> dict:
+    return {"format": PARTIAL_FORMAT, "scenario": scenario.name, "scenario_sha256": scenario_sha256(scenario),
+            "seed": seed, "reps": reps, "chunk_size": chunk_size, "record_events": record_events}
+
+
+def _open_partial(partial: Path, wanted: dict, resume: bool, force: bool, chunk_size_given: bool) -> dict:
+    """Start a fresh partial directory, or check and reuse the one there; returns the settings in force."""
+    if partial.exists():
+        if not resume and not force:
+            raise PartialRunError(f"{partial}: an unfinished run is there; finish it with --resume "
+                                  f"or discard it with --force")
+        if not resume:
+            shutil.rmtree(partial)
+    if resume and partial.exists():
+        try:
+            found = json.loads((partial / RUN_FILE).read_text())
+        except (OSError, ValueError):
+            raise PartialRunError(f"{partial}: no readable {RUN_FILE}; cannot resume (use --force to start over)") from None
+        keys = ["format", "scenario_sha256", "seed", "reps", "record_events"] + (["chunk_size"] if chunk_size_given else [])
+        diff = [f"{k}: {found.get(k)!r} there, {wanted[k]!r} now" if k != "scenario_sha256" else
+                "the scenario (after extends and overrides) is not the same"
+                for k in keys if found.get(k) != wanted[k]]
+        if diff:
+            raise PartialRunError(f"{partial}: the unfinished run there differs from this one ("
+                                  + "; ".join(diff) + "); resume with the same scenario and options, or --force to start over")
+        return found
+    (partial / "chunks").mkdir(parents=True)
+    tmp = partial / f".{RUN_FILE}.tmp"
+    tmp.write_text(json.dumps(wanted, indent=2, sort_keys=True))
+    os.replace(tmp, partial / RUN_FILE)
+    return wanted
+
+
+def _write_chunk(partial: Path, index: int, tables: dict[str, pd.DataFrame], stats: dict[str, pd.DataFrame]) -> None:
+    """Write one chunk into a temporary directory, then rename it into place (all or nothing)."""
+    root = partial / "chunks"
+    tmp = root / f".{index:06d}.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    for name, df in {**tables, **stats}.items():
+        df.to_parquet(tmp / f"{name}.parquet", index=False)
+    os.replace(tmp, root / f"{index:06d}")
+
+
+def _common_type(name: str, types: list[pa.DataType]) -> pa.DataType:
+    """One Parquet type for column `name`, which chunks stored as `types` (labels, numbers, dates)."""
+    labels = pa.dictionary(pa.int32(), pa.string())
+    if name in CATEGORIES:
+        return labels
+    known = [t for t in types if not pa.types.is_null(t)]
+    if not known:
+        return pa.string()
+    if all(t == known[0] for t in known) and not pa.types.is_dictionary(known[0]):
+        return known[0]
+    if any(pa.types.is_dictionary(t) for t in known):
+        return labels
+    if all(pa.types.is_integer(t) for t in known):
+        return pa.int64()
+    if all(pa.types.is_integer(t) or pa.types.is_floating(t) for t in known):
+        return pa.float64()
+    if all(pa.types.is_timestamp(t) for t in known):
+        return pa.timestamp("ns")
+    return pa.string()
+
+
+def _unified_schema(files: list[Path]) -> pa.Schema:
+    """The schema every chunk's table is cast to, from the chunks' own (only their footers are read)."""
+    schemas = [pq.read_schema(f) for f in files]
+    names = schemas[0].names
+    return pa.schema([(n, _common_type(n, [s.field(n).type for s in schemas])) for n in names])
+
+
+def _combine(partial: Path, n_chunks: int, directory: Path) -> None:
+    """Append each chunk's tables, in chunk order, to one Parquet and one CSV file per table."""
+    order = [partial / "chunks" / f"{i:06d}" for i in range(n_chunks)]
+    for kind in KINDS:
+        files = [chunk / f"{kind}.parquet" for chunk in order]
+        schema = _unified_schema(files)
+        with pq.ParquetWriter(directory / f"{kind}.parquet", schema) as writer, \
+                open(directory / f"{kind}.csv", "w", newline="") as csv:
+            for i, f in enumerate(files):
+                df = pd.read_parquet(f)
+                writer.write_table(pa.Table.from_pandas(df, preserve_index=False).cast(schema))
+                df.to_csv(csv, header=(i == 0), index=False, date_format=CSV_DATE_FORMAT)
+
+
+def _summary_doc(scenario: Scenario, seed: int, reps: int, latency: pd.DataFrame, backfill: pd.DataFrame) -> dict:
+    return {"scenario": scenario.name, "scenario_sha256": scenario_sha256(scenario), "seed": seed, "reps": reps,
+            "horizon_days": scenario.horizon_days, "latency_note": CENSORING_NOTE,
+            "statistics_method": SUMMARY_METHOD,
+            "latency": output.table_records(latency), "backfill": output.table_records(backfill)}
+
+
+def run_to_dir(scenario: Scenario, out: Path, reps: int, seed: int | None = None, executor: Executor | None = None,
+               chunk_size: int | None = None, resume: bool = False, force: bool = False,
+               record_events: bool = True, progress: Callable[[int], None] | None = None) -> StreamedRun:
+    """Run an ensemble into `out` chunk by chunk (see the module docstring); Ctrl-C keeps finished chunks.
+
+    resume: finish the partial run found for `out` (refused if its scenario, seed, reps or chunk
+    size differ); force: replace an existing `out` and discard a partial run not resumed.
+    progress: called with the replications just finished (first with those found finished).
+    Raises output.OutputExists, PartialRunError.
+    """
+    reps, seed = check_run(scenario, reps, seed)
+    out = Path(out)
+    if out.exists() and not force:
+        raise output.OutputExists(f"{out}: exists (use --force to replace it)")
+    partial = partial_dir(out)
+    size = chunk_size or default_chunk_size(reps, executor_workers(executor))
+    settings = _open_partial(partial, _settings(scenario, seed, reps, size, record_events), resume, force,
+                             chunk_size_given=chunk_size is not None)
+    size = int(settings["chunk_size"])
+    parts = chunks(reps, size)
+    done = {i for i in finished_chunks(partial) if i < len(parts)}
+    resumed = sum(len(parts[i]) for i in done)
+    if progress is not None and resumed:
+        progress(resumed)
+    todo = [i for i in range(len(parts)) if i not in done]
+    calls = [(run_chunk_output, (scenario, seed, parts[i], record_events)) for i in todo]
+    for k, got in as_completed(executor, calls):
+        _write_chunk(partial, todo[k], got["tables"], got["stats"])
+        del got
+        if progress is not None:
+            progress(len(parts[todo[k]]))
+    stats = {name: pd.concat([pd.read_parquet(partial / "chunks" / f"{i:06d}" / f"{name}.parquet")
+                              for i in range(len(parts))], ignore_index=True) for name in STATS}
+    latency = summarize_latency(stats["latency"], reps)
+    backfill = summarize_backfill(stats["backfill"], reps, scenario.horizon_days)
+    with output.staged_dir(out, force=force) as tmp:
+        _combine(partial, len(parts), tmp)
+        doc = _summary_doc(scenario, seed, reps, latency, backfill)
+        (tmp / "summary.json").write_text(json.dumps(doc, indent=2, sort_keys=True))
+    shutil.rmtree(partial, ignore_errors=True)
+    return StreamedRun(scenario, seed, reps, size, out, latency, backfill, resumed)
