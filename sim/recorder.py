@@ -66,28 +66,41 @@ class Recorder:
         return row
 
     def tables(self) -> dict[str, dict[str, list]]:
-        """Column lists of every table, built once."""
-        cols = {c: [] for c in DELIVERY_COLUMNS}
-        for lot in self.lots:
-            r = lot.request
-            for c, v in zip(DELIVERY_COLUMNS, (
-                lot.lot_id, r.request_id, lot.item, lot.qty, r.priority, lot.source, lot.donor,
-                lot.route, r.requested_day, r.approved_day, r.funded_day, lot.ready_day,
-                lot.shipped_day, lot.delivered_day,
-            )):
-                cols[c].append(v)
+        """Column lists of every table, built once (one pass per column, no per-row dicts)."""
+        lots = self.lots
+        reqs = [lot.request for lot in lots]
+        cols = {
+            "lot_id": [lot.lot_id for lot in lots],
+            "request_id": [r.request_id for r in reqs],
+            "item": [lot.item for lot in lots],
+            "qty": [lot.qty for lot in lots],
+            "priority": [r.priority for r in reqs],
+            "source": [lot.source for lot in lots],
+            "donor": [lot.donor for lot in lots],
+            "route": [lot.route for lot in lots],
+            "requested_day": [r.requested_day for r in reqs],
+            "approved_day": [r.approved_day for r in reqs],
+            "funded_day": [r.funded_day for r in reqs],
+            "ready_day": [lot.ready_day for lot in lots],
+            "shipped_day": [lot.shipped_day for lot in lots],
+            "delivered_day": [lot.delivered_day for lot in lots],
+        }
         for r, item, qty in self.pending_lines:
             for c, v in zip(DELIVERY_COLUMNS, (
                 -1, r.request_id, item, qty, r.priority, "", "", "", r.requested_day,
                 r.approved_day, r.funded_day, NAN, NAN, NAN,
             )):
                 cols[c].append(v)
-        events = list(zip(*self._events)) if self._events else [[] for _ in EVENT_COLUMNS]
-        levels = list(zip(*self._levels)) if self._levels else [[] for _ in LEVEL_COLUMNS]
-        backfills = list(zip(*self.backfills)) if self.backfills else [[] for _ in BACKFILL_COLUMNS]
         return {
             "deliveries": cols,
-            "events": dict(zip(EVENT_COLUMNS, map(list, events))),
-            "levels": dict(zip(LEVEL_COLUMNS, map(list, levels))),
-            "backfills": dict(zip(BACKFILL_COLUMNS, map(list, backfills))),
+            "events": _columns(self._events or [], EVENT_COLUMNS),
+            "levels": _columns(self._levels, LEVEL_COLUMNS),
+            "backfills": _columns(self.backfills, BACKFILL_COLUMNS),
         }
+
+
+def _columns(rows, names) -> dict[str, list]:
+    """Row tuples to named column lists."""
+    if not rows:
+        return {c: [] for c in names}
+    return dict(zip(names, map(list, zip(*rows))))

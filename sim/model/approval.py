@@ -14,6 +14,10 @@ class Approval:
         self.enabled = scenario.approval.enabled
         self._delay = streams.sampler("approval.delay", scenario.approval.delay_days)
 
+    def needed(self, request) -> bool:
+        """Does this request go through the check at all (skipping it avoids a generator per request)?"""
+        return (self.enabled and not request.skip_approval) or bool(self.switch.any_closed)
+
     def review(self, request):
         """Process step: the request's approval."""
         if not self.enabled or request.skip_approval:

@@ -73,6 +73,10 @@ class Funding:
                 yield self.env.timeout(day - self.env.now)
             self.account.deposit(c.amount_musd, c.by)
 
+    def needed(self, request) -> bool:
+        """Does this request draw on the common account?"""
+        return self.enabled and not request.funded_by and request.cost > 0
+
     def fund(self, request):
         """Process step: wait until the request's cost is covered."""
         if not self.enabled or request.funded_by or request.cost <= 0:

@@ -3,16 +3,23 @@
 An order of q units occupies one server for the sum of q unit times. A line waits its long-lead
 delay before an order may join the queue. Other customers take `other_customers_share` of the
 output, so every job runs at (1 - share) of the line's rate; `other_backlog_units` is their order
-book, queued at day 0 ahead of PURL. The queue is ordered by (rank, order time, tie-break): rank 0
-is backfill under `donors_first`, everything else rank 1.
+book, ordered before day 0 (no long lead) and queued at day 0 ahead of PURL. The book is worked
+as separate small orders (one unit each, for books up to 1,000 units) so that a `donors_first`
+backfill can get ahead of the rest of it, as the US put Germany ahead of Switzerland in 2025.
+The queue is ordered by (rank, order time, tie-break): rank 0 is backfill under `donors_first`,
+everything else rank 1.
 """
 from __future__ import annotations
+
+import math
 
 from ..scenario.distributions import Fixed
 from ..scenario.schema import DAYS_PER_MONTH, Line, Scenario
 from .queueing import ServerPool
 
 RANK_BACKFILL_FIRST, RANK_NORMAL = 0, 1
+BACKLOG_ORDERS = 1000  # the most separate orders other customers' book is split into
+BACKLOG_KEY = (RANK_NORMAL, 0.0, (-1,))  # their book was ordered before day 0
 
 
 class ProductionLine:
@@ -22,6 +29,7 @@ class ProductionLine:
         self.env, self.lid, self.rec, self.item = env, lid, recorder, spec.item
         self.node = spec.node
         self._streams = streams
+        self._queue_series = f"queue:line:{lid}"
         self.pool = ServerPool(env, spec.servers, on_queue=self._queue_level)
         self.unit = streams.sampler(f"production.{lid}.unit", self._unit_spec(spec.unit_days, spec.rate_per_month))
         self.long_lead = streams.sampler(f"production.{lid}.long_lead", spec.long_lead_days)
@@ -30,8 +38,10 @@ class ProductionLine:
         for scope in (f"line:{lid}", "all"):
             switch.watch(scope, self.pool)
         recorder.level(env.now, f"queue:line:{lid}", 0)
+        self._backlog_left = spec.other_backlog_units
+        self._backlog_chunk = max(1, math.ceil(spec.other_backlog_units / BACKLOG_ORDERS))
         if spec.other_backlog_units:
-            env.process(self.make(spec.other_backlog_units, RANK_NORMAL, (-1,), purl=False))
+            env.process(self._backlog_order())
         for k, ramp in enumerate(spec.ramps):
             env.process(self._ramp(scenario.day(ramp.at), ramp.servers, ramp.rate_per_month))
 
@@ -42,7 +52,7 @@ class ProductionLine:
         return unit_days
 
     def _queue_level(self, n: int) -> None:
-        self.rec.level(self.env.now, f"queue:line:{self.lid}", n)
+        self.rec.level(self.env.now, self._queue_series, n)
 
     def change(self, servers=None, rate_per_month=None) -> None:
         """Ramp: new server count and/or rate, for orders starting from now on."""
@@ -58,14 +68,30 @@ class ProductionLine:
         self.change(servers, rate)
         self.rec.event(self.env.now, "ramp", where=f"line:{self.lid}")
 
+    def _backlog_order(self):
+        """One order of other customers' book; once it has a server, the next one queues behind it.
+
+        Only one backlog order waits at a time, keyed at day 0, so the book keeps its place ahead
+        of PURL orders while a rank-0 backfill can still overtake what has not started.
+        """
+        yield self.pool.request(BACKLOG_KEY)
+        qty = min(self._backlog_chunk, self._backlog_left)
+        self._backlog_left -= qty
+        if self._backlog_left > 0:
+            self.env.process(self._backlog_order())
+        yield self.env.timeout(self.unit.total(qty) * self.stretch)
+        self.pool.release()
+
     def make(self, qty: int, rank: int, tiebreak, purl: bool = True):
         """Process step: long lead, queue, then make `qty` units on one server."""
         env = self.env
         lead = self.long_lead()
         if lead > 0:
             yield env.timeout(lead)
-        yield self.pool.request((rank, env.now, tiebreak))
-        yield env.timeout(self.unit.total(qty) * self.stretch)
+        grant = self.pool.acquire((rank, env.now, tiebreak))
+        if grant is not None:
+            yield grant
+        yield env.timeout((self.unit() if qty == 1 else self.unit.total(qty)) * self.stretch)
         self.pool.release()
         if purl:
             self.made += qty

@@ -51,12 +51,12 @@ class Requests:
             env.process(self._stream(stream))
 
     def _emit(self, request_id, priority, lines, funded_by=(), skip_approval=False, donor=None):
-        cost = sum(self._cost[i] * q for i, q in lines)
+        cost, requested = 0.0, self.requested
+        for item, qty in lines:
+            cost += self._cost[item] * qty
+            requested[item] = requested.get(item, 0) + qty
         req = Request(self._seq, request_id, priority, lines, cost, self.env.now, funded_by, skip_approval, donor)
         self._seq += 1
-        for item, qty in lines:
-            self.requested[item] = self.requested.get(item, 0) + qty
-        self.rec.event(self.env.now, "requested", request_id, qty=sum(q for _, q in lines))
         self.downstream(req)
 
     def _packages(self):
@@ -76,12 +76,14 @@ class Requests:
         end = s.horizon_days if stream.end is None else min(s.day(stream.end), s.horizon_days)
         limit = stream.max_requests or math.inf
         t, n = start, 0
+        gap, pick_item, pick_priority, qty_of, emit, timeout = (
+            self._gap, self._item, self._priority, self._qty, self._emit, env.timeout)  # hot loop
         while n < limit:
-            t += self._gap()
+            t += gap()
             if t > end:
                 return
-            yield env.timeout(t - env.now)
-            item = self._item()
-            qty = max(1, int(round(self._qty[item]())))
+            yield timeout(t - env.now)
+            item = pick_item()
+            qty = max(1, int(round(qty_of[item]())))
             n += 1
-            self._emit(f"R{n:07d}", self._priority(), [(item, qty)])
+            emit(f"R{n:07d}", pick_priority(), [(item, qty)])

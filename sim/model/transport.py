@@ -40,19 +40,33 @@ class Leg:
         self.mean_days = as_dist(spec.days).mean() + mean_wait
 
     def set_capacity(self, capacity: int) -> None:
-        """New capacity from now on (lots per departure, or lots at once)."""
+        """New capacity from now on (lots per departure, or lots at once).
+
+        A leg that had no limit gets a slot pool now; lots already on it hold no slot and count
+        against nothing.
+        """
         self.capacity = capacity
-        if self.pool is not None:
+        if self.schedule is not None:
+            return
+        if self.pool is None:
+            self.pool = ServerPool(self.env, capacity)
+            for scope in self.depart_scopes:
+                self.switch.watch(scope, self.pool)
+        else:
             self.pool.set_capacity(capacity)
 
     def traverse(self, lot, key):
         """Process step: wait for a slot or a sailing, travel, and arrive (held by any outage)."""
         env = self.env
+        slot = None  # the pool this lot holds a slot of (a pool may appear mid-run, see set_capacity)
         if self.schedule is not None:
             departed, transit = yield from self._sail()
         else:
             if self.pool is not None:
-                yield self.pool.request(key)
+                slot = self.pool
+                grant = slot.acquire(key)
+                if grant is not None:
+                    yield grant
             elif self.switch.any_closed:
                 yield from self.switch.hold(self.depart_scopes)
             departed, transit = env.now, self.transit()
@@ -61,8 +75,8 @@ class Leg:
         yield env.timeout(departed + transit - env.now)
         if self.switch.any_closed:
             yield from self.switch.hold(self.outage_scopes)
-        if self.pool is not None:
-            self.pool.release()
+        if slot is not None:
+            slot.release()
 
     def _sail(self):
         env = self.env
@@ -112,6 +126,12 @@ class Transport:
     def mean_days(self, origin: str, item: str) -> float:
         """Expected transit along the chosen route, for choosing the fastest donor."""
         return sum(leg.mean_days for leg in self.routes[self.route_of(origin, item)])
+
+    def has_legs(self, lot) -> bool:
+        """Choose the lot's route; False when it is `direct` (delivered where it is, no process step)."""
+        rid = self.route_of(lot.origin, lot.item)
+        lot.route = rid
+        return bool(self.routes[rid])
 
     def carry(self, lot):
         """Process step: from the lot's origin to the destination."""

@@ -1,0 +1,73 @@
+"""Scale: the full PURL flow with 10^4, 10^5 and 10^6 lots; time and peak memory per lot.
+
+Each size runs in a fresh subprocess so its peak resident memory (ru_maxrss) is its own.
+Targets: time grows linearly (each 10x in lots costs at most 11x), at most 300 bytes per
+delivery row held in memory (the deliveries DataFrame, deep), and 10^6 lots under 2 GB peak.
+"""
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SIZES = [int(x) for x in os.environ.get("PURLSIM_BENCH_SIZES", "10000,100000,1000000").split(",")]
+
+
+def child(n: int) -> None:
+    """Run one size and print its measurements as JSON."""
+    import sim
+
+    # The same arrival rate at every size (the horizon grows with n), below capacity, so that
+    # each lot costs the same work and time should grow linearly.
+    gap = 0.03
+    scenario = sim.load_scenario(HERE / "scenarios" / "purl_flow.yaml", {
+        "requests.stream.max_requests": n,
+        "requests.stream.interarrival_days": {"dist": "exponential", "mean": gap},
+        "horizon_days": round(n * gap * 1.05 + 400),
+    })
+    t = time.perf_counter()
+    results = sim.run(scenario, reps=1, seed=1, record_events=True)
+    elapsed = time.perf_counter() - t
+    d = results.deliveries
+    print(json.dumps({
+        "lots": len(d), "seconds": elapsed,
+        "row_bytes": d.memory_usage(deep=True).sum() / len(d),
+        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "delivered": float(d["delivered_day"].notna().mean()),
+    }))
+
+
+def main() -> list[tuple]:
+    """Run every size, print the table and the targets, return rows (name, measured, target, ok)."""
+    out = []
+    for n in SIZES:
+        proc = subprocess.run([sys.executable, __file__, "--child", str(n)], capture_output=True, text=True, check=True)
+        out.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    print(f"{'requests':>10}{'lots':>10}{'seconds':>10}{'us/lot':>9}{'row bytes':>11}{'peak MB':>9}{'delivered':>10}")
+    for n, r in zip(SIZES, out):
+        print(f"{n:>10,}{r['lots']:>10,}{r['seconds']:>10.2f}{1e6 * r['seconds'] / r['lots']:>9.1f}"
+              f"{r['row_bytes']:>11.0f}{r['peak_mb']:>9.0f}{r['delivered']:>10.1%}")
+    rows = []
+    for a, b in zip(out, out[1:]):
+        growth = (b["seconds"] / a["seconds"]) / (b["lots"] / a["lots"]) * 10
+        rows.append((f"time growth {a['lots']:,} -> {b['lots']:,} lots (per 10x)", f"{growth:.1f}x", "<= 11x", growth <= 11))
+    worst = max(r["row_bytes"] for r in out)
+    rows.append(("bytes per delivery row (deep)", f"{worst:.0f}", "<= 300", worst <= 300))
+    big = out[-1]
+    if big["lots"] >= 900_000:
+        rows.append(("peak memory at ~10^6 lots", f"{big['peak_mb']:.0f} MB", "< 2048 MB", big["peak_mb"] < 2048))
+    for name, measured, target, ok in rows:
+        print(f"{name:<48}{measured:>12}  target {target:<10} {'PASS' if ok else 'MISS'}")
+    return rows
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--child":
+        child(int(sys.argv[2]))
+    else:
+        main()
