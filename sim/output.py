@@ -78,6 +78,8 @@ def verify(directory: Path) -> list[str]:
         files = manifest["files"]
     except (ValueError, KeyError, TypeError):
         return [f"{mpath}: unreadable manifest"]
+    if not isinstance(files, dict) or not all(isinstance(m, dict) for m in files.values()):
+        return [f"{mpath}: unreadable manifest"]
     problems = []
     for name, meta in files.items():
         p = directory / name
@@ -85,6 +87,10 @@ def verify(directory: Path) -> list[str]:
             problems.append(f"{p}: missing")
         elif p.stat().st_size != meta.get("bytes") or _sha256(p) != meta.get("sha256"):
             problems.append(f"{p}: size or checksum differs from the manifest")
+    # A file the manifest does not list was not written with it (e.g. left over from older content).
+    for p in sorted(directory.rglob("*")):
+        if p.is_file() and p != mpath and p.relative_to(directory).as_posix() not in files:
+            problems.append(f"{p}: not listed in the manifest")
     return problems
 
 

@@ -60,7 +60,8 @@ def _finish(kind: str, df: pd.DataFrame, start) -> pd.DataFrame:
         df["latency_days"] = df["delivered_day"] - df["requested_day"]
         base = pd.Timestamp(start)
         for c in ("requested", "delivered"):
-            df[f"{c}_date"] = base + pd.to_timedelta(df[f"{c}_day"], unit="D")
+            # One resolution always: pandas picks ns or us from the values (all-NaN gives us).
+            df[f"{c}_date"] = (base + pd.to_timedelta(df[f"{c}_day"], unit="D")).astype("datetime64[ns]")
     if kind == "backfills":
         # Days the donor was short of what it gave: zero if the replacement came before the hand-over.
         df["backfill_gap_days"] = (df["backfilled_day"] - df["donated_day"]).clip(lower=0.0)

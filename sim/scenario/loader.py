@@ -294,6 +294,10 @@ def validate_mapping(data: dict, shown: str = "<scenario>", override_paths: set[
     """Validate an already-merged mapping into a Scenario; raises ScenarioError listing every problem."""
     if not isinstance(data, Mapping):
         raise ScenarioError([Problem(shown, "", "the top level must be a mapping of sections")])
+    # A mapping built in code (not from YAML) gets the same size/depth/cycle guard as a file.
+    refused = _measure(data)
+    if refused:
+        raise ScenarioError([Problem(shown, "", refused)])
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:

@@ -104,6 +104,14 @@ class RequestStream(Frozen):
     end: Moment | None = None
     max_requests: Annotated[int, Field(gt=0, le=10**8)] | None = None
 
+    @field_validator("interarrival_days")
+    @classmethod
+    def _time_passes(cls, v):
+        # A mean gap of zero would emit requests at one instant without end: the run never finishes.
+        if not isinstance(v, float) and v.mean() <= 0:
+            raise ValueError("mean inter-arrival time must be above zero")
+        return v
+
     @model_validator(mode="after")
     def _some_priority(self):
         if sum(self.priority.values()) <= 0:
@@ -250,6 +258,13 @@ class Transport(Frozen):
     legs: dict[Id, Leg] = Field(default_factory=dict)
     routes: dict[Id, Route] = Field(default_factory=dict)
     choose: list[RouteRule] = Field(default_factory=list)
+
+    @field_validator("routes")
+    @classmethod
+    def _direct_is_reserved(cls, v):
+        if "direct" in v:
+            raise ValueError("the route name 'direct' is reserved (it means no transport); choose another name")
+        return v
 
 
 class AllyStock(Frozen):
