@@ -79,10 +79,26 @@ class Model:
             for req in self.flow.waiting.values():
                 for item, qty in req.lines:
                     self.recorder.pending_lines.append((req, item, qty))
-            invariants.check(self)
-            return self.recorder.tables()
+            tables = self.recorder.tables()
+            invariants.check(self, tables["deliveries"])
+            return tables
+
+    def dispose(self) -> None:
+        """Drop the replication's records and pending events once its tables are built.
+
+        The parts refer to each other in cycles, so without this the whole replication (millions
+        of records) would wait for the cyclic collector, which then scans all of it at once.
+        """
+        rec = self.recorder
+        rec.lots, rec.backfills, rec.pending_lines, rec._levels = [], [], [], []
+        if rec._events is not None:
+            rec._events = []
+        self.env._queue.clear()
 
 
 def run_replication(scenario: Scenario, seed: int, rep: int, record_events: bool = True) -> dict:
     """One replication's tables as column lists."""
-    return Model(scenario, seed, rep, record_events).run()
+    model = Model(scenario, seed, rep, record_events)
+    tables = model.run()
+    model.dispose()
+    return tables

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from . import stockpiles as stockpiles_mod
 from . import us_stock as us_stock_mod
+from .tasks import Task
 
 
 class Flow:
@@ -22,7 +23,7 @@ class Flow:
     def submit(self, request) -> None:
         """Take a new request from the requests part."""
         self.waiting[request.seq] = request
-        self.env.process(self._request(request))
+        Task(self.env, self._request(request))
 
     def _request(self, req):
         env, rec = self.env, self.rec
@@ -37,7 +38,7 @@ class Flow:
         del self.waiting[req.seq]
         lots = self.sourcing.allocate(req)
         for lot in lots[:-1]:
-            env.process(self._lot(lot))
+            Task(env, self._lot(lot))
         if lots:
             yield from self._lot(lots[-1])
 

@@ -5,6 +5,7 @@ import math
 
 from ..scenario.schema import Scenario
 from ..streams import Choice, Streams
+from .tasks import Task
 
 RANK = {"urgent": 0, "routine": 1}
 
@@ -39,7 +40,7 @@ class Requests:
         self._seq = 0
         self._cost = {k: v.unit_cost_musd for k, v in scenario.items.items()}
         if scenario.requests.packages:
-            env.process(self._packages())
+            Task(env, self._packages())
         stream = scenario.requests.stream
         if stream is not None:
             self._gap = streams.sampler("requests.stream.interarrival", stream.interarrival_days)
@@ -48,7 +49,7 @@ class Requests:
             self._qty = {n: streams.sampler(f"requests.stream.qty.{n}", stream.items[n].qty) for n in names}
             pr = [p for p, w in stream.priority.items() if w > 0]
             self._priority = Choice(pr, [stream.priority[p] for p in pr], streams.rng("requests.stream.priority"))
-            env.process(self._stream(stream))
+            Task(env, self._stream(stream))
 
     def _emit(self, request_id, priority, lines, funded_by=(), skip_approval=False, donor=None):
         cost, requested = 0.0, self.requested
