@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 NAN = math.nan
 
 DELIVERY_COLUMNS = [
@@ -65,38 +67,61 @@ class Recorder:
         self.backfills.append(row)
         return row
 
-    def tables(self) -> dict[str, dict[str, list]]:
-        """Column lists of every table, built once (one pass per column, no per-row dicts)."""
+    def tables(self) -> dict[str, dict]:
+        """Columns of every table, built once: numbers as numpy arrays, labels as lists.
+
+        Each numeric column is filled in one pass over the records (np.fromiter): the records were
+        made over the whole run and lie scattered in memory, so every extra pass costs cache misses.
+        """
         lots = self.lots
+        n = len(lots)
         reqs = [lot.request for lot in lots]
+        pending = self.pending_lines
+
+        def floats(values, extra=()):
+            arr = np.fromiter(values, dtype=np.float64, count=n)
+            return np.concatenate([arr, np.asarray(extra, dtype=np.float64)]) if pending else arr
+
+        def ints(values, extra=()):
+            arr = np.fromiter(values, dtype=np.int64, count=n)
+            return np.concatenate([arr, np.asarray(extra, dtype=np.int64)]) if pending else arr
+
+        never = [NAN] * len(pending)
         cols = {
-            "lot_id": [lot.lot_id for lot in lots],
-            "request_id": [r.request_id for r in reqs],
-            "item": [lot.item for lot in lots],
-            "qty": [lot.qty for lot in lots],
-            "priority": [r.priority for r in reqs],
-            "source": [lot.source for lot in lots],
-            "donor": [lot.donor for lot in lots],
-            "route": [lot.route for lot in lots],
-            "requested_day": [r.requested_day for r in reqs],
-            "approved_day": [r.approved_day for r in reqs],
-            "funded_day": [r.funded_day for r in reqs],
-            "ready_day": [lot.ready_day for lot in lots],
-            "shipped_day": [lot.shipped_day for lot in lots],
-            "delivered_day": [lot.delivered_day for lot in lots],
+            "lot_id": ints((lot.lot_id for lot in lots), [-1] * len(pending)),
+            "request_id": [r.request_id for r in reqs] + [r.request_id for r, _, _ in pending],
+            "item": [lot.item for lot in lots] + [item for _, item, _ in pending],
+            "qty": _quantities([lot.qty for lot in lots] + [qty for _, _, qty in pending]),
+            "priority": [r.priority for r in reqs] + [r.priority for r, _, _ in pending],
+            "source": [lot.source for lot in lots] + [""] * len(pending),
+            "donor": [lot.donor for lot in lots] + [""] * len(pending),
+            "route": [lot.route for lot in lots] + [""] * len(pending),
+            "requested_day": floats((r.requested_day for r in reqs), [r.requested_day for r, _, _ in pending]),
+            "approved_day": floats((r.approved_day for r in reqs), [r.approved_day for r, _, _ in pending]),
+            "funded_day": floats((r.funded_day for r in reqs), [r.funded_day for r, _, _ in pending]),
+            "ready_day": floats((lot.ready_day for lot in lots), never),
+            "shipped_day": floats((lot.shipped_day for lot in lots), never),
+            "delivered_day": floats((lot.delivered_day for lot in lots), never),
         }
-        for r, item, qty in self.pending_lines:
-            for c, v in zip(DELIVERY_COLUMNS, (
-                -1, r.request_id, item, qty, r.priority, "", "", "", r.requested_day,
-                r.approved_day, r.funded_day, NAN, NAN, NAN,
-            )):
-                cols[c].append(v)
+        levels = self._levels
         return {
             "deliveries": cols,
             "events": _columns(self._events or [], EVENT_COLUMNS),
-            "levels": _columns(self._levels, LEVEL_COLUMNS),
+            "levels": {
+                "day": np.fromiter((r[0] for r in levels), dtype=np.float64, count=len(levels)),
+                "series": [r[1] for r in levels],
+                "value": np.fromiter((r[2] for r in levels), dtype=np.float64, count=len(levels)),
+            },
             "backfills": _columns(self.backfills, BACKFILL_COLUMNS),
         }
+
+
+def _quantities(values: list) -> np.ndarray:
+    """Whole units as int64; anything else (a bug the invariants report) kept as float, never truncated."""
+    arr = np.asarray(values)
+    if arr.size == 0 or arr.dtype.kind in "iub":
+        return arr.astype(np.int64)
+    return arr.astype(np.float64)
 
 
 def _columns(rows, names) -> dict[str, list]:

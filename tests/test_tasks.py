@@ -74,3 +74,31 @@ def test_an_error_in_the_generator_stops_the_run():
     Task(env, broken())
     with pytest.raises(RuntimeError, match="model bug"):
         env.run()
+
+
+def test_a_returned_generator_goes_on_at_once_like_yield_from():
+    def trace(tail: bool):
+        env = simpy.Environment()
+        log = []
+
+        def second(name):
+            log.append((env.now, name, "second starts"))
+            yield env.timeout(1)
+            log.append((env.now, name, "second ends"))
+
+        def first(name, d):
+            yield env.timeout(d)
+            log.append((env.now, name, "first ends"))
+            if tail:
+                return second(name)
+            yield from second(name)
+
+        for k, d in enumerate([1, 0, 1, 2]):
+            Task(env, first(f"t{k}", d))
+        env.run()
+        return log
+
+    log = trace(tail=True)
+    assert log == trace(tail=False)
+    k = log.index((1, "t0", "first ends"))
+    assert log[k + 1] == (1, "t0", "second starts")  # taken over in the same step, before anyone else

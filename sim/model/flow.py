@@ -40,7 +40,8 @@ class Flow:
         for lot in lots[:-1]:
             Task(env, self._lot(lot))
         if lots:
-            yield from self._lot(lots[-1])
+            # The last lot goes on in this task, at once (a tail call, see tasks.Task).
+            return self._lot(lots[-1])
 
     def _lot(self, lot):
         env, rec = self.env, self.rec

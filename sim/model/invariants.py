@@ -30,6 +30,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 import numpy as np
+import pandas as pd
 
 from ..errors import InvariantError
 from ..scenario.references import route_for
@@ -43,13 +44,43 @@ def check(model, deliveries: dict | None = None) -> None:
 
     `deliveries` is the recorder's delivery columns when the caller has built them already.
     """
-    _conservation(model)
-    _lots(model, model.recorder.tables()["deliveries"] if deliveries is None else deliveries)
-    _us_stock(model)
-    _stockpiles_and_backfills(model)
-    _production(model)
+    d = model.recorder.tables()["deliveries"] if deliveries is None else deliveries
+    totals = _totals(d, len(model.recorder.lots))
+    _conservation(model, d)
+    _lots(model, d)
+    _us_stock(model, totals)
+    _stockpiles_and_backfills(model, totals)
+    _production(model, totals)
     _account(model)
     _queues_and_scopes(model)
+
+
+def _totals(d: dict, n_lots: int) -> dict[tuple[str, str, str], list[int]]:
+    """[units, units made ready] per (source, donor, item) over the lots (the first n_lots rows)."""
+    if not n_lots:
+        return {}
+    qty = np.asarray(d["qty"][:n_lots])
+    ready = np.where(np.isnan(np.asarray(d["ready_day"][:n_lots], dtype=float)), 0, qty)
+    labels = [np.asarray(d[c][:n_lots], dtype=object) for c in ("source", "donor", "item")]
+    codes = _group_codes(labels)
+    keys, first, inverse = np.unique(codes, return_index=True, return_inverse=True)
+    units = np.bincount(inverse, weights=qty, minlength=len(keys))
+    made = np.bincount(inverse, weights=ready, minlength=len(keys))
+    return {tuple(col[k] for col in labels): [_whole(u), _whole(m)] for k, u, m in zip(first, units, made)}
+
+
+def _group_codes(columns: list[np.ndarray]) -> np.ndarray:
+    """One int64 code per row, equal exactly when the rows are equal in every column (labels factorized)."""
+    code = np.zeros(len(columns[0]), dtype=np.int64)
+    for col in columns:
+        c, uniques = pd.factorize(col)
+        code = code * max(1, len(uniques)) + c
+    return code
+
+
+def _whole(x: float):
+    """A sum of whole units back as int (a fractional one, itself a bug, stays visible as float)."""
+    return int(x) if float(x).is_integer() else float(x)
 
 
 def _fail(message: str):
@@ -60,13 +91,12 @@ def _nan(x) -> bool:
     return x != x
 
 
-def _conservation(model) -> None:
-    rec = model.recorder
+def _conservation(model, d: dict) -> None:
     held: dict[str, int] = {}
-    for lot in rec.lots:
-        held[lot.item] = held.get(lot.item, 0) + lot.qty
-    for _, item, qty in rec.pending_lines:
-        held[item] = held.get(item, 0) + qty
+    qty = np.asarray(d["qty"])
+    if qty.size:
+        codes, items = pd.factorize(np.asarray(d["item"], dtype=object))  # object: no Arrow strings
+        held = {item: _whole(u) for item, u in zip(items, np.bincount(codes, weights=qty, minlength=len(items)))}
     requested = model.requests.requested
     if held != requested:
         _fail(f"conservation broken: requested {requested} but rows hold {held}")
@@ -101,18 +131,21 @@ def _lots(model, deliveries: dict) -> None:
         backwards = later < earlier - DAY_EPS * np.maximum(1.0, np.abs(earlier))
     if backwards.any():
         first(backwards.any(axis=1), "a stage before the stage before it")
-    s = model.scenario
-    routes: dict[tuple[str, str], str] = {}
-    for lot in lots:
-        if lot.source == "unsourced":
-            if lot.ready_day == lot.ready_day or lot.shipped_day == lot.shipped_day:
-                _fail(f"unsourced lot {lot.lot_id} moved")
-            continue
-        if lot.shipped_day == lot.shipped_day:
-            key = (lot.origin, lot.item)
-            route = routes.get(key)
-            if route is None:
-                route = routes[key] = route_for(s, lot.origin, lot.item) or "direct"
+    source = np.asarray(deliveries["source"][:n], dtype=object)
+    unsourced = source == "unsourced"
+    moved = unsourced & ~(missing[:, 3] & missing[:, 4])
+    if moved.any():
+        first(moved, "an unsourced lot moved")
+    # The route a shipped lot took, checked on one lot of each (source, donor, item, route): the
+    # origin is a function of source, donor and item (a line's, the US depot's or the donor's node).
+    shipped = np.flatnonzero(~missing[:, 4] & ~unsourced)
+    if shipped.size:
+        _, firsts = np.unique(_group_codes([np.asarray(deliveries[c][:n], dtype=object)[shipped]
+                                             for c in ("source", "donor", "item", "route")]), return_index=True)
+        s = model.scenario
+        for k in shipped[firsts].tolist():
+            lot = lots[k]
+            route = route_for(s, lot.origin, lot.item) or "direct"
             if lot.route != route:
                 _fail(f"lot {lot.lot_id} from {lot.origin} took route '{lot.route}', not '{route}'")
 
@@ -126,18 +159,18 @@ def _level_points(model, prefix: str) -> dict[str, list[float]]:
     return out
 
 
-def _lot_totals(model, source: str) -> dict[tuple[str, str], int]:
+def _lot_totals(totals: dict, source: str) -> dict[tuple[str, str], int]:
     """Units per (donor, item) of the lots from one source ('' as donor for the US)."""
     out: dict[tuple[str, str], int] = defaultdict(int)
-    for lot in model.recorder.lots:
-        if lot.source == source:
-            out[(lot.donor, lot.item)] += lot.qty
+    for (src, donor, item), (units, _) in totals.items():
+        if src == source:
+            out[(donor, item)] += units
     return out
 
 
-def _us_stock(model) -> None:
+def _us_stock(model, totals: dict) -> None:
     us = model.us_stock
-    sold = _lot_totals(model, "us_stock")
+    sold = _lot_totals(totals, "us_stock")
     for (_, item), qty in sold.items():
         if item not in us.on_hand:
             _fail(f"{qty} units of {item} sold from US stock that holds none")
@@ -155,7 +188,7 @@ def _us_stock(model) -> None:
             _fail(f"US stock of {item} sold below its reserve floor ({us.floor.get(item, 0)})")
 
 
-def _stockpiles_and_backfills(model) -> None:
+def _stockpiles_and_backfills(model, totals: dict) -> None:
     s, piles, rec = model.scenario, model.stockpiles, model.recorder
     pol = s.policy
     listed = set(pol.donors) if pol.donors else set(s.stockpiles)
@@ -204,7 +237,7 @@ def _stockpiles_and_backfills(model) -> None:
             _fail(f"donated lots without a backfill row: {sorted(missing)[:5]}")
 
     # Stock: initial - donated + backfilled, and never below min_keep.
-    donated = _lot_totals(model, "stockpile")
+    donated = _lot_totals(totals, "stockpile")
     returned: dict[tuple[str, str], int] = defaultdict(int)
     for row in rec.backfills:
         if not _nan(row[8]):
@@ -227,16 +260,16 @@ def _stockpiles_and_backfills(model) -> None:
                 _fail(f"stockpile {ally}/{item} went below its min_keep ({keep}): {min(values)}")
 
 
-def _production(model) -> None:
+def _production(model, totals: dict) -> None:
     made: dict[str, int] = defaultdict(int)
     for line in model.lines.values():
         if line.made < 0:
             _fail(f"line {line.lid} made {line.made} units")
         made[line.item] += line.made
     expect: dict[str, int] = defaultdict(int)
-    for lot in model.recorder.lots:
-        if lot.source == "production" and not _nan(lot.ready_day):
-            expect[lot.item] += lot.qty
+    for (source, _, item), (_, ready) in totals.items():
+        if source == "production":
+            expect[item] += ready
     for row in model.recorder.backfills:
         if not _nan(row[8]):
             expect[row[1]] += row[2]

@@ -5,11 +5,23 @@ event order (an urgent event scheduled now, as SimPy's Initialize) and resumes o
 events, so results are identical. What it leaves out is what nobody here uses: the Process
 object as an event (its end is scheduled as one more event per process), `active_process`, and
 interrupts. A request and each of its lots are such processes: nothing ever waits on them.
+
+A generator may end by returning another generator: the task goes on with it at once, in the
+same step, as `yield from` would, but later resumes no longer pass through the finished frame.
 """
 from __future__ import annotations
 
 from simpy.core import URGENT
 from simpy.events import Event
+
+
+class _Started:
+    """What a generator taken over by a tail call is first sent: an event that succeeded with None."""
+
+    _ok, _value = True, None
+
+
+_STARTED = _Started()
 
 
 class Task:
@@ -35,8 +47,12 @@ class Task:
                 else:
                     event._defused = True  # handed to the generator, which handles it or raises
                     event = gen.throw(event._value)
-            except StopIteration:
-                return
+            except StopIteration as stop:
+                if stop.value is None:
+                    return
+                gen = self._gen = stop.value  # tail call
+                event = _STARTED
+                continue
             if event.callbacks is not None:  # not yet processed: resume when it is
                 event.callbacks.append(self._resume)
                 return
