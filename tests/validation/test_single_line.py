@@ -29,7 +29,7 @@ from scipy import stats
 
 from queue_runs import line_replication
 from queue_theory import md1_sojourn, mmc_sojourn, mmc_wait, pk_wait, relaxation_time
-from validation_profile import load, long_only
+from validation_profile import load, long_only, pool  # noqa: F401 (a fixture)
 
 BAND = 0.02  # the band: mean latency within 2% of the theory
 

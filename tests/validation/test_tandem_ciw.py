@@ -27,7 +27,7 @@ from scipy import stats
 
 from queue_runs import tandem_ciw_replication, tandem_sim_replication
 from queue_theory import tandem_sojourn_cdf
-from validation_profile import LONG, load
+from validation_profile import LONG, load, pool  # noqa: F401 (a fixture)
 
 ALPHA = 0.01
 LAM, MU1, MU2 = 0.5, 1.0, 0.8

@@ -7,7 +7,9 @@ Profiles (environment variable PURLSIM_VALIDATION):
 """
 from __future__ import annotations
 
+import multiprocessing
 import os
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -29,3 +31,18 @@ def workers() -> int:
     """Worker processes for replications: the budget is two cores, shared."""
     n = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     return max(1, min(2, n))
+
+
+@pytest.fixture(scope="session")
+def pool():
+    """Worker processes for replications, shared by the whole session (forkserver: never fork a
+    parent that may run threads). Defined here, not in a conftest.py: tests/conftest.py is imported
+    by name (`from conftest import ...`) and a second conftest module would shadow it."""
+    methods = multiprocessing.get_all_start_methods()
+    if "forkserver" in methods:
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["sim.model", "queue_runs"])
+    else:
+        ctx = multiprocessing.get_context()
+    with ProcessPoolExecutor(max_workers=workers(), mp_context=ctx) as ex:
+        yield ex
