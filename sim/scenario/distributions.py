@@ -15,8 +15,34 @@ BATCH = 512
 TOTAL_CHUNK = 1 << 20  # draws summed at once by Sampler.total (8 MiB)
 
 
+def bool_is_not_a_number(model: type[BaseModel], data):
+    """Before validation: a YAML boolean (true, yes, on...) given for a field that is not a boolean
+    becomes the text it stands for, so it is refused as "must be a number" at its own path instead
+    of being taken as 1 or 0."""
+    if not isinstance(data, dict):
+        return data
+    fixed = None
+    for key, value in data.items():
+        if isinstance(value, bool) and not _takes_bool(model, key):
+            fixed = fixed if fixed is not None else dict(data)
+            fixed[key] = "true" if value else "false"
+    return data if fixed is None else fixed
+
+
+def _takes_bool(model: type[BaseModel], key) -> bool:
+    for name, field in model.model_fields.items():
+        if key in (name, field.alias):
+            return field.annotation is bool
+    return True  # an unknown key: reported as such by `extra="forbid"`
+
+
 class _Dist(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bool_is_not_a_number(cls, data):
+        return bool_is_not_a_number(cls, data)
 
     def mean(self) -> float:  # pragma: no cover - overridden
         raise NotImplementedError

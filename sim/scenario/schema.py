@@ -18,7 +18,7 @@ from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from .distributions import DistSpec
+from .distributions import DistSpec, bool_is_not_a_number
 
 DAYS_PER_MONTH = 30.0
 DAYS_PER_YEAR = 365.0
@@ -42,6 +42,11 @@ class Frozen(BaseModel):
     """Base of every section: immutable, unknown keys refused, NaN and infinity refused."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bool_is_not_a_number(cls, data):
+        return bool_is_not_a_number(cls, data)
 
 
 def to_day(moment: Moment, start: dt.date) -> float:
