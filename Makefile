@@ -16,8 +16,15 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 setup: $(STAMP)
 
+# `make run` ends with the HTML report of the shipped baseline comparison: the 2025 replay (the
+# reference) against its two sourcing policies, factory only and allied stocks first.
+REPORT_SCENARIOS := scenarios/baseline_2025.yaml scenarios/factory_only.yaml scenarios/stockpile_first.yaml
+REPORT_REPS ?= 50
+
 run: $(STAMP)
-	$(BIN)/purlsim run scenarios/baseline.yaml --reps 20 --out out/baseline
+	$(BIN)/purlsim run scenarios/baseline.yaml --reps 20 --out out/baseline --force
+	$(BIN)/purlsim report $(REPORT_SCENARIOS) --reps $(REPORT_REPS) --out out/report.html --quiet
+	@echo "Report: $(CURDIR)/out/report.html (one self-contained file: open it in any browser)"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

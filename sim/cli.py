@@ -136,13 +136,14 @@ def run(
     reps: int = typer.Option(1, "--reps", "-n", help="Replications."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Base seed (default: the scenario's)."),
     set_: Optional[List[str]] = typer.Option(None, "--set", help="Override a field: path.to.field=value."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Write tables (Parquet and CSV) and summary.json here, chunk by chunk."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Write tables (Parquet and CSV), summary.json and PNG plots here, chunk by chunk."),
     force: bool = typer.Option(False, "--force", help="Replace an existing --out directory (and discard an unfinished run)."),
     workers: Optional[int] = typer.Option(None, "--workers", help="Local worker processes (default: cores; 1 = in-process)."),
     dask: Optional[str] = typer.Option(None, "--dask", help=DASK_HELP),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
     resume: bool = typer.Option(False, "--resume", help="Finish the interrupted run into --out (same scenario, seed and reps)."),
     chunk_size: Optional[int] = typer.Option(None, "--chunk-size", help="Replications per chunk (default: a few chunks per worker, at most 50)."),
+    plots: bool = typer.Option(True, "--plots/--no-plots", help="With --out, also write the plots as PNG."),
 ):
     """Run a scenario and print its latency table; with --out, results stream to disk chunk by chunk (Ctrl-C keeps them; --resume finishes)."""
     from . import output
@@ -165,7 +166,8 @@ def run(
     try:
         with executor_or_exit(workers, dask, reps) as executor, progress_bar(reps, sc.name, quiet) as advance:
             if out is not None:
-                done = run_to_dir(sc, out, reps, seed, executor, chunk_size, resume=resume, force=force, progress=advance)
+                done = run_to_dir(sc, out, reps, seed, executor, chunk_size, resume=resume, force=force,
+                                  progress=advance, plots=plots)
                 summary, bf, resumed = done.latency, done.backfill, done.resumed_reps
             else:
                 [stats] = run_stats([sc], reps, [seed], executor, chunk_size, advance)
@@ -189,6 +191,15 @@ def run(
         if resume and not had_partial:
             note = " (no unfinished run was there to resume: ran from the start)"
         out_console.print(f"Wrote {out}{note}")
+        if done.pngs:
+            out_console.print(f"Plots: {', '.join(done.pngs)}" + png_note(reps))
+
+
+def png_note(reps: int) -> str:
+    """What the PNG plots of a run show when it had more replications than they draw."""
+    from .pngs import PLOT_REPS
+
+    return f" (drawn from the first {PLOT_REPS} of {reps} replications)" if reps > PLOT_REPS else ""
 
 
 def backfill_table(bf) -> Table:

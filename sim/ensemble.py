@@ -61,6 +61,13 @@ def run_chunk_stats(scenario: Scenario, seed: int, reps: list[int]) -> dict[str,
     return chunk_stats({"deliveries": res.deliveries, "backfills": res.backfills})
 
 
+def run_chunk_kept(scenario: Scenario, seed: int, reps: list[int], keep: int) -> dict:
+    """A chunk's per-replication figures, and its tables (the event log, not stages) of replications below `keep`."""
+    res = _chunk_results(scenario, seed, reps, record_events=True)
+    tables = {"deliveries": res.deliveries, "events": res.event_log, "levels": res.levels, "backfills": res.backfills}
+    return {**chunk_stats(tables), "tables": {k: df[df["rep"] < keep] for k, df in tables.items()}}
+
+
 def chunks(reps: int, size: int) -> list[list[int]]:
     """Replication numbers split into consecutive chunks of at most `size`."""
     return [list(range(i, min(i + size, reps))) for i in range(0, reps, size)]
@@ -155,11 +162,13 @@ def run(scenario: Scenario, reps: int = 1, seed: int | None = None, executor: Ex
 
 
 def run_stats(scenarios: Sequence[Scenario], reps: int, seeds: Sequence[int], executor: Executor | None = None,
-              chunk_size: int | None = None,
-              progress: Callable[[int], None] | None = None) -> list[dict[str, pd.DataFrame]]:
+              chunk_size: int | None = None, progress: Callable[[int], None] | None = None,
+              keep_reps: int = 0) -> list[dict]:
     """Per-replication summary figures ({"latency", "backfill"}) of each scenario, all scenarios' chunks sharing the executor.
 
     Each scenario runs replications 0..reps-1 with its seed; equal seeds give common random numbers.
+    keep_reps: also keep, as "results", the full Results of each scenario's first `keep_reps`
+    replications (for plots: memory bounded by keep_reps, whatever reps is).
     """
     checked = [check_run(s, reps, seed) for s, seed in zip(scenarios, seeds)]
     size = chunk_size or default_chunk_size(reps, executor_workers(executor))
@@ -167,12 +176,19 @@ def run_stats(scenarios: Sequence[Scenario], reps: int, seeds: Sequence[int], ex
     calls, where = [], []
     for k, (sc, (_, seed)) in enumerate(zip(scenarios, checked)):
         for j, c in enumerate(parts):
-            calls.append((run_chunk_stats, (sc, seed, c)))
+            calls.append((run_chunk_kept, (sc, seed, c, keep_reps)) if c[0] < keep_reps else
+                         (run_chunk_stats, (sc, seed, c)))
             where.append((k, j))
     got: dict[tuple[int, int], dict] = {}
     for i, stats in as_completed(executor, calls):
         got[where[i]] = stats
         if progress is not None:
             progress(len(parts[where[i][1]]))
-    return [{name: pd.concat([got[(k, j)][name] for j in range(len(parts))], ignore_index=True)
-             for name in ("latency", "backfill")} for k in range(len(scenarios))]
+    out = [{name: pd.concat([got[(k, j)][name] for j in range(len(parts))], ignore_index=True)
+            for name in ("latency", "backfill")} for k in range(len(scenarios))]
+    if keep_reps > 0:
+        kept = [j for j, c in enumerate(parts) if c[0] < keep_reps]
+        for k, (sc, (_, seed)) in enumerate(zip(scenarios, checked)):
+            frames = {kind: [got[(k, j)]["tables"][kind] for j in kept] for kind in KINDS}
+            out[k]["results"] = Results.from_frames(sc, seed, min(reps, keep_reps), frames)
+    return out

@@ -112,6 +112,8 @@ class Results:
     backfills: pd.DataFrame
     _summary: pd.DataFrame | None = field(default=None, repr=False)
     _events: pd.DataFrame | None = field(default=None, repr=False)
+    _per_rep: pd.DataFrame | None = field(default=None, repr=False)
+    _backfill_summary: pd.DataFrame | None = field(default=None, repr=False)
 
     @property
     def events(self) -> pd.DataFrame:
@@ -148,16 +150,20 @@ class Results:
     def summary(self) -> pd.DataFrame:
         """Latency per item and overall (`ALL`) across replications, with 95% CIs (method: `latency_summary`)."""
         if self._summary is None:
-            self._summary = latency_summary(self.deliveries, self.reps)
+            self._summary = summarize_latency(self.per_rep(), self.reps)  # = latency_summary(deliveries, reps)
         return self._summary
 
     def per_rep(self) -> pd.DataFrame:
         """Each replication's latency figures per item and overall (what summary and compare reduce)."""
-        return per_rep_latency(self.deliveries)
+        if self._per_rep is None:
+            self._per_rep = per_rep_latency(self.deliveries)
+        return self._per_rep
 
     def backfill_summary(self) -> pd.DataFrame:
         """Backfill gap per donor and item across replications (see `backfill_summary`)."""
-        return backfill_summary(self.backfills, self.reps, self.horizon_days)
+        if self._backfill_summary is None:
+            self._backfill_summary = backfill_summary(self.backfills, self.reps, self.horizon_days)
+        return self._backfill_summary
 
 
 # --- summary statistics: per replication first, then across replications ---------------------

@@ -4,10 +4,11 @@ While it runs, a hidden sibling `.NAME.partial/` holds `run.json` (what is being
 resolved scenario's SHA-256, seed, reps, chunk size) and, under `chunks/`, one directory per
 finished chunk (its four tables and its per-replication summary figures, as Parquet), renamed
 into place only once complete. Nothing there looks like a finished output: there is no manifest.
-At the end the chunks are combined one at a time into the usual tables (Parquet and CSV) and
-`summary.json` inside `sim.output.staged_dir`, which moves them to the output directory with
-their manifest; then the partial directory goes. Memory is bounded by a chunk plus the
-per-replication figures (a few numbers per item and replication), never by the ensemble.
+At the end the chunks are combined one at a time into the usual tables (Parquet and CSV),
+`summary.json` and (if asked) PNG plots inside `sim.output.staged_dir`, which moves them to the
+output directory with their manifest; then the partial directory goes. Memory is bounded by a
+chunk plus the per-replication figures (a few numbers per item and replication), never by the
+ensemble (plots read back a bounded number of replications, see sim.pngs).
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import json
 import os
 import shutil
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -52,6 +53,7 @@ class StreamedRun:
     latency: pd.DataFrame
     backfill: pd.DataFrame
     resumed_reps: int
+    pngs: list[str] = field(default_factory=list)  # plot files written beside the tables
 
 
 def partial_dir(out: Path) -> Path:
@@ -169,12 +171,14 @@ def _summary_doc(scenario: Scenario, seed: int, reps: int, latency: pd.DataFrame
 
 def run_to_dir(scenario: Scenario, out: Path, reps: int, seed: int | None = None, executor: Executor | None = None,
                chunk_size: int | None = None, resume: bool = False, force: bool = False,
-               record_events: bool = True, progress: Callable[[int], None] | None = None) -> StreamedRun:
+               record_events: bool = True, progress: Callable[[int], None] | None = None,
+               plots: bool = False) -> StreamedRun:
     """Run an ensemble into `out` chunk by chunk (see the module docstring); Ctrl-C keeps finished chunks.
 
     resume: finish the partial run found for `out` (refused if its scenario, seed, reps or chunk
     size differ); force: replace an existing `out` and discard a partial run not resumed.
     progress: called with the replications just finished (first with those found finished).
+    plots: also write the standard plots as PNG (see sim.pngs), listed in the manifest with the tables.
     Raises output.OutputExists, PartialRunError.
     """
     reps, seed = check_run(scenario, reps, seed)
@@ -202,9 +206,14 @@ def run_to_dir(scenario: Scenario, out: Path, reps: int, seed: int | None = None
                               for i in range(len(parts))], ignore_index=True) for name in STATS}
     latency = summarize_latency(stats["latency"], reps)
     backfill = summarize_backfill(stats["backfill"], reps, scenario.horizon_days)
+    pngs: list[str] = []
     with output.staged_dir(out, force=force) as tmp:
         _combine(partial, len(parts), tmp)
         doc = _summary_doc(scenario, seed, reps, latency, backfill)
         (tmp / "summary.json").write_text(json.dumps(doc, indent=2, sort_keys=True))
+        if plots:
+            from .pngs import write_run_pngs
+
+            pngs = [p.name for p in write_run_pngs(tmp, scenario, seed, reps)]
     shutil.rmtree(partial, ignore_errors=True)
-    return StreamedRun(scenario, seed, reps, size, out, latency, backfill, resumed)
+    return StreamedRun(scenario, seed, reps, size, out, latency, backfill, resumed, pngs)

@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from ..cli import (DASK_HELP, _fmt, app, check_parallel, check_reps_seed, executor_or_exit, fail, latency_footnote,
-                   out_console, parse_sets, progress_bar)
+                   out_console, parse_sets, png_note, progress_bar)
 from ..errors import ScenarioError
 from ..scenario.loader import load_scenario
 
@@ -54,11 +54,12 @@ def compare(
     reps: int = typer.Option(20, "--reps", "-n", help="Replications per scenario."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Seed for every scenario (default: the first scenario's)."),
     set_: Optional[List[str]] = typer.Option(None, "--set", help="Override a field in every scenario: path.to.field=value."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Write comparison.csv and comparison.json here."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Write comparison.csv, comparison.json and PNG plots here."),
     force: bool = typer.Option(False, "--force", help="Replace an existing --out directory."),
     workers: Optional[int] = typer.Option(None, "--workers", help="Local worker processes (default: cores; 1 = in-process)."),
     dask: Optional[str] = typer.Option(None, "--dask", help=DASK_HELP),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    plots: bool = typer.Option(True, "--plots/--no-plots", help="With --out, also write the plots as PNG."),
 ):
     """Compare scenarios with common random numbers: per item each one's latency and its paired difference against the first."""
     from .. import output
@@ -83,8 +84,12 @@ def compare(
     seed = loaded[0].seed if seed is None else seed
     names = unique_names(display_names(scenarios, [sc.name for sc in loaded]))
     total = reps * len(loaded)
+    keep = 0  # replications whose full tables are kept, for the plots
+    if out is not None and plots:
+        from ..pngs import PLOT_REPS
+        keep = PLOT_REPS
     with executor_or_exit(workers, dask, total) as executor, progress_bar(total, "compare", quiet) as advance:
-        stats = run_stats(loaded, reps, [seed] * len(loaded), executor, None, advance)
+        stats = run_stats(loaded, reps, [seed] * len(loaded), executor, None, advance, keep_reps=keep)
     df = comparison_table([s["latency"] for s in stats], names, reps, loaded)
     out_console.print(comparison_rich_table(
         df, f"Latency in days, {reps} replication(s) each, seed {seed} for all (common random numbers)"))
@@ -100,4 +105,10 @@ def compare(
                    "method": df.attrs["method"], "statistics_method": df.attrs["statistics"],
                    "latency_note": df.attrs["censoring"], "rows": output.table_records(df.set_index(["item", "scenario"]))}
             (tmp / "comparison.json").write_text(json.dumps(doc, indent=2))
+            if keep:
+                from ..pngs import write_compare_pngs
+
+                pngs = [p.name for p in write_compare_pngs(tmp, df, [s["results"] for s in stats], names)]
         out_console.print(f"Wrote {out}")
+        if keep:
+            out_console.print(f"Plots: {', '.join(pngs)}" + png_note(reps))

@@ -1,0 +1,50 @@
+"""`purlsim report A.yaml [B.yaml ...] --out report.html`: run scenarios with common random numbers, write one HTML file."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from ..cli import (DASK_HELP, app, check_parallel, check_reps_seed, executor_or_exit, fail, out_console, parse_sets,
+                   progress_bar)
+from ..errors import ScenarioError
+from ..scenario.loader import load_scenario
+
+
+@app.command()
+def report(
+    scenarios: List[Path] = typer.Argument(..., help="Scenario files; the first is the reference of the comparison."),
+    out: Path = typer.Option(Path("report.html"), "--out", "-o", help="HTML file to write (replaced if it exists)."),
+    reps: int = typer.Option(20, "--reps", "-n", help="Replications per scenario."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Seed for every scenario (default: the first scenario's)."),
+    set_: Optional[List[str]] = typer.Option(None, "--set", help="Override a field in every scenario: path.to.field=value."),
+    workers: Optional[int] = typer.Option(None, "--workers", help="Local worker processes (default: cores; 1 = in-process)."),
+    dask: Optional[str] = typer.Option(None, "--dask", help=DASK_HELP),
+    title: Optional[str] = typer.Option(None, "--title", help="Report title (default: the scenario names)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+):
+    """Write one self-contained HTML report: scenarios, summary and comparison tables, sentences, plots."""
+    from ..ensemble import run as run_ensemble
+    from ..report import write_report
+
+    check_reps_seed(reps, seed)
+    check_parallel(workers)
+    overrides = parse_sets(set_)
+    loaded, problems = [], []
+    for path in scenarios:
+        try:
+            loaded.append(load_scenario(path, overrides))
+        except ScenarioError as exc:
+            problems.extend(str(p) for p in exc.problems)
+    if problems:
+        fail(problems)
+    if out.is_dir():
+        fail(f"{out}: is a directory (--out takes the HTML file to write)")
+    seed = loaded[0].seed if seed is None else seed
+    with executor_or_exit(workers, dask, reps) as executor, \
+            progress_bar(reps * len(loaded), "report", quiet) as advance:
+        results = [run_ensemble(sc, reps=reps, seed=seed, executor=executor, progress=advance) for sc in loaded]
+    path = write_report(results, out, [str(p) for p in scenarios], title=title)
+    out_console.print(f"Wrote {path} ({path.stat().st_size / 1024:,.0f} KiB): {len(loaded)} scenario(s), "
+                      f"{reps} replication(s) each, seed {seed}. It opens in any browser, without a server or network.")

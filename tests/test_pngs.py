@@ -1,0 +1,163 @@
+"""`purlsim run --out` and `compare --out` write their plots as PNG, listed in the manifest, drawn from the run's own data."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+import sim
+from sim import plots, pngs
+from sim.cli import app
+from sim.ensemble import run_stats
+from sim.streamed import run_to_dir
+
+from conftest import REPO
+
+FACTORY = REPO / "scenarios" / "factory_only.yaml"
+STOCKPILE = REPO / "scenarios" / "stockpile_first.yaml"
+RUN_PNGS = {"latency_ecdf.png", "time_breakdown.png", "backfill_gap.png", "delivery_timeline.png", "stock_levels.png"}
+REPS, SEED = 3, 4
+
+
+def cli(*args):
+    """The command line in this process: (exit code, stdout)."""
+    r = CliRunner().invoke(app, [str(a) for a in args])
+    if r.exception is not None and not isinstance(r.exception, SystemExit):
+        raise r.exception
+    return r.exit_code, " ".join(r.stdout.split())
+
+
+def verify(directory):
+    """`purlsim verify DIR` in its own process, as a shell runs it."""
+    return subprocess.run([sys.executable, "-m", "sim.cli", "verify", str(directory)], capture_output=True,
+                          text=True, timeout=120)
+
+
+def assert_valid_pngs(directory, names):
+    """Every name is a PNG that decodes, listed in the manifest with its size."""
+    files = json.loads((directory / "manifest.json").read_text())["files"]
+    for name in names:
+        path = directory / name
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
+        with Image.open(path) as img:
+            img.verify()
+        with Image.open(path) as img:
+            assert img.format == "PNG" and img.width > 400 and img.height > 300, name
+        assert files[name]["bytes"] == path.stat().st_size, name
+
+
+@pytest.fixture(scope="module")
+def run_out(tmp_path_factory):
+    """(directory, stdout) of `purlsim run stockpile_first --reps 3 --out DIR`."""
+    out = tmp_path_factory.mktemp("run") / "out"
+    code, text = cli("run", STOCKPILE, "--reps", REPS, "--seed", SEED, "--workers", 1, "-q", "--out", out)
+    assert code == 0, text
+    return out, text
+
+
+@pytest.fixture(scope="module")
+def compare_out(tmp_path_factory):
+    """(directory, stdout) of `purlsim compare factory_only stockpile_first --reps 3 --out DIR`."""
+    out = tmp_path_factory.mktemp("compare") / "out"
+    code, text = cli("compare", FACTORY, STOCKPILE, "--reps", REPS, "--seed", SEED, "--workers", 1, "-q",
+                     "--out", out)
+    assert code == 0, text
+    return out, text
+
+
+def test_run_out_writes_its_plots_as_png_listed_in_the_manifest(run_out):
+    out, text = run_out
+    assert {p.name for p in out.glob("*.png")} == RUN_PNGS
+    assert_valid_pngs(out, RUN_PNGS)
+    assert "Plots: latency_ecdf.png" in text
+    r = verify(out)
+    assert r.returncode == 0 and "intact" in r.stdout, r.stderr
+
+
+def test_run_out_no_plots_writes_none(tmp_path):
+    code, text = cli("run", STOCKPILE, "--reps", 1, "--workers", 1, "-q", "--out", tmp_path / "o", "--no-plots")
+    assert code == 0 and not list((tmp_path / "o").glob("*.png")) and "Plots:" not in text
+
+
+def test_compare_out_writes_the_table_and_plots_listed_in_the_manifest(compare_out):
+    out, text = compare_out
+    names = {p.name for p in out.iterdir()}
+    assert names == {"comparison.csv", "comparison.json", "comparison.png", "manifest.json"} | RUN_PNGS
+    assert_valid_pngs(out, names - {"comparison.csv", "comparison.json", "manifest.json"})
+    assert "Plots: " in text
+    assert cli("verify", out) == (0, f"{out}: intact")
+    # keeping tables for the plots does not change the comparison: it is what sim.compare gives
+    table = pd.read_csv(out / "comparison.csv")
+    expected = sim.compare([FACTORY, STOCKPILE], reps=REPS, seed=SEED)
+    assert list(table["diff_mean"].dropna()) == pytest.approx(list(expected["diff_mean"].dropna()))
+    assert list(table["mean"]) == pytest.approx(list(expected["mean"]), nan_ok=True)
+
+
+def test_plots_of_a_run_directory_are_drawn_from_the_same_data_as_in_memory(run_out):
+    out, _ = run_out
+    sc = sim.load_scenario(STOCKPILE)
+    back = pngs.read_back(out, sc, SEED, REPS)
+    mem = sim.run(sc, reps=REPS, seed=SEED)
+    assert back.reps == REPS
+    for kind, cols in pngs.COLUMNS.items():
+        mine = mem.event_log if kind == "events" else getattr(mem, kind)
+        pd.testing.assert_frame_equal(getattr(back, "event_log" if kind == "events" else kind).reset_index(drop=True),
+                                      mine[cols].reset_index(drop=True), check_dtype=False, check_categorical=False)
+    for fn in (plots.delivery_timeline, plots.stock_levels, plots.latency_ecdf):
+        a, b = fn(back), fn(mem)
+        for ax_a, ax_b in zip(a.axes, b.axes, strict=True):
+            ya = [np.asarray(l.get_ydata(), dtype=float) for l in ax_a.get_lines()]
+            yb = [np.asarray(l.get_ydata(), dtype=float) for l in ax_b.get_lines()]
+            assert len(ya) == len(yb) > 0 and all(np.array_equal(x, y) for x, y in zip(ya, yb)), fn.__name__
+
+
+def test_read_back_keeps_only_the_first_replications(run_out):
+    out, _ = run_out
+    sc = sim.load_scenario(STOCKPILE)
+    back = pngs.read_back(out, sc, SEED, REPS, max_reps=2)
+    mem = sim.run(sc, reps=2, seed=SEED)  # replication r draws the same numbers whatever reps is
+    assert back.reps == 2 and set(back.deliveries["rep"]) == {0, 1} and set(back.levels["rep"]) == {0, 1}
+    assert back.summary()["mean"].to_numpy() == pytest.approx(mem.summary()["mean"].to_numpy(), nan_ok=True)
+    assert not set(back.event_log["kind"].astype(str)) & {s[0] for s in sim.results.STAGES}
+
+
+def test_a_run_with_more_replications_than_plotted_says_so(tmp_path, monkeypatch):
+    monkeypatch.setattr(pngs, "PLOT_REPS", 2)
+    code, text = cli("run", STOCKPILE, "--reps", REPS, "--workers", 1, "-q", "--out", tmp_path / "o")
+    assert code == 0 and f"drawn from the first 2 of {REPS} replications" in text
+
+
+def test_the_library_writes_plots_only_when_asked(tmp_path):
+    done = run_to_dir(sim.load_scenario(STOCKPILE), tmp_path / "lib", reps=1, seed=SEED)
+    assert done.pngs == [] and not list((tmp_path / "lib").glob("*.png"))
+
+
+def test_run_stats_keeps_the_tables_of_the_first_replications_only():
+    sc = sim.load_scenario(STOCKPILE)
+    plain = run_stats([sc], 5, [SEED], chunk_size=2)
+    kept = run_stats([sc], 5, [SEED], chunk_size=2, keep_reps=3)  # the boundary falls inside a chunk
+    pd.testing.assert_frame_equal(plain[0]["latency"], kept[0]["latency"])
+    assert "results" not in plain[0]
+    res, mem = kept[0]["results"], sim.run(sc, reps=3, seed=SEED)
+    assert res.reps == 3
+    pd.testing.assert_frame_equal(res.deliveries, mem.deliveries, check_categorical=False)
+    pd.testing.assert_frame_equal(res.levels, mem.levels, check_categorical=False)
+    pd.testing.assert_frame_equal(res.backfills, mem.backfills, check_categorical=False)
+
+
+def test_compare_plots_use_the_table_and_its_names(tmp_path, monkeypatch):
+    sc = sim.load_scenario(STOCKPILE)
+    runs = [sim.run(sc, reps=2, seed=1), sim.run(sc, reps=2, seed=1)]
+    table = plots.comparison_frame(runs)
+    drawn = []
+    monkeypatch.setattr(plots, "write_pngs", lambda obj, directory, table=None: drawn.append((obj, table)) or [])
+    pngs.write_compare_pngs(tmp_path, table, runs, ["stockpile_first", "copy"])
+    ((results, given),) = drawn
+    assert given is table, "the comparison plot is drawn from the compare table, over all replications"
+    assert [r.scenario.name for r in results] == ["stockpile_first", "copy"]

@@ -1,0 +1,164 @@
+"""The HTML report: one self-contained file, written atomically, that a real browser renders with every image and table."""
+from __future__ import annotations
+
+import base64
+import html
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import sim
+from sim.cli import app
+from sim.report import write_atomic, write_report
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = [ROOT / "scenarios" / "factory_only.yaml", ROOT / "scenarios" / "stockpile_first.yaml"]
+REPS, SEED = 3, 5
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def purlsim(*args, cwd=ROOT):
+    """Run the purlsim command line (its console entry point) in a fresh interpreter."""
+    return subprocess.run([sys.executable, "-c", "from sim.cli import main; main()", *map(str, args)],
+                          capture_output=True, text=True, cwd=cwd, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """(output path, completed process) of `purlsim report` on two shipped scenarios."""
+    out = tmp_path_factory.mktemp("report") / "report.html"
+    proc = purlsim("report", *SCENARIOS, "--reps", REPS, "--seed", SEED, "--workers", 1, "--out", out)
+    return out, proc
+
+
+def test_report_command_writes_one_self_contained_file(built):
+    out, proc = built
+    assert proc.returncode == 0, proc.stderr
+    assert f"Wrote {out}" in proc.stdout
+    assert [p.name for p in out.parent.iterdir()] == ["report.html"], "no temporary files left behind"
+    text = out.read_text(encoding="utf-8")
+    for path in SCENARIOS:
+        sc = sim.load_scenario(path)
+        assert f"<h3>{sc.name}</h3>" in text
+        assert html.escape(sc.description.strip()) in text
+    # nothing is fetched: no scripts, style sheets, frames or remote addresses; images are inline PNGs
+    assert not re.search(r"<(script|link|iframe|object|embed)\b", text, re.I)
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//|file:)""", text, re.I)
+    assert not re.search(r"url\(", text, re.I)
+    srcs = re.findall(r'<img src="([^"]+)"', text)
+    assert len(srcs) >= 6
+    for src in srcs:
+        head, _, data = src.partition(",")
+        assert head == "data:image/png;base64"
+        assert base64.b64decode(data)[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_report_has_the_tables_and_the_sentences_of_compare(built):
+    out, _ = built
+    text = out.read_text(encoding="utf-8")
+    expected = sim.compare(SCENARIOS, reps=REPS, seed=SEED)
+    sentences = [s for s in expected["sentence"] if s]
+    assert sentences
+    for s in sentences:
+        assert f"<li>{html.escape(s)}</li>" in text
+    assert 'id="comparison"' in text
+    assert text.count("<table>") == 2 + 1 + 1  # a summary per scenario, the stockpile's backfill, the comparison
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed (CI installs Debian's "
+                    "chromium in .ci/run); the browser rendering check needs it")
+def test_report_renders_in_headless_chromium_with_every_image_and_table(built):
+    from playwright.sync_api import sync_playwright
+
+    out, _ = built
+    n_imgs = out.read_text(encoding="utf-8").count("<img ")
+    outside = []
+    with sync_playwright() as p, tempfile.TemporaryDirectory() as profile:
+        ctx = p.chromium.launch_persistent_context(profile, executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS,
+                                                   headless=True, viewport={"width": 1280, "height": 900})
+        try:
+            def guard(route):
+                """Let the file and data: URLs through; record and block anything else."""
+                if not route.request.url.startswith(("file:", "data:")):
+                    outside.append(route.request.url)
+                    return route.abort()
+                return route.continue_()
+            ctx.route("**/*", guard)
+            page = ctx.new_page()
+            page.goto(out.as_uri(), wait_until="load")
+            images = page.evaluate("""() => Array.from(document.images).map(i =>
+                ({alt: i.alt, complete: i.complete, w: i.naturalWidth, h: i.naturalHeight}))""")
+            tables = page.evaluate("""() => Array.from(document.querySelectorAll('table')).map(t =>
+                ({rows: t.tBodies[0].rows.length, head: Array.from(t.tHead.rows[0].cells).map(c => c.innerText)}))""")
+            headings = page.evaluate("() => Array.from(document.querySelectorAll('h2')).map(h => h.innerText)")
+        finally:
+            ctx.close()
+    assert outside == [], "the report asked for something outside the file"
+    assert len(images) == n_imgs >= 6
+    for img in images:
+        assert img["complete"] and img["w"] > 0 and img["h"] > 0, img["alt"]
+    assert headings == ["Scenarios", "Latency summary", "Comparison", "Plots", "Method"]
+    summary = [t for t in tables if t["head"][:2] == ["item", "lots / rep"]]
+    assert len(summary) == 2 and all(t["rows"] >= 2 for t in summary)
+    comparison = [t for t in tables if "mean minus first d" in t["head"]]
+    n_items = len(sim.compare(SCENARIOS, reps=REPS, seed=SEED))
+    assert len(comparison) == 1 and comparison[0]["rows"] == n_items
+
+
+def test_single_scenario_report_has_no_comparison(tmp_path):
+    res = sim.run(sim.load_scenario(ROOT / "scenarios" / "baseline.yaml"), reps=1, seed=1)
+    path = write_report([res], tmp_path / "one.html")
+    text = path.read_text(encoding="utf-8")
+    assert 'id="comparison"' not in text and "<h3>baseline</h3>" in text
+    assert text.count("<img ") == 4  # ECDF, where the time goes, timeline, stock levels (no donations)
+
+
+def report_in_process(*args):
+    """`purlsim report ...` through the same Typer app, in this process (faster than a new interpreter)."""
+    return CliRunner().invoke(app, ["report", *map(str, args)])
+
+
+def test_bad_scenarios_exit_2_listing_every_problem_and_writing_nothing(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(f"extends: {ROOT / 'scenarios' / 'baseline.yaml'}\nhorizon_days: -5\n")
+    out = tmp_path / "r.html"
+    result = report_in_process(tmp_path / "missing.yaml", bad, "--out", out)
+    assert result.exit_code == 2
+    assert f"{tmp_path / 'missing.yaml'}: file not found" in result.stderr
+    assert f"{bad}: horizon_days:" in result.stderr
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert not out.exists() and list(tmp_path.iterdir()) == [bad]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--reps", "0"], "--reps: must be at least 1"),
+    (["--seed", "-1"], "--seed: must not be negative"),
+    (["--workers", "0"], "--workers: must be at least 1"),
+])
+def test_bad_options_exit_2(tmp_path, args, message):
+    result = report_in_process(SCENARIOS[0], *args, "--out", tmp_path / "r.html")
+    assert result.exit_code == 2 and message in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_out_that_is_a_directory_exits_2(tmp_path):
+    result = report_in_process(SCENARIOS[0], "--reps", 1, "--out", tmp_path)
+    assert result.exit_code == 2 and "is a directory" in result.stderr
+
+
+def test_write_atomic_replaces_or_keeps_the_old_file(tmp_path):
+    path = tmp_path / "r.html"
+    write_atomic(path, "old")
+    write_atomic(path, "new")
+    assert path.read_text() == "new"
+    with pytest.raises(UnicodeEncodeError):
+        write_atomic(path, "half written \udc80")  # cannot be encoded: fails mid-write
+    assert path.read_text() == "new"
+    assert [p.name for p in tmp_path.iterdir()] == ["r.html"]
