@@ -49,6 +49,19 @@ def load_or_exit(path: Path, overrides: dict | None = None) -> Scenario:
         fail([str(p) for p in exc.problems])
 
 
+def load_all_or_exit(paths: list[Path], overrides: dict | None = None) -> list[Scenario]:
+    """Load several scenarios or exit 2 listing every problem of every file."""
+    loaded, problems = [], []
+    for path in paths:
+        try:
+            loaded.append(load_scenario(path, overrides))
+        except ScenarioError as exc:
+            problems.extend(str(p) for p in exc.problems)
+    if problems:
+        fail(problems)
+    return loaded
+
+
 def _fmt(v, digits=1) -> str:
     if v is None or v != v:
         return "-"
@@ -216,14 +229,7 @@ def backfill_table(bf) -> Table:
 @app.command()
 def validate(files: List[Path] = typer.Argument(..., help="Scenario files to check.")):
     """Check scenario files; print every problem as FILE: path: message."""
-    problems = []
-    for f in files:
-        try:
-            load_scenario(f)
-        except ScenarioError as exc:
-            problems.extend(str(p) for p in exc.problems)
-    if problems:
-        fail(problems)
+    load_all_or_exit(files)
     out_console.print(f"{len(files)} scenario file(s) valid")
 
 

@@ -115,6 +115,16 @@ def _dates(scenario, days) -> np.ndarray:
     return base + secs.astype("timedelta64[s]")
 
 
+def _units_over_dates(ax, ylabel: str, start, end) -> None:
+    """A panel of whole units (from zero) over the calendar window [start, end]."""
+    ax.set_ylabel(ylabel)
+    ax.set_xlim(start, end)
+    ax.set_ylim(bottom=0)
+    ax.yaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    ax.grid(alpha=0.3)
+
+
 def _date_axis(ax) -> None:
     """Concise calendar-date ticks on the x axis."""
     loc = mdates.AutoDateLocator(minticks=3, maxticks=7)
@@ -482,12 +492,7 @@ def delivery_timeline(results, *more, items=None) -> Figure:
             ax.axvline(x, color="black", lw=1.5, ls="-.",
                        label=f"gate ({scope}{': ' + name if multi else ''}): closed in {closed} of {reps} replication(s)")
         _panel_title(ax, item_label(rl[0].scenario, item), loc="left")
-        ax.set_ylabel("cumulative quantity (units)")
-        ax.set_xlim(start, end)
-        ax.set_ylim(bottom=0)
-        ax.yaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
-        ax.grid(alpha=0.3)
+        _units_over_dates(ax, "cumulative quantity (units)", start, end)
     figure_legend(fig, axes)
     axes[-1].set_xlabel(f"date (day 0 = {rl[0].scenario.start.isoformat()})")
     for ax in axes:
@@ -586,12 +591,7 @@ def stock_levels(results, *more, series=None) -> Figure:
             title = title.replace(f" ({item})", "")
         _panel_title(ax, title, loc="left", fontsize="medium")
         ax.set_xlabel("date")
-        ax.set_ylabel("on hand (units)")
-        ax.set_xlim(start, end)
-        ax.set_ylim(bottom=0)
-        ax.yaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
-        ax.grid(alpha=0.3)
+        _units_over_dates(ax, "on hand (units)", start, end)
         _date_axis(ax)
     figure_legend(fig, axes)
     return fig

@@ -9,9 +9,7 @@ import typer
 from rich.table import Table
 
 from ..cli import (DASK_HELP, _fmt, app, check_parallel, check_reps_seed, executor_or_exit, fail, latency_footnote,
-                   out_console, parse_sets, png_note, progress_bar)
-from ..errors import ScenarioError
-from ..scenario.loader import load_scenario
+                   load_all_or_exit, out_console, parse_sets, png_note, progress_bar)
 
 
 def _ci(row, c: str) -> str:
@@ -73,14 +71,7 @@ def compare(
     if out is not None and out.exists() and not force:
         fail(f"{out}: exists (use --force to replace it)")
     overrides = parse_sets(set_)
-    loaded, problems = [], []
-    for path in scenarios:
-        try:
-            loaded.append(load_scenario(path, overrides))
-        except ScenarioError as exc:
-            problems.extend(str(p) for p in exc.problems)
-    if problems:
-        fail(problems)
+    loaded = load_all_or_exit(scenarios, overrides)
     seed = loaded[0].seed if seed is None else seed
     names = unique_names(display_names(scenarios, [sc.name for sc in loaded]))
     total = reps * len(loaded)

@@ -6,10 +6,8 @@ from typing import List, Optional
 
 import typer
 
-from ..cli import (DASK_HELP, app, check_parallel, check_reps_seed, executor_or_exit, fail, out_console, parse_sets,
-                   progress_bar)
-from ..errors import ScenarioError
-from ..scenario.loader import load_scenario
+from ..cli import (DASK_HELP, app, check_parallel, check_reps_seed, executor_or_exit, fail, load_all_or_exit,
+                   out_console, parse_sets, progress_bar)
 
 
 @app.command()
@@ -31,14 +29,7 @@ def report(
     check_reps_seed(reps, seed)
     check_parallel(workers)
     overrides = parse_sets(set_)
-    loaded, problems = [], []
-    for path in scenarios:
-        try:
-            loaded.append(load_scenario(path, overrides))
-        except ScenarioError as exc:
-            problems.extend(str(p) for p in exc.problems)
-    if problems:
-        fail(problems)
+    loaded = load_all_or_exit(scenarios, overrides)
     if out.is_dir():
         fail(f"{out}: is a directory (--out takes the HTML file to write)")
     seed = loaded[0].seed if seed is None else seed
