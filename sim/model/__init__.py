@@ -2,7 +2,7 @@
 
 `run_replication(scenario, seed, rep)` builds a fresh SimPy environment, wires the parts in the
 order of the flow (requests -> approval -> funding -> sourcing -> transport), runs to the horizon,
-checks the invariants and returns plain column lists (cheap to pickle between processes).
+checks the invariants and returns plain columns (cheap to pickle between processes).
 """
 from __future__ import annotations
 
@@ -97,7 +97,7 @@ class Model:
 
 
 def run_replication(scenario: Scenario, seed: int, rep: int, record_events: bool = True) -> dict:
-    """One replication's tables as column lists."""
+    """One replication's tables as columns (cheap to pickle between processes)."""
     model = Model(scenario, seed, rep, record_events)
     tables = model.run()
     model.dispose()

@@ -12,7 +12,7 @@ from .tasks import Task
 
 
 class Flow:
-    """Moves each request through the parts it was wired to; one process per request, one per extra lot."""
+    """Moves each request through the parts it was wired to; one task per request, one per extra lot."""
 
     def __init__(self, env, recorder, approval, funding, sourcing, transport, switch):
         self.env, self.rec = env, recorder
@@ -26,7 +26,7 @@ class Flow:
         Task(self.env, self._request(request))
 
     def _request(self, req):
-        env, rec = self.env, self.rec
+        env = self.env
         # Stages that do nothing for this request are skipped without building a generator:
         # this is the per-request hot path of large ensembles.
         if self.approval.needed(req):
