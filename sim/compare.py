@@ -46,6 +46,16 @@ def _days(*values: float) -> list[str]:
     return [f"{v:,.{digits}f}" for v in values]
 
 
+def difference_text(row, bound: Callable[[float], str] = lambda v: f"{v:+,.0f}") -> str:
+    """A comparison row's paired mean difference with its 95% CI ('-' for the reference row)."""
+    if row["diff_mean"] != row["diff_mean"]:
+        return "-"
+    text = f"{row['diff_mean']:+,.1f}"
+    if row["diff_lo"] == row["diff_lo"]:
+        text += f" ({bound(row['diff_lo'])} to {bound(row['diff_hi'])})"
+    return text
+
+
 def item_label(item: str, scenarios: Sequence[Scenario]) -> str:
     """The catalogue name of an item (`All items` for the overall row)."""
     if item == ALL:

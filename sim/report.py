@@ -22,6 +22,7 @@ from typing import Sequence
 import pandas as pd
 
 from . import plots
+from .compare import difference_text
 
 
 DPI = 80  # the widest plots then come out at about the page's width (1,136 px): no pixels drawn to be scaled away
@@ -124,11 +125,7 @@ def comparison_table(df: pd.DataFrame) -> str:
     rows, last = [], None
     for _, r in df.iterrows():
         share = r["delivered_share"]
-        diff = "-"
-        if r["diff_mean"] == r["diff_mean"]:
-            diff = f"{r['diff_mean']:+,.1f}"
-            if r["diff_lo"] == r["diff_lo"]:
-                diff += f" ({_signed(r['diff_lo'])} to {_signed(r['diff_hi'])})"
+        diff = difference_text(r, _signed)
         label = r["item_name"]
         rows.append([label if r["item"] != last else "", r["scenario"], "-" if share != share else f"{share:.0%}",
                      _num(r["undelivered_per_rep"]), _stat(r, "mean"), _stat(r, "p90"), diff,

@@ -16,6 +16,14 @@ from sim.scenario.loader import deep_merge
 
 REPO = Path(__file__).resolve().parent.parent
 PURLSIM = Path(sys.executable).with_name("purlsim")
+SHIPPED = REPO / "scenarios" / "baseline.yaml"
+# The shipped baseline with its sealift 5 days slower at every point of the triangle (baseline tests).
+SEALIFT_5_DAYS_SLOWER = """
+transport:
+  legs:
+    sealift:
+      days: {dist: triangular, low: 15, mode: 17, high: 21}   # shipped: 10 / 12 / 16
+"""
 
 # The smallest scenario that validates: one item costing 1 M$ a unit, one line making 10 a month
 # (3 days a unit) at `plant`, goods delivered where they are made (route `direct`), no approval

@@ -10,14 +10,7 @@ from typer.testing import CliRunner
 from sim import baselines as bl
 from sim.cli import app
 
-REPO = Path(__file__).resolve().parents[1]
-SHIPPED = REPO / "scenarios" / "baseline.yaml"
-SEALIFT_5_DAYS_SLOWER = """
-transport:
-  legs:
-    sealift:
-      days: {dist: triangular, low: 15, mode: 17, high: 21}   # shipped: 10 / 12 / 16
-"""
+from conftest import SEALIFT_5_DAYS_SLOWER, SHIPPED
 
 
 def purlsim(*args):

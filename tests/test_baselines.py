@@ -12,19 +12,12 @@ import pytest
 from scipy import stats
 
 import sim
+from conftest import REPO, SEALIFT_5_DAYS_SLOWER, SHIPPED
 from sim import baselines as bl
 
 pytest_plugins = ["pytester"]
 
-REPO = Path(__file__).resolve().parents[1]
 BASELINE_DIR = REPO / "tests" / "baselines"
-SHIPPED = REPO / "scenarios" / "baseline.yaml"
-SEALIFT_5_DAYS_SLOWER = """
-transport:
-  legs:
-    sealift:
-      days: {dist: triangular, low: 15, mode: 17, high: 21}   # shipped: 10 / 12 / 16
-"""
 STOCKPILE = f"""
 extends: {SHIPPED}
 name: with_stockpile

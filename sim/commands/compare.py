@@ -21,20 +21,17 @@ def _ci(row, c: str) -> str:
 
 def comparison_rich_table(df, title: str) -> Table:
     """Per item, each scenario's figures and its paired difference against the first."""
+    from ..compare import difference_text  # here, like the rest of the engine: `purlsim --help` stays quick
+
     table = Table(title=title, title_justify="left")
     for col in ("item", "scenario", "delivered", "undelivered/rep", "mean d", "p90 d", "mean vs first d"):
         table.add_column(col, justify="left" if col in ("item", "scenario") else "right")
     last = None
     for _, row in df.iterrows():
         share = row["delivered_share"]
-        diff = "-"
-        if row["diff_mean"] == row["diff_mean"]:
-            diff = f"{row['diff_mean']:+,.1f}"
-            if row["diff_lo"] == row["diff_lo"]:
-                diff += f" ({row['diff_lo']:+,.0f} to {row['diff_hi']:+,.0f})"
         table.add_row(row["item"] if row["item"] != last else "", row["scenario"],
                       "-" if share != share else f"{share:.0%}", _fmt(row["undelivered_per_rep"]),
-                      _ci(row, "mean"), _ci(row, "p90"), diff, end_section=False)
+                      _ci(row, "mean"), _ci(row, "p90"), difference_text(row), end_section=False)
         last = row["item"]
     return table
 
