@@ -28,7 +28,9 @@ def _column(name: str, values: list):
         codes, labels = pd.factorize(np.asarray(values, dtype=object))
         return pd.Categorical.from_codes(codes, labels)
     if name in TEXT_COLUMNS:
-        return np.asarray(values, dtype=object)
+        # An explicit dtype: left to inference, an empty replication's column would come out as
+        # object and turn the whole column object when concatenated with the others.
+        return pd.array(np.asarray(values, dtype=object), dtype="str")
     if name in INT_COLUMNS:
         # np.asarray(..., dtype=int64) would silently truncate 8.7 to 8: keep floats as floats.
         arr = np.asarray(values)
