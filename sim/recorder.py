@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import math
+from array import array
 
 import numpy as np
+import pandas as pd
 
 NAN = math.nan
 
@@ -45,13 +47,24 @@ class Recorder:
         self.pending_lines: list[tuple] = []  # (request, item, qty) never sourced by the horizon
         self.backfills: list[list] = []
         self._events: list[tuple] | None = [] if events else None
-        self._levels: list[tuple] = []
+        # Level points as three columns: days and values as raw doubles (no float object per
+        # point to chase at the end), series names as the interned strings the parts pass.
+        self.level_days = array("d")
+        self.level_series: list[str] = []
+        self.level_values = array("d")
 
     def new_lot(self, request, item, qty, source, donor="", origin="") -> Lot:
         """Register a lot; it is a delivery row from now on, delivered or not."""
         lot = Lot(len(self.lots), request, item, qty, source, donor, origin)
         self.lots.append(lot)
         return lot
+
+    def clear(self) -> None:
+        """Let go of every record (the tables already built keep what they use)."""
+        self.lots, self.backfills, self.pending_lines = [], [], []
+        self.level_days, self.level_series, self.level_values = array("d"), [], array("d")
+        if self._events is not None:
+            self._events = []
 
     def event(self, day, kind, request_id="", lot_id=-1, item="", qty=0, where=""):
         """Append one line to the event log."""
@@ -60,7 +73,20 @@ class Recorder:
 
     def level(self, day, series, value):
         """Append one point of a level series (stock, balance, queue length)."""
-        self._levels.append((day, series, value))
+        self.level_days.append(day)
+        self.level_series.append(series)
+        self.level_values.append(value)
+
+    def level_writer(self, env, series: str):
+        """`write(value)`: append a point of `series` at the current time (for series written per event)."""
+        days, names, values = self.level_days, self.level_series, self.level_values
+
+        def write(value):
+            days.append(env._now)
+            names.append(series)
+            values.append(value)
+
+        return write
 
     def backfill(self, row: list) -> list:
         """Register a backfill row (filled in as the replacement progresses); returns it."""
@@ -68,7 +94,8 @@ class Recorder:
         return row
 
     def tables(self) -> dict[str, dict]:
-        """Columns of every table, built once: numbers as numpy arrays, labels as lists.
+        """Columns of every table, built once: numbers as numpy arrays, delivery labels as
+        Categoricals (factorized once, for the invariants and the DataFrame alike), other labels as lists.
 
         Each numeric column is filled in one pass over the records (np.fromiter): the records were
         made over the whole run and lie scattered in memory, so every extra pass costs cache misses.
@@ -90,12 +117,12 @@ class Recorder:
         cols = {
             "lot_id": ints((lot.lot_id for lot in lots), [-1] * len(pending)),
             "request_id": [r.request_id for r in reqs] + [r.request_id for r, _, _ in pending],
-            "item": [lot.item for lot in lots] + [item for _, item, _ in pending],
+            "item": labels([lot.item for lot in lots] + [item for _, item, _ in pending]),
             "qty": _quantities([lot.qty for lot in lots] + [qty for _, _, qty in pending]),
-            "priority": [r.priority for r in reqs] + [r.priority for r, _, _ in pending],
-            "source": [lot.source for lot in lots] + [""] * len(pending),
-            "donor": [lot.donor for lot in lots] + [""] * len(pending),
-            "route": [lot.route for lot in lots] + [""] * len(pending),
+            "priority": labels([r.priority for r in reqs] + [r.priority for r, _, _ in pending]),
+            "source": labels([lot.source for lot in lots] + [""] * len(pending)),
+            "donor": labels([lot.donor for lot in lots] + [""] * len(pending)),
+            "route": labels([lot.route for lot in lots] + [""] * len(pending)),
             "requested_day": floats((r.requested_day for r in reqs), [r.requested_day for r, _, _ in pending]),
             "approved_day": floats((r.approved_day for r in reqs), [r.approved_day for r, _, _ in pending]),
             "funded_day": floats((r.funded_day for r in reqs), [r.funded_day for r, _, _ in pending]),
@@ -103,17 +130,23 @@ class Recorder:
             "shipped_day": floats((lot.shipped_day for lot in lots), never),
             "delivered_day": floats((lot.delivered_day for lot in lots), never),
         }
-        levels = self._levels
         return {
             "deliveries": cols,
             "events": _columns(self._events or [], EVENT_COLUMNS),
             "levels": {
-                "day": np.fromiter((r[0] for r in levels), dtype=np.float64, count=len(levels)),
-                "series": [r[1] for r in levels],
-                "value": np.fromiter((r[2] for r in levels), dtype=np.float64, count=len(levels)),
+                "day": np.array(self.level_days, dtype=np.float64),
+                "series": self.level_series,
+                "value": np.array(self.level_values, dtype=np.float64),
             },
             "backfills": _columns(self.backfills, BACKFILL_COLUMNS),
         }
+
+
+def labels(values: list) -> pd.Categorical:
+    """Repeated labels as a Categorical, categories in order of first appearance."""
+    # factorize is several times faster than pd.Categorical(list) on a million labels
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object))
+    return pd.Categorical.from_codes(codes, uniques)
 
 
 def _quantities(values: list) -> np.ndarray:

@@ -6,10 +6,11 @@ else differs, because a part's stream depends only on its name, never on creatio
 from __future__ import annotations
 
 import hashlib
+from itertools import chain, repeat
 
 import numpy as np
 
-from .scenario.distributions import Sampler
+from .scenario.distributions import BATCH, Sampler
 
 
 def _name_key(name: str) -> int:
@@ -34,25 +35,24 @@ class Streams:
 
 
 class Choice:
-    """Categorical draws (item mix, priority mix) from one stream, in batches."""
+    """Categorical draws (item mix, priority mix) from one stream, in batches; `draw` is the hot path's way in."""
 
-    __slots__ = ("_values", "_p", "_rng", "_buf", "_i")
+    __slots__ = ("draw",)
 
     def __init__(self, values, weights, rng: np.random.Generator):
-        self._values = list(values)
+        values = list(values)
+        if len(values) == 1:
+            self.draw = repeat(values[0]).__next__  # a certain outcome draws nothing
+            return
         w = np.asarray(weights, dtype=float)
-        self._p = w / w.sum()
-        self._rng = rng
-        self._buf: list[int] = []
-        self._i = 0
+        p = w / w.sum()
+
+        def batches():
+            while True:
+                yield [values[i] for i in rng.choice(len(values), size=BATCH, p=p).tolist()]
+
+        self.draw = chain.from_iterable(batches()).__next__
 
     def __call__(self):
         """One draw."""
-        if len(self._values) == 1:
-            return self._values[0]
-        if self._i >= len(self._buf):
-            self._buf = self._rng.choice(len(self._values), size=512, p=self._p).tolist()
-            self._i = 0
-        v = self._values[self._buf[self._i]]
-        self._i += 1
-        return v
+        return self.draw()

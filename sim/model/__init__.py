@@ -89,10 +89,7 @@ class Model:
         The parts refer to each other in cycles, so without this the whole replication (millions
         of records) would wait for the cyclic collector, which then scans all of it at once.
         """
-        rec = self.recorder
-        rec.lots, rec.backfills, rec.pending_lines, rec._levels = [], [], [], []
-        if rec._events is not None:
-            rec._events = []
+        self.recorder.clear()
         self.env._queue.clear()
 
 

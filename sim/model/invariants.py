@@ -61,7 +61,7 @@ def _totals(d: dict, n_lots: int) -> dict[tuple[str, str, str], list[int]]:
         return {}
     qty = np.asarray(d["qty"][:n_lots])
     ready = np.where(np.isnan(np.asarray(d["ready_day"][:n_lots], dtype=float)), 0, qty)
-    labels = [np.asarray(d[c][:n_lots], dtype=object) for c in ("source", "donor", "item")]
+    labels = [d[c][:n_lots] for c in ("source", "donor", "item")]
     codes = _group_codes(labels)
     keys, first, inverse = np.unique(codes, return_index=True, return_inverse=True)
     units = np.bincount(inverse, weights=qty, minlength=len(keys))
@@ -69,12 +69,20 @@ def _totals(d: dict, n_lots: int) -> dict[tuple[str, str, str], list[int]]:
     return {tuple(col[k] for col in labels): [_whole(u), _whole(m)] for k, u, m in zip(first, units, made)}
 
 
-def _group_codes(columns: list[np.ndarray]) -> np.ndarray:
-    """One int64 code per row, equal exactly when the rows are equal in every column (labels factorized)."""
-    code = np.zeros(len(columns[0]), dtype=np.int64)
+def _factorized(col) -> tuple[np.ndarray, object]:
+    """(codes, labels) of a label column: a Categorical's own, or factorized now."""
+    if isinstance(col, pd.Categorical):
+        return col.codes, col.categories
+    return pd.factorize(np.asarray(col, dtype=object))  # object: no Arrow strings
+
+
+def _group_codes(columns: list, rows=slice(None)) -> np.ndarray:
+    """One int64 code per row (of `rows`), equal exactly when the rows are equal in every column."""
+    code = None
     for col in columns:
-        c, uniques = pd.factorize(col)
-        code = code * max(1, len(uniques)) + c
+        c, uniques = _factorized(col)
+        c = np.asarray(c, dtype=np.int64)[rows]
+        code = c if code is None else code * max(1, len(uniques)) + c
     return code
 
 
@@ -95,7 +103,7 @@ def _conservation(model, d: dict) -> None:
     held: dict[str, int] = {}
     qty = np.asarray(d["qty"])
     if qty.size:
-        codes, items = pd.factorize(np.asarray(d["item"], dtype=object))  # object: no Arrow strings
+        codes, items = _factorized(d["item"])
         held = {item: _whole(u) for item, u in zip(items, np.bincount(codes, weights=qty, minlength=len(items)))}
     requested = model.requests.requested
     if held != requested:
@@ -131,8 +139,7 @@ def _lots(model, deliveries: dict) -> None:
         backwards = later < earlier - DAY_EPS * np.maximum(1.0, np.abs(earlier))
     if backwards.any():
         first(backwards.any(axis=1), "a stage before the stage before it")
-    source = np.asarray(deliveries["source"][:n], dtype=object)
-    unsourced = source == "unsourced"
+    unsourced = np.asarray(deliveries["source"][:n] == "unsourced")
     moved = unsourced & ~(missing[:, 3] & missing[:, 4])
     if moved.any():
         first(moved, "an unsourced lot moved")
@@ -140,8 +147,8 @@ def _lots(model, deliveries: dict) -> None:
     # origin is a function of source, donor and item (a line's, the US depot's or the donor's node).
     shipped = np.flatnonzero(~missing[:, 4] & ~unsourced)
     if shipped.size:
-        _, firsts = np.unique(_group_codes([np.asarray(deliveries[c][:n], dtype=object)[shipped]
-                                             for c in ("source", "donor", "item", "route")]), return_index=True)
+        _, firsts = np.unique(_group_codes([deliveries[c][:n] for c in ("source", "donor", "item", "route")], shipped),
+                              return_index=True)
         s = model.scenario
         for k in shipped[firsts].tolist():
             lot = lots[k]
@@ -152,10 +159,13 @@ def _lots(model, deliveries: dict) -> None:
 
 def _level_points(model, prefix: str) -> dict[str, list[float]]:
     """Values of every level series starting with `prefix`, in recording order."""
+    rec = model.recorder
+    wanted = {name for name in set(rec.level_series) if name.startswith(prefix)}
     out: dict[str, list[float]] = defaultdict(list)
-    for _, series, value in model.recorder._levels:
-        if series.startswith(prefix):
-            out[series].append(value)
+    if wanted:  # most points are queue lengths: skip the pass when no series is asked for
+        for series, value in zip(rec.level_series, rec.level_values):
+            if series in wanted:
+                out[series].append(value)
     return out
 
 

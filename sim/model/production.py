@@ -16,6 +16,7 @@ import math
 from ..scenario.distributions import Fixed
 from ..scenario.schema import DAYS_PER_MONTH, Line, Scenario
 from .queueing import ServerPool
+from .tasks import delays
 
 RANK_BACKFILL_FIRST, RANK_NORMAL = 0, 1
 BACKLOG_ORDERS = 1000  # the most separate orders other customers' book is split into
@@ -27,10 +28,10 @@ class ProductionLine:
 
     def __init__(self, env, lid: str, spec: Line, scenario: Scenario, streams, recorder, switch):
         self.env, self.lid, self.rec, self.item = env, lid, recorder, spec.item
+        self._delay = delays(env)
         self.node = spec.node
         self._streams = streams
-        self._queue_series = f"queue:line:{lid}"
-        self.pool = ServerPool(env, spec.servers, on_queue=self._queue_level)
+        self.pool = ServerPool(env, spec.servers, on_queue=recorder.level_writer(env, f"queue:line:{lid}"))
         self.unit = streams.sampler(f"production.{lid}.unit", self._unit_spec(spec.unit_days, spec.rate_per_month))
         self.long_lead = streams.sampler(f"production.{lid}.long_lead", spec.long_lead_days)
         self.stretch = 1.0 / (1.0 - spec.other_customers_share)
@@ -50,9 +51,6 @@ class ProductionLine:
         if rate_per_month is not None:
             return Fixed(value=DAYS_PER_MONTH / rate_per_month)
         return unit_days
-
-    def _queue_level(self, n: int) -> None:
-        self.rec.level(self.env.now, self._queue_series, n)
 
     def change(self, servers=None, rate_per_month=None) -> None:
         """Ramp: new server count and/or rate, for orders starting from now on."""
@@ -84,14 +82,14 @@ class ProductionLine:
 
     def make(self, qty: int, rank: int, tiebreak, purl: bool = True):
         """Process step: long lead, queue, then make `qty` units on one server."""
-        env = self.env
-        lead = self.long_lead()
-        if lead > 0:
-            yield env.timeout(lead)
-        grant = self.pool.acquire((rank, env.now, tiebreak))
+        if self.long_lead.fixed != 0:  # a lead of exactly zero draws nothing: skip it
+            lead = self.long_lead.draw()
+            if lead > 0:
+                yield self._delay(lead)
+        grant = self.pool.acquire((rank, self.env._now, tiebreak))
         if grant is not None:
             yield grant
-        yield env.timeout((self.unit() if qty == 1 else self.unit.total(qty)) * self.stretch)
+        yield self._delay((self.unit.draw() if qty == 1 else self.unit.total(qty)) * self.stretch)
         self.pool.release()
         if purl:
             self.made += qty

@@ -9,6 +9,22 @@ from __future__ import annotations
 import heapq
 
 import simpy
+from simpy.core import NORMAL
+from simpy.events import PENDING
+
+
+class Grant:
+    """The event a queued job waits on: pending until the pool gives it a server.
+
+    Only what SimPy's loop and processes read is kept (callbacks, `_ok`, `_value`); the pool
+    schedules it itself, exactly as Event.succeed() would.
+    """
+
+    __slots__ = ("callbacks", "_ok", "_value")
+
+    def __init__(self):
+        self.callbacks = []
+        self._ok, self._value = None, PENDING
 
 
 class ServerPool:
@@ -25,12 +41,12 @@ class ServerPool:
         self._closed: set[str] = set()
         self._on_queue = on_queue  # called with the queue length whenever it changes
 
-    def request(self, key) -> simpy.Event:
+    def request(self, key) -> Grant:
         """An event that fires when a server is granted to the work with this key."""
-        ev = self.env.event()
+        ev = Grant()
         if not self._closed and self.busy < self.capacity and not self._queue:
             self.busy += 1
-            ev.succeed()
+            self._succeed(ev)
             return ev
         self._seq += 1
         heapq.heappush(self._queue, (key, self._seq, ev))
@@ -38,7 +54,7 @@ class ServerPool:
             self._on_queue(len(self._queue))
         return ev
 
-    def acquire(self, key) -> simpy.Event | None:
+    def acquire(self, key) -> Grant | None:
         """Like request, but None when a server is free right now: the caller goes on without a yield.
 
         Skipping the event saves a full schedule/step/resume cycle for every job that never waits.
@@ -68,6 +84,12 @@ class ServerPool:
         self._closed.discard(scope)
         self._dispatch()
 
+    def _succeed(self, ev: Grant) -> None:
+        # What Event.succeed() does: same time, priority and id order.
+        ev._ok, ev._value = True, None
+        env = self.env
+        heapq.heappush(env._queue, (env._now, NORMAL, next(env._eid), ev))
+
     @property
     def queue_length(self) -> int:
         return len(self._queue)
@@ -78,7 +100,7 @@ class ServerPool:
         while q and not self._closed and self.busy < self.capacity:
             _, _, ev = heapq.heappop(q)
             self.busy += 1
-            ev.succeed()
+            self._succeed(ev)
             changed = True
         if changed and self._on_queue is not None:
             self._on_queue(len(q))

@@ -5,7 +5,7 @@ import math
 
 from ..scenario.schema import Scenario
 from ..streams import Choice, Streams
-from .tasks import Task
+from .tasks import Task, delays
 
 RANK = {"urgent": 0, "routine": 1}
 
@@ -56,7 +56,7 @@ class Requests:
         for item, qty in lines:
             cost += self._cost[item] * qty
             requested[item] = requested.get(item, 0) + qty
-        req = Request(self._seq, request_id, priority, lines, cost, self.env.now, funded_by, skip_approval, donor)
+        req = Request(self._seq, request_id, priority, lines, cost, self.env._now, funded_by, skip_approval, donor)
         self._seq += 1
         self.downstream(req)
 
@@ -77,14 +77,17 @@ class Requests:
         end = s.horizon_days if stream.end is None else min(s.day(stream.end), s.horizon_days)
         limit = stream.max_requests or math.inf
         t, n = start, 0
-        gap, pick_item, pick_priority, qty_of, emit, timeout = (
-            self._gap, self._item, self._priority, self._qty, self._emit, env.timeout)  # hot loop
+        # Hot loop: draws are C-level iterator steps; a fixed quantity is rounded once, here.
+        gap, pick_item, pick_priority, emit, timeout = (
+            self._gap.draw, self._item.draw, self._priority.draw, self._emit, delays(env))
+        fixed_qty = {i: max(1, int(round(q.fixed))) for i, q in self._qty.items() if q.fixed is not None}
+        qty_of = {i: q.draw for i, q in self._qty.items()}
         while n < limit:
             t += gap()
             if t > end:
                 return
             yield timeout(t - env.now)
             item = pick_item()
-            qty = max(1, int(round(qty_of[item]())))
+            qty = fixed_qty.get(item) or max(1, int(round(qty_of[item]())))
             n += 1
             emit(f"R{n:07d}", pick_priority(), [(item, qty)])

@@ -6,13 +6,16 @@ events, so results are identical. What it leaves out is what nobody here uses: t
 object as an event (its end is scheduled as one more event per process), `active_process`, and
 interrupts. A request and each of its lots are such processes: nothing ever waits on them.
 
+`delays(env)` gives the matching light timeout for such generators.
+
 A generator may end by returning another generator: the task goes on with it at once, in the
 same step, as `yield from` would, but later resumes no longer pass through the finished frame.
 """
 from __future__ import annotations
 
-from simpy.core import URGENT
-from simpy.events import Event
+from heapq import heappush
+
+from simpy.core import NORMAL, URGENT
 
 
 class _Started:
@@ -24,6 +27,32 @@ class _Started:
 _STARTED = _Started()
 
 
+class Fired:
+    """An event that has succeeded with None and waits in the event queue: a task's start, a delay.
+
+    It has only what SimPy's loop and processes read (callbacks, `_ok`, `_value`), so making one
+    costs no Event.__init__ and no env.schedule call.
+    """
+
+    __slots__ = ("callbacks",)
+    _ok, _value = True, None
+
+
+def delays(env):
+    """`delay(days)`: an event `days` from now, scheduled exactly as env.timeout(days) would be."""
+    queue, eid = env._queue, env._eid
+
+    def delay(days):
+        if days < 0:
+            raise ValueError(f"negative delay {days}")
+        ev = Fired()
+        ev.callbacks = []
+        heappush(queue, (env._now + days, NORMAL, next(eid), ev))
+        return ev
+
+    return delay
+
+
 class Task:
     """One generator resumed by the events it yields."""
 
@@ -33,10 +62,10 @@ class Task:
 
     def __init__(self, env, generator):
         self._gen = generator
-        start = Event(env)
-        start.callbacks.append(self._resume)
-        start._ok, start._value = True, None
-        env.schedule(start, URGENT)
+        # What env.schedule(start, URGENT) does, without its call: same time, priority and id order.
+        start = Fired()
+        start.callbacks = [self._resume]
+        heappush(env._queue, (env._now, URGENT, next(env._eid), start))
 
     def _resume(self, event) -> None:
         gen = self._gen

@@ -6,6 +6,8 @@ the hot path never calls numpy once per draw.
 from __future__ import annotations
 
 import math
+from functools import partial
+from itertools import chain, islice, repeat
 from typing import Annotated, Literal, Union
 
 import numpy as np
@@ -205,34 +207,35 @@ def as_dist(value) -> _Dist:
 
 
 class Sampler:
-    """Hands out draws of one distribution from one random stream, refilled in batches."""
+    """Hands out draws of one distribution from one random stream, refilled in batches.
 
-    __slots__ = ("_spec", "_rng", "_buf", "_i", "_fixed")
+    `draw` is the hot path's way in: a C-level iterator step over the current batch, so a draw
+    costs no Python frame. Batches are drawn lazily, when the previous one runs out.
+    """
+
+    __slots__ = ("_spec", "_rng", "_stream", "draw", "fixed")
 
     def __init__(self, spec, rng: np.random.Generator):
         self._spec = as_dist(spec)
         self._rng = rng
-        self._fixed = self._spec.value if isinstance(self._spec, Fixed) else None
-        self._buf: list[float] = []
-        self._i = 0
+        self.fixed = self._spec.value if isinstance(self._spec, Fixed) else None
+        if self.fixed is not None:
+            self._stream = repeat(self.fixed)
+        else:
+            # No reference back to self: the sampler is freed by reference counting alone.
+            self._stream = chain.from_iterable(map(np.ndarray.tolist, map(partial(self._spec._draw, rng), repeat(BATCH))))
+        self.draw = self._stream.__next__
 
     def __call__(self) -> float:
         """One draw."""
-        if self._fixed is not None:
-            return self._fixed
-        if self._i >= len(self._buf):
-            self._buf = self._spec._draw(self._rng, BATCH).tolist()
-            self._i = 0
-        v = self._buf[self._i]
-        self._i += 1
-        return v
+        return self.draw()
 
     def total(self, n: int) -> float:
         """Sum of n independent draws (the time to make n units one after another)."""
-        if self._fixed is not None:
-            return self._fixed * n
+        if self.fixed is not None:
+            return self.fixed * n
         if n <= 16:
-            return sum(self() for _ in range(n))
+            return sum(islice(self._stream, n))
         if n <= TOTAL_CHUNK:
             return float(self._spec._draw(self._rng, n).sum())
         # A lot of a billion units must not need a billion-element array at once.
