@@ -8,34 +8,25 @@ per worker, at most MAX_CHUNK replications each.
 from __future__ import annotations
 
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 import pandas as pd
 
 from .executors import executor_workers
 from .model import gc_paused, run_replication
-from .results import Results, _finish, frame, per_rep_backfill, per_rep_latency
+from .results import Results, _finish, per_rep_backfill, per_rep_latency, table
 from .scenario.schema import Scenario
 
 KINDS = ("deliveries", "events", "levels", "backfills")
 MAX_CHUNK = 50
 
 
-def run_chunk(scenario: Scenario, seed: int, reps: list[int], record_events: bool = True) -> list[dict]:
-    """Run a list of replications in this process; DataFrames per replication."""
-    out = []
-    for rep in reps:
-        with gc_paused():  # until the records are columns again (see sim.model.gc_paused)
-            tables = run_replication(scenario, seed, rep, record_events)
-            out.append({k: frame(k, tables[k], rep) for k in KINDS})
-            del tables
-    return out
-
-
 def run_chunk_tables(scenario: Scenario, seed: int, reps: list[int], record_events: bool = True) -> dict[str, pd.DataFrame]:
     """Run replications `reps` in this process; one finished DataFrame per table for the whole chunk."""
-    per_rep = run_chunk(scenario, seed, reps, record_events)
-    return {k: _finish(k, pd.concat([t[k] for t in per_rep], ignore_index=True), scenario.start) for k in KINDS}
+    with gc_paused():  # until the records are columns again (see sim.model.gc_paused)
+        per_rep = [(rep, run_replication(scenario, seed, rep, record_events)) for rep in reps]
+        return {k: _finish(k, table(k, [(rep, tables[k]) for rep, tables in per_rep]), scenario.start)
+                for k in KINDS}
 
 
 def _chunk_results(scenario: Scenario, seed: int, reps: list[int], record_events: bool) -> Results:
@@ -114,19 +105,6 @@ def as_completed(executor: Executor | None, calls: Sequence[tuple[Callable, tupl
     finally:
         for fut in pending:
             fut.cancel()
-
-
-def iter_chunks(scenario: Scenario, seed: int, rep_chunks: list[list[int]], executor: Executor | None,
-                record_events: bool = True) -> Iterable[tuple[list[int], list[dict]]]:
-    """Yield (reps, per-replication frames) chunk by chunk, in order."""
-    calls = [(run_chunk, (scenario, seed, reps, record_events)) for reps in rep_chunks]
-    early: dict[int, list[dict]] = {}
-    nxt = 0
-    for i, res in as_completed(executor, calls):
-        early[i] = res
-        while nxt in early:
-            yield rep_chunks[nxt], early.pop(nxt)
-            nxt += 1
 
 
 def check_run(scenario: Scenario, reps: int, seed: int | None) -> tuple[int, int]:

@@ -205,3 +205,34 @@ def test_column_types_do_not_depend_on_an_empty_replication():
     assert (both["rep"] == 1).sum() == 0 and (both["rep"] == 0).sum() > 0  # the case: one empty replication
     assert both.dtypes.to_dict() == alone.dtypes.to_dict()
     pd.testing.assert_frame_equal(both, alone, check_categorical=False)
+
+
+def test_a_chunk_table_joins_replications_with_different_labels():
+    # Replications are turned into one table per chunk: labels factorized per replication must
+    # land on the union of categories, empty replications must not change any dtype, and
+    # quantities stay whole numbers unless one is not (then float, never truncated).
+    from sim.recorder import labels
+    from sim.results import table
+
+    def rows(items, qty):
+        n = len(items)
+        return {"day": [1.0 * k for k in range(n)], "kind": labels(["ramp"] * n) if n else [],
+                "request_id": [f"R{k}" for k in range(n)], "lot_id": list(range(n)), "item": labels(items),
+                "qty": qty, "where": [""] * n}
+
+    df = table("events", [(0, rows(["a", "b", "a"], [1, 2, 3])), (1, rows([], [])), (2, rows(["c", "b"], [4, 5]))])
+    assert df["rep"].tolist() == [0, 0, 0, 2, 2]
+    assert df["item"].astype(str).tolist() == ["a", "b", "a", "c", "b"]
+    assert sorted(df["item"].cat.categories) == ["a", "b", "c"]
+    assert df["request_id"].tolist() == ["R0", "R1", "R2", "R0", "R1"] and df["request_id"].dtype == "str"
+    assert df["lot_id"].dtype == "int64" and df["lot_id"].tolist() == [0, 1, 2, 0, 1]
+    assert df["qty"].dtype == "float64"  # events: quantities and money are always float
+    empty = table("events", [(1, rows([], []))])
+    kinds = lambda frame: {c: t.name for c, t in frame.dtypes.items()}  # noqa: E731 (categories aside)
+    assert kinds(empty) == kinds(df) and len(empty) == 0
+
+    d_parts = [(0, {c: [] for c in sim.results.COLUMNS["backfills"]}), (1, {c: [] for c in sim.results.COLUMNS["backfills"]})]
+    d_parts[1][1].update({"donor": ["de"], "item": ["x"], "qty": [2.5], "request_id": ["P1"], "lot_id": [7],
+                          "paid_by": [""], "donated_day": [1.0], "ordered_day": [1.0], "backfilled_day": [9.0]})
+    bf = table("backfills", d_parts)
+    assert bf["qty"].tolist() == [2.5] and bf["qty"].dtype == "float64"  # a fractional unit stays visible

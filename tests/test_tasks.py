@@ -102,3 +102,26 @@ def test_a_returned_generator_goes_on_at_once_like_yield_from():
     assert log == trace(tail=False)
     k = log.index((1, "t0", "first ends"))
     assert log[k + 1] == (1, "t0", "second starts")  # taken over in the same step, before anyone else
+
+
+def test_a_task_started_by_a_call_runs_where_a_generator_task_would():
+    # Task.call(env, fn, arg) calls fn(arg) at the start event, then runs what it returns: the
+    # same steps at the same points of the event order as Task(env, generator).
+    calls = []
+
+    def via_call(env, gen):
+        def first(g):
+            calls.append(env.now)  # called at the start event, not when the task is made
+            return g
+        Task.call(env, first, gen)
+
+    assert _trace(via_call) == _trace(Task)
+    assert len(calls) == 7 and calls.count(0) == 5  # four workers and the first late one start at 0
+
+
+def test_a_call_that_returns_none_ends_the_task():
+    env = simpy.Environment()
+    log = []
+    Task.call(env, lambda x: log.append(x), "ran")
+    env.run()
+    assert log == ["ran"]

@@ -23,25 +23,37 @@ class Flow:
     def submit(self, request) -> None:
         """Take a new request from the requests part."""
         self.waiting[request.seq] = request
-        Task(self.env, self._request(request))
+        Task.call(self.env, self._begin, request)
 
-    def _request(self, req):
-        env = self.env
+    def _begin(self, req):
+        """The request's first step: its stages, or, when none applies, its lots at once."""
         # Stages that do nothing for this request are skipped without building a generator:
         # this is the per-request hot path of large ensembles.
+        if self.approval.needed(req) or self.funding.needed(req):
+            return self._stages(req)
+        req.approved_day = req.funded_day = self.env._now  # _now: no property call on the hot path
+        return self._source(req)
+
+    def _stages(self, req):
+        env = self.env
         if self.approval.needed(req):
             yield from self.approval.review(req)
-        req.approved_day = env._now  # _now: the hot path skips the property call
+        req.approved_day = env._now
         if self.funding.needed(req):
             yield from self.funding.fund(req)
         req.funded_day = env._now
+        return self._source(req)
+
+    def _source(self, req):
+        """Allocate the funded request's lots and start them; returns the last lot's steps (run in this task)."""
         del self.waiting[req.seq]
         lots = self.sourcing.allocate(req)
         for lot in lots[:-1]:
-            Task(env, self._lot(lot))
+            Task(self.env, self._lot(lot))
         if lots:
             # The last lot goes on in this task, at once (a tail call, see tasks.Task).
             return self._lot(lots[-1])
+        return None
 
     def _lot(self, lot):
         env, rec = self.env, self.rec

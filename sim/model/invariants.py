@@ -30,9 +30,9 @@ from __future__ import annotations
 from collections import defaultdict
 
 import numpy as np
-import pandas as pd
 
 from ..errors import InvariantError
+from ..recorder import Labels, labels
 from ..scenario.references import route_for
 
 DAY_EPS = 1e-9
@@ -61,28 +61,27 @@ def _totals(d: dict, n_lots: int) -> dict[tuple[str, str, str], list[int]]:
         return {}
     qty = np.asarray(d["qty"][:n_lots])
     ready = np.where(np.isnan(np.asarray(d["ready_day"][:n_lots], dtype=float)), 0, qty)
-    labels = [d[c][:n_lots] for c in ("source", "donor", "item")]
-    codes = _group_codes(labels)
+    labels = [_factorized(d[c]) for c in ("source", "donor", "item")]
+    codes = _group_codes(labels, slice(0, n_lots))
     keys, first, inverse = np.unique(codes, return_index=True, return_inverse=True)
     units = np.bincount(inverse, weights=qty, minlength=len(keys))
     made = np.bincount(inverse, weights=ready, minlength=len(keys))
-    return {tuple(col[k] for col in labels): [_whole(u), _whole(m)] for k, u, m in zip(first, units, made)}
+    return {tuple(lab.uniques[lab.codes[k]] for lab in labels): [_whole(u), _whole(m)]
+            for k, u, m in zip(first, units, made)}
 
 
-def _factorized(col) -> tuple[np.ndarray, object]:
-    """(codes, labels) of a label column: a Categorical's own, or factorized now."""
-    if isinstance(col, pd.Categorical):
-        return col.codes, col.categories
-    return pd.factorize(np.asarray(col, dtype=object))  # object: no Arrow strings
+def _factorized(col) -> Labels:
+    """A label column as Labels: the recorder's own, or factorized now."""
+    return col if isinstance(col, Labels) else labels(col)
 
 
 def _group_codes(columns: list, rows=slice(None)) -> np.ndarray:
     """One int64 code per row (of `rows`), equal exactly when the rows are equal in every column."""
     code = None
     for col in columns:
-        c, uniques = _factorized(col)
-        c = np.asarray(c, dtype=np.int64)[rows]
-        code = c if code is None else code * max(1, len(uniques)) + c
+        lab = _factorized(col)
+        c = np.asarray(lab.codes, dtype=np.int64)[rows]
+        code = c if code is None else code * max(1, len(lab.uniques)) + c
     return code
 
 
@@ -103,7 +102,8 @@ def _conservation(model, d: dict) -> None:
     held: dict[str, int] = {}
     qty = np.asarray(d["qty"])
     if qty.size:
-        codes, items = _factorized(d["item"])
+        lab = _factorized(d["item"])
+        codes, items = lab.codes, lab.uniques
         held = {item: _whole(u) for item, u in zip(items, np.bincount(codes, weights=qty, minlength=len(items)))}
     requested = model.requests.requested
     if held != requested:
@@ -139,7 +139,8 @@ def _lots(model, deliveries: dict) -> None:
         backwards = later < earlier - DAY_EPS * np.maximum(1.0, np.abs(earlier))
     if backwards.any():
         first(backwards.any(axis=1), "a stage before the stage before it")
-    unsourced = np.asarray(deliveries["source"][:n] == "unsourced")
+    source = _factorized(deliveries["source"])
+    unsourced = np.asarray(source.uniques == "unsourced")[source.codes[:n]]
     moved = unsourced & ~(missing[:, 3] & missing[:, 4])
     if moved.any():
         first(moved, "an unsourced lot moved")
@@ -147,7 +148,7 @@ def _lots(model, deliveries: dict) -> None:
     # origin is a function of source, donor and item (a line's, the US depot's or the donor's node).
     shipped = np.flatnonzero(~missing[:, 4] & ~unsourced)
     if shipped.size:
-        _, firsts = np.unique(_group_codes([deliveries[c][:n] for c in ("source", "donor", "item", "route")], shipped),
+        _, firsts = np.unique(_group_codes([deliveries[c] for c in ("source", "donor", "item", "route")], shipped),
                               return_index=True)
         s = model.scenario
         for k in shipped[firsts].tolist():

@@ -57,14 +57,15 @@ class Sourcing:
         """Decide the lots of a funded request and take the stock they use."""
         lots = []
         for item, qty in req.lines:
-            lots.extend(self._allocate_line(req, item, qty))
+            if item in self._production_only and req.donor is None:
+                # Nobody holds this item in stock: the policy can only order it (the common case
+                # of large stochastic streams), so skip the source-by-source search.
+                lots.append(self.rec.new_lot(req, item, qty, "production", "", self.lines[item].node))
+            else:
+                lots.extend(self._allocate_line(req, item, qty))
         return lots
 
     def _allocate_line(self, req, item, qty):
-        if item in self._production_only and req.donor is None:
-            # Nobody holds this item in stock: the policy can only order it (the common case of
-            # large stochastic streams), so skip the source-by-source search.
-            return [self.rec.new_lot(req, item, qty, "production", "", self.lines[item].node)]
         order = self.sources
         if req.donor is not None and self.donations:
             order = ["named_donor"] + [s for s in order if s != "stockpile"]
