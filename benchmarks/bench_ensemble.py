@@ -120,7 +120,7 @@ def main() -> None:
             run_all(dex)  # workers import sim and warm up, as the pool's did
             run_all(pool)
             walls: dict[str, list[float]] = {"pool": [], "dask": []}
-            for k in range(max(3, args.repeat)):
+            for k in range(max(6, args.repeat)):
                 for name, ex in (("pool", pool), ("dask", dex))[:: 1 if k % 2 == 0 else -1]:
                     t = time.perf_counter()
                     run_all(ex)

@@ -56,7 +56,11 @@ def _categorical(pieces: list) -> pd.Categorical:
                            count=len(lab.uniques))
         codes.append(onto[lab.codes])  # labels are never missing, so there is no -1 code
     joined = np.concatenate(codes) if codes else np.empty(0, dtype=np.int64)
-    return pd.Categorical.from_codes(joined, np.asarray(list(index), dtype=object))
+    # Categories sorted here, as _finish wants them, at the cost of a small relabelling.
+    names = sorted(index, key=str)
+    rank = np.empty(len(names), dtype=np.int64)
+    rank[[index[n] for n in names]] = np.arange(len(names))
+    return pd.Categorical.from_codes(rank[joined] if len(joined) else joined, np.asarray(names, dtype=object))
 
 
 TEXT = pd.array([], dtype="str").dtype
@@ -95,8 +99,16 @@ def _finish(kind: str, df: pd.DataFrame, start) -> pd.DataFrame:
     for c in df.columns:
         if c in CATEGORIES:
             # Sorted categories: the same table whatever the chunking (concat order) or executor.
-            cat = df[c].astype("category")
-            df[c] = cat.cat.reorder_categories(sorted(cat.cat.categories, key=str))
+            # A chunk's table has them sorted already; a concat may not, or may have lost the
+            # categorical dtype altogether (categories differing between chunks).
+            col = df[c]
+            cat = col if isinstance(col.dtype, pd.CategoricalDtype) else col.astype("category")
+            names = list(cat.cat.categories)
+            ordered = sorted(names, key=str)
+            if names != ordered:
+                df[c] = cat.cat.reorder_categories(ordered)
+            elif cat is not col:
+                df[c] = cat
     if kind == "deliveries":
         df["latency_days"] = df["delivered_day"] - df["requested_day"]
         base = pd.Timestamp(start)

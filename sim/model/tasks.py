@@ -6,7 +6,8 @@ events, so results are identical. What it leaves out is what nobody here uses: t
 object as an event (its end is scheduled as one more event per process), `active_process`, and
 interrupts. A request and each of its lots are such processes: nothing ever waits on them.
 
-`Task.call(env, fn, arg)` starts with a plain call instead. `delays(env)` gives the matching light timeout for such generators.
+`Task.call(env, fn, arg)` starts with a plain call instead of a generator, and `delays(env)` gives
+such generators a light timeout; both schedule exactly where SimPy would.
 
 A generator may end by returning another generator: the task goes on with it at once, in the
 same step, as `yield from` would, but later resumes no longer pass through the finished frame.
