@@ -21,7 +21,7 @@ import sim  # noqa: E402
 from mm3_reference import ciw_mm3, simpy_mm3  # noqa: E402
 
 N = int(os.environ.get("PURLSIM_BENCH_ARRIVALS", 200_000))
-ROUNDS = int(os.environ.get("PURLSIM_BENCH_ROUNDS", 5))
+ROUNDS = int(os.environ.get("PURLSIM_BENCH_ROUNDS", 7))
 
 
 def _purlsim(n: int) -> float:

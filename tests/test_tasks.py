@@ -4,24 +4,59 @@ from __future__ import annotations
 import pytest
 import simpy
 
-from sim.model.tasks import Task
+from sim.model.queueing import ServerPool
+from sim.model.tasks import Task, delays
 
 
-def _trace(start):
-    """Order of steps of processes that meet at the same instants (ties decided by event order only)."""
+class _EventPool:
+    """A FIFO pool of one server made of plain SimPy events: what ServerPool's light grants must match."""
+
+    def __init__(self, env):
+        self.env, self.busy, self.queue = env, False, []
+
+    def request(self, key):
+        ev = self.env.event()
+        if not self.busy and not self.queue:
+            self.busy = True
+            ev.succeed()
+        else:
+            self.queue.append(ev)
+        return ev
+
+    def release(self):
+        self.busy = False
+        if self.queue:
+            self.busy = True
+            self.queue.pop(0).succeed()
+
+
+def _trace(start, light=False, pool=None):
+    """Order of steps of processes that meet at the same instants (ties decided by event order only).
+
+    light: wait with tasks.delays instead of SimPy's Timeout; pool: "events" (_EventPool) or
+    "server" (ServerPool) instead of a simpy.Resource.
+    """
     env = simpy.Environment()
     log = []
     res = simpy.Resource(env, capacity=1)
+    slots = {"events": _EventPool, "server": lambda env: ServerPool(env, 1)}[pool](env) if pool else None
+    timeout = delays(env) if light else env.timeout
 
-    def worker(name, delays):
+    def worker(name, waits):
         log.append((env.now, name, "start"))
-        for d in delays:
-            yield env.timeout(d)
+        for d in waits:
+            yield timeout(d)
             log.append((env.now, name, f"after {d}"))
+            if slots is not None:
+                yield slots.request((0,))  # equal keys: first come, first served
+                log.append((env.now, name, "holds"))
+                yield timeout(0)
+                slots.release()
+                continue
             with res.request() as req:
                 yield req
                 log.append((env.now, name, "holds"))
-                yield env.timeout(0)
+                yield timeout(0)
         ev = env.event()
         ev.succeed(name)
         got = yield ev
@@ -33,8 +68,8 @@ def _trace(start):
             start(env, worker(f"late{k}", [0, 1, 0]))
             yield env.timeout(1)
 
-    for k, delays in enumerate([[1, 1, 2], [0, 2, 1], [2, 0, 0], [1, 1, 1]]):
-        start(env, worker(f"w{k}", delays))
+    for k, waits in enumerate([[1, 1, 2], [0, 2, 1], [2, 0, 0], [1, 1, 1]]):
+        start(env, worker(f"w{k}", waits))
     env.process(spawner())
     env.run()
     return log
@@ -125,3 +160,20 @@ def test_a_call_that_returns_none_ends_the_task():
     Task.call(env, lambda x: log.append(x), "ran")
     env.run()
     assert log == ["ran"]
+
+
+def test_light_delays_and_pool_grants_keep_simpys_order():
+    # tasks.delays and ServerPool's grants are scheduled by hand (no Timeout, no Event.succeed):
+    # the same steps must still come in the same order, ties included.
+    process = lambda env, gen: env.process(gen)  # noqa: E731
+    assert _trace(Task, light=True) == _trace(process)
+    for_pool = _trace(process, pool="events")
+    assert for_pool != _trace(process)  # the case is sharp: a Resource grants one event later
+    assert _trace(process, pool="server") == for_pool
+    assert _trace(Task, light=True, pool="server") == for_pool  # SimPy processes and tasks alike
+
+
+def test_a_negative_delay_is_refused():
+    env = simpy.Environment()
+    with pytest.raises(ValueError, match="negative delay"):
+        delays(env)(-1.0)
