@@ -45,17 +45,16 @@ def child(n: int) -> None:
 
 def main() -> list[tuple]:
     """Run every size, print the table and the targets, return rows (name, measured, target, ok)."""
-    out = []
-    for n in SIZES:
-        # Best of ROUNDS fresh processes: on a shared VM one run's speed drifts by +-15% over a
-        # minute (measured per 10% of a 10^6-lot run: 64-86 us/lot, no trend), which alone
-        # could fail or pass the 11x growth target.
-        runs = []
-        for _ in range(ROUNDS):
+    # Best of ROUNDS fresh processes per size, the sizes taking turns within each round: on a
+    # shared VM one run's speed drifts by +-15% over a minute (measured per 10% of a 10^6-lot
+    # run: 64-86 us/lot, no trend), which alone could fail or pass the 11x growth target, and
+    # taking turns spreads a slow spell over every size instead of one.
+    runs: dict[int, list[dict]] = {n: [] for n in SIZES}
+    for _ in range(ROUNDS):
+        for n in SIZES:
             proc = subprocess.run([sys.executable, __file__, "--child", str(n)], capture_output=True, text=True, check=True)
-            runs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
-        best = min(runs, key=lambda r: r["seconds"])
-        out.append({**best, "peak_mb": max(r["peak_mb"] for r in runs)})
+            runs[n].append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    out = [{**min(runs[n], key=lambda r: r["seconds"]), "peak_mb": max(r["peak_mb"] for r in runs[n])} for n in SIZES]
     print(f"{'requests':>10}{'lots':>10}{'seconds':>10}{'us/lot':>9}{'row bytes':>11}{'peak MB':>9}{'delivered':>10}")
     for n, r in zip(SIZES, out):
         print(f"{n:>10,}{r['lots']:>10,}{r['seconds']:>10.2f}{1e6 * r['seconds'] / r['lots']:>9.1f}"
