@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..scenario.schema import Scenario
+from .tasks import delays
 
 SCOPES = ("approvals", "all")
 
@@ -13,6 +14,7 @@ class Approval:
         self.env, self.switch = env, switch
         self.enabled = scenario.approval.enabled
         self._delay = streams.sampler("approval.delay", scenario.approval.delay_days)
+        self._wait = delays(env)
 
     def needed(self, request) -> bool:
         """Does this request go through the check at all (skipping it avoids a generator per request)?"""
@@ -22,8 +24,8 @@ class Approval:
         """Process step: the request's approval."""
         if not self.enabled or request.skip_approval:
             return
-        d = self._delay()
+        d = self._delay.draw()
         if d > 0:
-            yield self.env.timeout(d)
+            yield self._wait(d)
         if self.switch.any_closed:
             yield from self.switch.hold(SCOPES)

@@ -14,6 +14,7 @@ from ..scenario.schema import Leg as LegSpec
 from ..scenario.schema import Scenario
 from ..scenario.references import route_for
 from .queueing import ServerPool
+from .tasks import delays
 
 
 class Leg:
@@ -22,6 +23,7 @@ class Leg:
     def __init__(self, env, lid: str, spec: LegSpec, scenario: Scenario, streams, recorder, switch):
         self.env, self.lid, self.rec, self.switch = env, lid, recorder, switch
         self.transit = streams.sampler(f"transport.legs.{lid}.days", spec.days)
+        self._delay = delays(env)
         self.depart_scopes = (f"leg:{lid}", f"outage:leg:{lid}", "all")
         self.outage_scopes = (f"outage:leg:{lid}",)
         self.capacity = spec.capacity
@@ -69,10 +71,10 @@ class Leg:
                     yield grant
             elif self.switch.any_closed:
                 yield from self.switch.hold(self.depart_scopes)
-            departed, transit = env.now, self.transit()
+            departed, transit = env.now, self.transit.draw()
         if lot.shipped_day != lot.shipped_day:  # NaN: first departure of this lot
             lot.shipped_day = departed
-        yield env.timeout(departed + transit - env.now)
+        yield self._delay(departed + transit - env.now)
         if self.switch.any_closed:
             yield from self.switch.hold(self.outage_scopes)
         if slot is not None:
@@ -99,7 +101,7 @@ class Leg:
                 continue
             self._booked[k] = self._booked.get(k, 0) + 1
             if k not in self._sailing_days:
-                self._sailing_days[k] = self.transit()
+                self._sailing_days[k] = self.transit.draw()
             return day, self._sailing_days[k]
 
 
