@@ -74,7 +74,7 @@ def _text(pieces: list):
     Arrow array is built directly from the values, twice as fast as through pd.array.
     """
     values = [v for p in pieces for v in p] if len(pieces) != 1 else pieces[0]
-    if TEXT.storage == "pyarrow":
+    if getattr(TEXT, "storage", None) == "pyarrow":  # pandas 3; older pandas has no Arrow-backed "str"
         return pd.arrays.ArrowStringArray(pa.array(values, type=pa.large_string()), dtype=TEXT)
     return pd.array(np.asarray(values, dtype=object), dtype=TEXT)
 
