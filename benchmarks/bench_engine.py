@@ -4,7 +4,8 @@
 2. a minimal hand-written SimPy model (benchmarks/mm3_reference.py);
 3. Ciw.
 Each is timed in this one process, the three back to back in every round; the ratios are the
-medians of the rounds' ratios, so machine load affects both sides of each alike. Targets: purlsim at most 1.5x the hand-written SimPy model, at least 2x faster than Ciw.
+medians of the rounds' ratios, so machine load affects both sides of each alike.
+Targets: purlsim at most 1.5x the hand-written SimPy model, at least 2x faster than Ciw.
 """
 from __future__ import annotations
 

@@ -223,7 +223,8 @@ class Sampler:
             self._stream = repeat(self.fixed)
         else:
             # No reference back to self: the sampler is freed by reference counting alone.
-            self._stream = chain.from_iterable(map(np.ndarray.tolist, map(partial(self._spec._draw, rng), repeat(BATCH))))
+            batches = map(partial(self._spec._draw, rng), repeat(BATCH))
+            self._stream = chain.from_iterable(map(np.ndarray.tolist, batches))
         self.draw = self._stream.__next__
 
     def __call__(self) -> float:
