@@ -62,26 +62,30 @@ def test_bad_input_exits_2_with_a_clear_message_and_no_traceback(tmp_path):
 
 def test_ctrl_c_keeps_finished_chunks_and_resume_finishes_them_identically(tmp_path):
     out = tmp_path / "run"
-    argv = [str(PURLSIM), "run", str(BASELINE), "--reps", "40", "--seed", "9", "--chunk-size", "4",
+    # One replication per chunk: the interrupt must land mid-run however fast replications get
+    # (in 10 chunks of 4, a run once finished before the Ctrl-C arrived).
+    reps, size = 40, 1
+    argv = [str(PURLSIM), "run", str(BASELINE), "--reps", str(reps), "--seed", "9", "--chunk-size", str(size),
             "--workers", "2", "--out", str(out), "-q"]
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
     partial = partial_dir(out)
     deadline = time.monotonic() + 60
     while len(finished_chunks(partial)) < 2 and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.01)
+    assert proc.poll() is None, "the run ended before it could be interrupted: give it more chunks"
     proc.send_signal(signal.SIGINT)  # what Ctrl-C sends
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert "interrupted" in err and "--resume" in err and "Traceback" not in err
     kept = len(finished_chunks(partial))
-    assert 2 <= kept < 10 and not out.exists()
+    assert 2 <= kept < reps // size and not out.exists()
 
     res = run_cli(*argv[1:-1], "--resume", "-q")
     assert res.returncode == 0, res.stderr
-    assert f"resumed: {4 * kept} replication(s) were already finished" in " ".join(res.stdout.split())
+    assert f"resumed: {size * kept} replication(s) were already finished" in " ".join(res.stdout.split())
     assert not partial.exists()
 
-    run_to_dir(sim.load_scenario(BASELINE), tmp_path / "whole", reps=40, seed=9, chunk_size=4)
+    run_to_dir(sim.load_scenario(BASELINE), tmp_path / "whole", reps=reps, seed=9, chunk_size=size)
     for name in ("deliveries.csv", "events.csv", "levels.csv", "backfills.csv", "summary.json"):
         assert (out / name).read_bytes() == (tmp_path / "whole" / name).read_bytes(), name
     pd.testing.assert_frame_equal(pd.read_parquet(out / "deliveries.parquet"),
