@@ -118,7 +118,7 @@ class Recorder:
             "lot_id": ints((lot.lot_id for lot in lots), [-1] * len(pending)),
             "request_id": [r.request_id for r in reqs] + [r.request_id for r, _, _ in pending],
             "item": labels([lot.item for lot in lots] + [item for _, item, _ in pending]),
-            "qty": _quantities([lot.qty for lot in lots] + [qty for _, _, qty in pending]),
+            "qty": whole_units([lot.qty for lot in lots] + [qty for _, _, qty in pending]),
             "priority": labels([r.priority for r in reqs] + [r.priority for r, _, _ in pending]),
             "source": labels([lot.source for lot in lots] + [""] * len(pending)),
             "donor": labels([lot.donor for lot in lots] + [""] * len(pending)),
@@ -161,7 +161,7 @@ def labels(values: list) -> Labels:
     return Labels(codes, uniques)
 
 
-def _quantities(values: list) -> np.ndarray:
+def whole_units(values) -> np.ndarray:
     """Whole units as int64; anything else (a bug the invariants report) kept as float, never truncated."""
     arr = np.asarray(values)
     if arr.size == 0 or arr.dtype.kind in "iub":

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from .recorder import BACKFILL_COLUMNS, DELIVERY_COLUMNS, EVENT_COLUMNS, LEVEL_COLUMNS, Labels, labels
+from .recorder import BACKFILL_COLUMNS, DELIVERY_COLUMNS, EVENT_COLUMNS, LEVEL_COLUMNS, Labels, labels, whole_units
 from .scenario.schema import Scenario
 from .stats import t_interval
 
@@ -30,9 +30,7 @@ def _column(name: str, pieces: list):
     if name in TEXT_COLUMNS:
         return _text(pieces)
     if name in INT_COLUMNS:
-        # np.asarray(..., dtype=int64) would silently truncate 8.7 to 8: keep floats as floats.
-        arr = _joined(pieces)
-        return arr.astype(np.int64) if arr.size == 0 or arr.dtype.kind in "iub" else arr.astype(np.float64)
+        return whole_units(_joined(pieces))
     return _joined(pieces, np.float64)
 
 

@@ -52,7 +52,3 @@ class Choice:
                 yield [values[i] for i in rng.choice(len(values), size=BATCH, p=p).tolist()]
 
         self.draw = chain.from_iterable(batches()).__next__
-
-    def __call__(self):
-        """One draw."""
-        return self.draw()

@@ -9,7 +9,6 @@ from __future__ import annotations
 import heapq
 
 import simpy
-from simpy.core import NORMAL
 from simpy.events import PENDING
 
 
@@ -17,7 +16,7 @@ class Grant:
     """The event a queued job waits on: pending until the pool gives it a server.
 
     Only what SimPy's loop and processes read is kept (callbacks, `_ok`, `_value`); the pool
-    schedules it itself, exactly as Event.succeed() would.
+    schedules it with env.schedule, exactly as Event.succeed() would.
     """
 
     __slots__ = ("callbacks", "_ok", "_value")
@@ -87,8 +86,7 @@ class ServerPool:
     def _succeed(self, ev: Grant) -> None:
         # What Event.succeed() does: same time, priority and id order.
         ev._ok, ev._value = True, None
-        env = self.env
-        heapq.heappush(env._queue, (env._now, NORMAL, next(env._eid), ev))
+        self.env.schedule(ev)
 
     @property
     def queue_length(self) -> int:

@@ -32,7 +32,7 @@ class Fired:
     """An event that has succeeded with None and waits in the event queue: a task's start, a delay.
 
     It has only what SimPy's loop and processes read (callbacks, `_ok`, `_value`), so making one
-    costs no Event.__init__ and no env.schedule call.
+    costs no Event.__init__.
     """
 
     __slots__ = ("callbacks",)
@@ -40,7 +40,11 @@ class Fired:
 
 
 def delays(env):
-    """`delay(days)`: an event `days` from now, scheduled exactly as env.timeout(days) would be."""
+    """`delay(days)`: an event `days` from now, scheduled exactly as env.timeout(days) would be.
+
+    The one place that pushes onto SimPy's queue itself (no env.schedule call): it runs for
+    every wait of every lot.
+    """
     queue, eid = env._queue, env._eid
 
     def delay(days):
@@ -78,10 +82,10 @@ class Task:
 
     @staticmethod
     def _start(env, callback) -> None:
-        # What env.schedule(start, URGENT) does, without its call: same time, priority and id order.
+        # Urgent at now, as SimPy's Initialize: the same point of the event order as env.process.
         start = Fired()
         start.callbacks = [callback]
-        heappush(env._queue, (env._now, URGENT, next(env._eid), start))
+        env.schedule(start, URGENT)
 
     def _first_call(self, event) -> None:
         fn, arg = self._gen
