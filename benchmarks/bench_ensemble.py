@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 import sim
-from sim.ensemble import run_stats
+from sim.experiments.ensemble import run_stats
 from sim.executors import dask_executor, default_workers, process_pool
 
 REPO = Path(__file__).resolve().parent.parent

@@ -5,12 +5,12 @@
     results = sim.run(scenario, reps=20, seed=1)
     results.summary()
 """
-from .compare import compare
-from .ensemble import run
+from .experiments.compare import compare
+from .experiments.ensemble import run
 from .errors import InvariantError, Problem, ScenarioError
 from .results import Results
 from .scenario import Scenario, load_scenario
-from .sweep import sweep
+from .experiments.sweep import sweep
 
 __version__ = "0.1.0"
 __all__ = ["load_scenario", "run", "Results", "Scenario", "ScenarioError", "InvariantError", "Problem", "compare", "sweep"]

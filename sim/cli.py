@@ -68,34 +68,12 @@ def _fmt(v, digits=1) -> str:
     return f"{v:,.{digits}f}"
 
 
-def latency_table(summary, title: str, reps: int) -> Table:
-    """A rich table of the latency summary."""
-    table = Table(title=title, title_justify="left")
-    for col in ("item", "lots/rep", "delivered", "undelivered/rep", "mean d", "p50 d", "p90 d", "p95 d", "max d"):
-        table.add_column(col, justify="left" if col == "item" else "right")
-    for item, row in summary.iterrows():
-        def cell(c):
-            text = _fmt(row[c])
-            if reps > 1 and row.get(f"{c}_lo") == row.get(f"{c}_lo"):
-                text += f" ({_fmt(row[f'{c}_lo'], 0)}-{_fmt(row[f'{c}_hi'], 0)})"
-            return text
-        share = row["delivered_share"]
-        undelivered = row["undelivered_per_rep"] if "undelivered_per_rep" in row else row["undelivered"] / max(reps, 1)
-        table.add_row(str(item), _fmt(row["lots"]), "-" if share != share else f"{share:.0%}", _fmt(undelivered),
-                      cell("mean"), cell("p50"), cell("p90"), cell("p95"), _fmt(row["max"]))
-    return table
+def latency_footnote(reps: int, summary=None, scenario=None) -> str:
+    """The note under a headline table: what it counts and how its intervals are made."""
+    from .console_tables import headline_note
 
-
-LATENCY_FOOTNOTE = ("Latency counts delivered lots only: lots undelivered at the horizon are censored (undelivered/rep), "
-                    "never dropped; 'delivered' is the share of quantity. Each figure is the mean over replications of "
-                    "that replication's statistic (mean, median, 90th/95th percentile of its lots' latency)")
-
-
-def latency_footnote(reps: int) -> str:
-    """The footnote under a latency table: censoring and, with replications, the CI method."""
-    if reps > 1:
-        return LATENCY_FOOTNOTE + "; brackets: its 95% t-interval across replications."
-    return LATENCY_FOOTNOTE + "."
+    return headline_note(summary, reps, scenario) if summary is not None else (
+        "Time to delivery counts every requested unit (delivered, or censored at the horizon).")
 
 
 def check_reps_seed(reps: int, seed: Optional[int]) -> None:
@@ -140,6 +118,30 @@ def progress_bar(total: int, what: str, quiet: bool = False):
         yield lambda n: bar.advance(task, n)
 
 
+TAU_HELP = ("Bound of the restricted mean time to delivery, days (default: the largest multiple of 30 within half "
+            "the shortest horizon).")
+COHORT_HELP = "Count requests made from FROM to TO (days from start, FROM:TO; default: 0 to the horizon minus tau)."
+
+
+def parse_cohort(text: Optional[str]) -> tuple[float, float] | None:
+    """`FROM:TO` in days, or exit 2 with the reason."""
+    if text is None:
+        return None
+    a, colon, b = text.partition(":")
+    try:
+        lo, hi = float(a), float(b)
+    except ValueError:
+        fail(f"--cohort: expected FROM:TO in days from the start, e.g. 0:200 (got {text!r})")
+    if not colon or not (0 <= lo <= hi) or not (hi < float("inf")):
+        fail(f"--cohort: FROM:TO needs 0 <= FROM <= TO, finite (got {text!r})")
+    return lo, hi
+
+
+def check_tau(tau: Optional[float]) -> None:
+    if tau is not None and not (0 < tau < float("inf")):
+        fail(f"--tau: must be a positive number of days (got {tau})")
+
+
 DASK_HELP = "Run on Dask: a scheduler address (tcp://HOST:PORT) or 'local' for a LocalCluster of --workers processes."
 
 
@@ -157,15 +159,19 @@ def run(
     resume: bool = typer.Option(False, "--resume", help="Finish the interrupted run into --out (same scenario, seed and reps)."),
     chunk_size: Optional[int] = typer.Option(None, "--chunk-size", help="Replications per chunk (default: a few chunks per worker, at most 50)."),
     plots: bool = typer.Option(True, "--plots/--no-plots", help="With --out, also write the plots as PNG."),
+    tau: Optional[float] = typer.Option(None, "--tau", help=TAU_HELP),
+    cohort: Optional[str] = typer.Option(None, "--cohort", help=COHORT_HELP),
 ):
     """Run a scenario and print its latency table; with --out, results stream to disk chunk by chunk (Ctrl-C keeps them; --resume finishes)."""
-    from . import output
-    from .ensemble import run_stats
-    from .results import summarize_backfill, summarize_latency
-    from .streamed import PartialRunError, finished_chunks, partial_dir, run_to_dir
+    from . import metrics, output
+    from .console_tables import backfill_table, closure_table, delivered_table, headline_table
+    from .experiments.ensemble import run_stats
+    from .experiments.streamed import PartialRunError, finished_chunks, partial_dir, run_to_dir
 
     check_reps_seed(reps, seed)
     check_parallel(workers, chunk_size)
+    check_tau(tau)
+    window = parse_cohort(cohort)
     if resume and out is None:
         fail("--resume: needs --out DIR, the output of the interrupted run")
     sc = load_or_exit(scenario, parse_sets(set_))
@@ -180,12 +186,13 @@ def run(
         with executor_or_exit(workers, dask, reps) as executor, progress_bar(reps, sc.name, quiet) as advance:
             if out is not None:
                 done = run_to_dir(sc, out, reps, seed, executor, chunk_size, resume=resume, force=force,
-                                  progress=advance, plots=plots)
-                summary, bf, resumed = done.latency, done.backfill, done.resumed_reps
+                                  progress=advance, plots=plots, tau=tau, cohort=window)
+                summary, bf, resumed, closure = done.latency, done.backfill, done.resumed_reps, done.closure
             else:
                 [stats] = run_stats([sc], reps, [seed], executor, chunk_size, advance)
-                summary = summarize_latency(stats["latency"], reps)
-                bf = summarize_backfill(stats["backfill"], reps, sc.horizon_days)
+                summary = metrics.lot_summary(stats, reps, sc.horizon_days, tau, window)
+                closure = metrics.closure_summary(stats, reps, sc.horizon_days, tau, window)
+                bf = metrics.backfill_summary(stats, reps, sc.horizon_days)
     except (PartialRunError, output.OutputExists) as exc:
         fail(str(exc))
     except KeyboardInterrupt:
@@ -195,10 +202,16 @@ def run(
         n = len(finished_chunks(partial))
         fail(f"interrupted: {n} finished chunk(s) kept in {partial}; run the same command with --resume to finish "
              f"(or --force to start over)", code=130)
-    out_console.print(latency_table(summary, f"{sc.name}: latency in days, {reps} replication(s), seed {seed}", reps))
+    out_console.print(headline_table(summary, f"{sc.name}: time to delivery in days, every unit counted, "
+                                               f"{reps} replication(s), seed {seed}", sc))
+    out_console.print(latency_footnote(reps, summary, sc), markup=False, highlight=False)
+    if len(closure):
+        out_console.print(closure_table(closure, "Requests closed (every line arrived) and groups of items that work "
+                                                 "together, each request counted once", sc))
+    out_console.print(delivered_table(summary, "Among delivered lots only (one count per lot, all requests; "
+                                               "leaves out what is still on its way)", sc))
     if len(bf):
         out_console.print(backfill_table(bf))
-    out_console.print(latency_footnote(reps))
     if out is not None:
         note = f" (resumed: {resumed} replication(s) were already finished)" if resumed else ""
         if resume and not had_partial:
@@ -213,17 +226,6 @@ def png_note(reps: int) -> str:
     from .pngs import PLOT_REPS
 
     return f" (drawn from the first {PLOT_REPS} of {reps} replications)" if reps > PLOT_REPS else ""
-
-
-def backfill_table(bf) -> Table:
-    """A rich table of backfill gaps per donor and item."""
-    table = Table(title="Backfill: donor readiness gap in days", title_justify="left")
-    for col in ("donor", "item", "donations", "replaced", "mean gap", "max gap", "open at horizon"):
-        table.add_column(col, justify="left" if col in ("donor", "item") else "right")
-    for (donor, item), row in bf.iterrows():
-        table.add_row(str(donor), str(item), _fmt(row["donations"]), f"{row['replaced_share']:.0%}",
-                      _fmt(row["gap_mean"]), _fmt(row["gap_max"]), str(row["open"]))
-    return table
 
 
 @app.command()

@@ -96,7 +96,8 @@ def verify(directory: Path) -> list[str]:
 
 def _jsonable(obj):
     if isinstance(obj, float) and not math.isfinite(obj):
-        return None
+        # A quantile not reached before the curve ends is +inf: "inf", never confused with a missing value.
+        return "inf" if obj == math.inf else None
     if isinstance(obj, dict):
         return {str(k): _jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
@@ -107,7 +108,7 @@ def _jsonable(obj):
 
 
 def table_records(df: pd.DataFrame) -> list[dict]:
-    """A summary table as JSON-ready records (index included, NaN as null)."""
+    """A summary table as JSON-ready records (index included, NaN as null, a quantile not reached as "inf")."""
     return _jsonable(df.reset_index().to_dict(orient="records"))
 
 
@@ -123,10 +124,9 @@ def write_results(results, directory: Path, extra: dict | None = None) -> None:
         "seed": results.seed,
         "reps": results.reps,
         "horizon_days": results.scenario.horizon_days,
-        "latency_note": "latency_days = delivered_day - requested_day over delivered lots; "
-                        "lots undelivered at the horizon are censored (counted in 'undelivered').",
         "latency": table_records(results.summary()),
         "backfill": table_records(results.backfill_summary()),
+        "closure": table_records(results.closure_summary()),
     }
     summary.update(extra or {})
     (directory / "summary.json").write_text(json.dumps(_jsonable(summary), indent=2, sort_keys=True))

@@ -8,8 +8,10 @@ across replications and the shaded band runs from the 10th to the 90th percentil
 Several Results (run with the same seed and replications) share panels, one colour each.
 `results.plot.NAME(...)` reaches the same functions; `write_pngs` saves the standard set as PNG.
 
-Latency is delivered_day - requested_day; lots undelivered at the horizon are censored, so an
-ECDF ends at the delivered share, not at 1.
+Time to delivery counts every requested unit (sim.metrics): a lot still on its way at the horizon
+is censored there, so `latency_ecdf` draws the Kaplan-Meier share of units delivered, and the
+comparison and sweep plots (sim.plots_compare, re-exported here) read the headline's restricted
+mean time to delivery. Phase plots (`time_breakdown`) are over delivered lots.
 """
 from __future__ import annotations
 
@@ -17,47 +19,31 @@ import math
 import re
 from pathlib import Path
 
-import matplotlib
 import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
+from .metrics.survival import EPS, kaplan_meier
+from .plots_compare import (DPI, PlotFigure, _empty, _results_list, comparison, comparison_frame, png_bytes,
+                            sweep, tornado)
+
+from .recorder import PHASE_COLUMNS
+from .recorder import PHASES as _PHASE_NAMES
+from .stats import t_interval
+
 BAND = (10, 90)  # percentiles across replications drawn as the shaded band
 BAND_LABEL = f"{BAND[0]}th-{BAND[1]}th percentile band"
-PHASES = [  # (label, from milestone, to milestone)
-    ("approval", "requested_day", "approved_day"),
-    ("funding", "approved_day", "funded_day"),
-    ("sourcing / production", "funded_day", "ready_day"),
-    ("release and waiting", "ready_day", "shipped_day"),
-    ("transport", "shipped_day", "delivered_day"),
-]
-MILESTONES = ["requested_day", "approved_day", "funded_day", "ready_day", "shipped_day", "delivered_day"]
-PHASE_COLOURS = ["#8c6bb1", "#e6ab02", "#d95f02", "#7f7f7f", "#1b9e77"]
+# The phases of a lot's time in system (sim.recorder.PHASES), one fixed colour each.
+PHASES = list(_PHASE_NAMES)
+PHASE_COLOURS = dict(zip(PHASES, [
+    "#8c6bb1", "#e6ab02", "#000000", "#fdae6b", "#d95f02", "#a63603", "#6baed6", "#3182bd",
+    "#e7298a", "#7f7f7f", *["#1b9e77", "#80b1d3", "#a6d854", "#ffd92f", "#bebada", "#b3b3b3"][:len(_PHASE_NAMES) - 10]]))
 WINDOW_COLOURS = (["0.55", "tab:cyan", "tab:brown", "tab:pink"], ["tab:red", "darkred", "salmon", "orangered"])
-DPI = 100
 
 
 # --- shared helpers -------------------------------------------------------------------------
-
-class PlotFigure(Figure):
-    """A Figure that shows itself as a PNG in Jupyter without pyplot (IPython calls `_repr_png_`)."""
-
-    def _repr_png_(self) -> bytes:
-        """The figure as PNG for IPython's display."""
-        return png_bytes(self)
-
-
-def _results_list(results) -> list:
-    """A flat list of Results from one Results, several, or lists of them."""
-    out = []
-    for r in results if isinstance(results, (list, tuple)) else [results]:
-        out.extend(_results_list(r) if isinstance(r, (list, tuple)) else [r])
-    if not out:
-        raise ValueError("no results to plot")
-    return out
-
 
 def _figure(n_panels: int, ncols: int = 2, panel_w: float = 5.2, panel_h: float = 2.9, sharex=False,
             right: float = 0.3, hspace: float = 0.95):
@@ -89,11 +75,6 @@ def _one_axes(width: float, rows: int, row_h: float, labels, top: float = 0.9, b
     fig = PlotFigure(figsize=(width, height), dpi=DPI)
     fig.subplots_adjust(left=left / width, right=1 - 0.35 / width, top=1 - top / height, bottom=bottom / height)
     return fig, fig.add_subplot()
-
-
-def _empty(fig: Figure, ax, message: str) -> None:
-    """Write a message in the middle of an axes that has nothing to show."""
-    ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes, color="0.35")
 
 
 def item_label(scenario, item: str) -> str:
@@ -230,60 +211,65 @@ def _rep_curves(rep, x, w, reps: int, grid: np.ndarray, cumulative: bool = True,
     return out.reshape(reps, len(grid)).astype(float)
 
 
-def _rep_totals(rep, w, reps: int) -> np.ndarray:
-    """Sum of w per replication 0..reps-1."""
-    return np.bincount(np.asarray(rep, dtype=np.int64), weights=np.asarray(w, dtype=float), minlength=reps)[:reps]
+# --- time to delivery: Kaplan-Meier share delivered -------------------------------------------
+
+KM_TITLE = "Share of requested units delivered (Kaplan-Meier, censored at the horizon)"
 
 
-# --- latency ECDF ---------------------------------------------------------------------------
+def _km_steps(time, event, weight) -> tuple[np.ndarray, np.ndarray]:
+    """(x, y) steps of 1 - S(t) of one weighted sample, from (0, 0) to where its curve ends."""
+    t, s = kaplan_meier(time, event, weight)
+    return np.r_[0.0, t], np.r_[0.0, 1.0 - s]
 
-def _ecdf_curves(deliveries: pd.DataFrame, reps: int, grid: np.ndarray) -> np.ndarray:
-    """Per replication, share of requested quantity delivered within each grid latency (NaN: no demand)."""
-    rep = deliveries["rep"].to_numpy(dtype=np.int64)
-    qty = deliveries["qty"].to_numpy(dtype=float)
-    curves = _rep_curves(rep, deliveries["latency_days"].to_numpy(dtype=float), qty, reps, grid)
-    total = _rep_totals(rep, qty, reps)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(total[:, None] > 0, curves / total[:, None], np.nan)
+
+def _km_rep_curves(obs: pd.DataFrame, reps: int, grid: np.ndarray) -> np.ndarray:
+    """Per replication (rows), 1 - S on the grid: NaN past the end of its curve (unless all delivered), or with no units."""
+    out = np.full((reps, len(grid)), np.nan)
+    for rep, g in obs.groupby("rep", sort=True):
+        t, s = kaplan_meier(g["time"].to_numpy(), g["delivered"].to_numpy(), g["qty"].to_numpy())
+        if len(t) and 0 <= rep < reps:
+            known = np.ones(len(grid), dtype=bool) if s[-1] <= EPS else grid <= t[-1]
+            out[rep] = np.where(known, _step_on_grid(t, 1.0 - s, grid), np.nan)
+    return out
 
 
 def latency_ecdf(results, *more, items=None) -> Figure:
-    """Latency ECDF per item (share of requested quantity delivered within x days), one line per scenario.
+    """Time to delivery per item: the Kaplan-Meier share of requested units delivered by days since request, one line per scenario.
 
-    Undelivered lots count in the denominator, so a line ends at the delivered share.
+    Every requested unit counts (each lot weighs its quantity), pooled over replications: a lot
+    still on its way at the horizon is censored there (never dropped, never counted delivered),
+    so a line ends where the follow-up ends, at the horizon minus the earliest request. With
+    many replications the band runs from the 10th to the 90th percentile of the
+    per-replication curves (each known up to its own end).
     """
     rl = _results_list([results, *more])
     items = _items(rl, items)
     fig, axes = _figure(len(items), right=2.4)
-    _title(fig, "Latency ECDF: request to delivery in Ukraine", rl)
-    cols = ["rep", "item", "qty", "latency_days", "delivered_day"]
-    tables = [r.deliveries[cols] for r in rl]  # a few columns: filtering them is much cheaper
+    reps = sorted({r.reps for r in rl})
+    note = f"{'/'.join(map(str, reps))} replication{'s' if reps[-1] > 1 else ''}" + (
+        f": line = pooled over replications, band = {BAND[0]}th-{BAND[1]}th percentile of the per-replication "
+        "curves" if reps[-1] > 1 else "")
+    fig.suptitle(f"{KM_TITLE}\n({note})", fontsize="medium", y=1 - 0.08 / fig.get_figheight(), va="top")
+    obs = [r.observations()["lots"] for r in rl]
     for ax, item in zip(axes, items):
-        frames = [d[(d["item"] == item) & (d["qty"] > 0)] for d in tables]
-        lat_max = max([float(f["latency_days"].max()) for f in frames if f["latency_days"].notna().any()],
-                      default=1.0)
-        x_end = max(lat_max * 1.03, 1.0)
+        frames = [o[o["item"] == item] for o in obs]
+        x_end = max(max([float(f["time"].max()) for f in frames if len(f)], default=1.0) * 1.03, 1.0)
         drawn = 0
-        for k, (r, d) in enumerate(zip(rl, frames)):
-            if not len(d):
+        for k, (r, o) in enumerate(zip(rl, frames)):
+            if not len(o):
                 continue
-            if r.reps == 1:
-                done = d[d["delivered_day"].notna()].sort_values("latency_days")
-                x = np.concatenate([[0.0], done["latency_days"].to_numpy(), [x_end]])
-                cum = np.cumsum(done["qty"].to_numpy(dtype=float)) / d["qty"].sum()
-                y = np.concatenate([[0.0], cum, [cum[-1] if len(cum) else 0.0]])
-                ax.step(x, y, where="post", color=f"C{k}", label=r.scenario.name)
-            else:
+            ax.step(*_km_steps(o["time"], o["delivered"], o["qty"]), where="post", color=f"C{k}",
+                    label=r.scenario.name)
+            if r.reps > 1:
                 grid = np.linspace(0.0, x_end, 400)
-                med, lo, hi = _band(_ecdf_curves(d, r.reps, grid))
-                ax.plot(grid, med, color=f"C{k}", label=r.scenario.name)
+                _, lo, hi = _band(_km_rep_curves(o, r.reps, grid))
                 ax.fill_between(grid, lo, hi, color=f"C{k}", alpha=0.2, linewidth=0)
             drawn += 1
         if not drawn:
             _empty(fig, ax, "no requests for this item")
         _panel_title(ax, item_label(rl[0].scenario, item))
-        ax.set_xlabel("latency (days from request to delivery)")
-        ax.set_ylabel("share of requested quantity delivered")
+        ax.set_xlabel("days since request")
+        ax.set_ylabel("share of requested units delivered\n(Kaplan-Meier, censored at the horizon)")
         ax.set_ylim(0, 1.02)
         ax.set_xlim(0, x_end)
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0%}"))
@@ -294,65 +280,89 @@ def latency_ecdf(results, *more, items=None) -> Figure:
 
 # --- where the time goes --------------------------------------------------------------------
 
-def phase_means(results) -> pd.DataFrame:
-    """Mean days per phase over delivered lots, per item and overall ('ALL').
+def phase_means(results) -> dict[str, pd.DataFrame]:
+    """Quantity-weighted mean days per phase over every lot, delivered or not, per item and 'ALL'.
 
-    Each phase is the mean within a replication, averaged over replications, so the phases of
-    an item add up to its mean latency in `summary()`. A milestone a lot skipped (NaN) counts as
-    reached at the previous one.
+    Returns {"all": days per phase, "undelivered": the part of those days spent by lots still
+    undelivered at the horizon (their sum over qty, divided by the qty of all lots), "share":
+    the undelivered share of quantity and the 95% interval across replications of the total
+    (columns share, total_lo, total_hi)}, each indexed by item. Every row's phases add up to its
+    time in system (to the horizon when undelivered), so the phases of an item add up to its
+    quantity-weighted mean time in system. Each figure is computed within a replication, then
+    averaged over replications.
     """
-    d = results.deliveries[["rep", "item", "qty", *MILESTONES]]
-    d = d[(d["qty"] > 0) & d["delivered_day"].notna()]
-    t = d[MILESTONES].ffill(axis=1).to_numpy(dtype=float)
-    phases = pd.DataFrame(np.diff(t, axis=1), columns=[p[0] for p in PHASES], index=d.index)
-    phases["rep"] = d["rep"].astype(int).to_numpy()
-    phases["item"] = d["item"].astype(str).to_numpy()
+    d = results.deliveries
+    d = d[d["qty"] > 0]
+    qty = d["qty"].to_numpy(dtype=float)
+    open_ = d["delivered_day"].isna().to_numpy()
+    days = d[PHASE_COLUMNS].to_numpy(dtype=float) * qty[:, None]
+    frame = pd.DataFrame(np.hstack([days, days * open_[:, None], np.column_stack([qty, qty * open_])]),
+                         columns=[*PHASES, *(f"open:{p}" for p in PHASES), "qty", "open_qty"], index=d.index)
+    frame["rep"] = d["rep"].astype(int).to_numpy()
+    frame["item"] = d["item"].astype(str).to_numpy()
     rows = {}
-    for item, g in list(phases.groupby("item", sort=True)) + [("ALL", phases)]:
-        per_rep = g.drop(columns="item").groupby("rep").mean()
+    for item, g in list(frame.groupby("item", sort=True)) + [("ALL", frame)]:
+        per_rep = g.drop(columns="item").groupby("rep").sum()
+        per_rep = per_rep.div(per_rep["qty"], axis=0)
         rows[item] = per_rep.mean()
-    cols = [p[0] for p in PHASES]
-    return pd.DataFrame.from_dict(rows, orient="index", columns=cols).rename_axis("item")
+        _, rows[item]["total_lo"], rows[item]["total_hi"] = t_interval(per_rep[PHASES].sum(axis=1))
+    out = pd.DataFrame.from_dict(rows, orient="index").rename_axis("item")
+    if out.empty:
+        out = pd.DataFrame(columns=[*frame.columns.drop(["rep", "item"]), "total_lo", "total_hi"],
+                           dtype=float).rename_axis("item")
+    undelivered = out[[f"open:{p}" for p in PHASES]].set_axis(PHASES, axis=1)
+    share = out[["open_qty", "total_lo", "total_hi"]].rename(columns={"open_qty": "share"})
+    return {"all": out[PHASES], "undelivered": undelivered, "share": share}
 
 
 def time_breakdown(results, *more, items=None) -> Figure:
-    """Where the time goes: per item, stacked mean days in approval, funding, sourcing/production, release, transport."""
+    """Where the time goes: per item, a stacked bar of the quantity-weighted mean days per phase
+    over all lots (delivered or not), with a hatched bar below it for the part of those days
+    spent by lots still undelivered at the horizon, and the undelivered share beside it."""
     rl = _results_list([results, *more])
     items = _items(rl, items)
-    rows = []  # (label, scenario name, item, phase means, summary row)
+    rows = []  # (label, phase means, undelivered part, undelivered share)
     means = [phase_means(r) for r in rl]
     for item in items:
         for r, pm in zip(rl, means):
-            if item not in pm.index:
+            if item not in pm["all"].index:
                 continue
-            s = r.summary().loc[item] if item in r.summary().index else None
             label = short_label(r.scenario, item) + (f"\n{r.scenario.name}" if len(rl) > 1 else "")
-            rows.append((label, r.scenario.name, item, pm.loc[item], s))
-    fig, ax = _one_axes(11, len(rows), 0.62 if len(rl) > 1 else 0.45, [row[0] for row in rows])
-    _title(fig, "Where the time goes: mean days per phase over delivered lots", rl, bands=False)
-    y = np.arange(len(rows))[::-1]
-    left = np.zeros(len(rows))
-    for (name, _, _), colour in zip(PHASES, PHASE_COLOURS):
-        widths = np.array([row[3][name] for row in rows], dtype=float)
-        ax.barh(y, np.nan_to_num(widths), left=left, color=colour, label=name, height=0.6)
-        left += np.nan_to_num(widths)
+            rows.append((label, pm["all"].loc[item], pm["undelivered"].loc[item], pm["share"].loc[item]))
+    fig, ax = _one_axes(11, len(rows), 0.72 if len(rl) > 1 else 0.6, [row[0] for row in rows])
+    _title(fig, "Where the time goes: quantity-weighted mean days per phase, over every lot", rl, bands=False)
+    y = np.arange(len(rows))[::-1].astype(float)
+    left, left_open = np.zeros(len(rows)), np.zeros(len(rows))
+    shown = [p for p in PHASES if any(row[1][p] > 0 for row in rows)]
+    for name in shown:
+        widths = np.nan_to_num(np.array([row[1][name] for row in rows], dtype=float))
+        open_w = np.nan_to_num(np.array([row[2][name] for row in rows], dtype=float))
+        colour = PHASE_COLOURS[name]
+        ax.barh(y + 0.12, widths, left=left, color=colour, label=name, height=0.5)
+        ax.barh(y - 0.3, open_w, left=left_open, color=colour, height=0.22, hatch="////",
+                edgecolor="white", linewidth=0, alpha=0.75, label="_undelivered")
+        left += widths
+        left_open += open_w
     right = left.copy()
-    for k, (yi, total, row) in enumerate(zip(y, left, rows)):
-        s = row[4]
-        if s is not None and s["mean_lo"] == s["mean_lo"]:
-            ax.errorbar([total], [yi], xerr=[[total - s["mean_lo"]], [s["mean_hi"] - total]], fmt="none",
+    for k, (yi, total, part, row) in enumerate(zip(y, left, left_open, rows)):
+        lo, hi = row[3]["total_lo"], row[3]["total_hi"]
+        if lo == lo:  # an interval needs two replications or more
+            ax.errorbar([total], [yi + 0.12], xerr=[[max(total - lo, 0.0)], [max(hi - total, 0.0)]], fmt="none",
                         ecolor="black", capsize=3, lw=1)
-            right[k] = max(total, s["mean_hi"])
-        ax.annotate(f"{total:,.0f} d", (right[k], yi), xytext=(6, 0), textcoords="offset points",
-                    va="center", fontsize="small")
+            right[k] = max(total, hi)
+        ax.annotate(f"{total:,.0f} d, {row[3]['share']:.0%} of qty undelivered", (right[k], yi + 0.12),
+                    xytext=(6, 0), textcoords="offset points", va="center", fontsize="small")
+        if part > 0:
+            ax.annotate(f"{part:,.0f} d of it by lots undelivered at the horizon", (part, yi - 0.3), xytext=(6, 0),
+                        textcoords="offset points", va="center", fontsize="x-small", color="0.3")
     if not rows:
-        _empty(fig, ax, "no delivered lots")
+        _empty(fig, ax, "no lots")
     ax.set_yticks(y, [row[0] for row in rows])
-    ax.set_xlabel("mean days from request to delivery, by phase (whisker: 95% CI of the total)")
+    ax.set_xlabel("mean days in system (to delivery, or to the horizon), by phase, weighted by quantity")
     ax.set_ylabel("item")
-    ax.set_xlim(0, max(right.max() if len(right) else 1.0, 1.0) * 1.15)
+    ax.set_xlim(0, max(right.max() if len(right) else 1.0, 1.0) * 1.45)
     ax.grid(axis="x", alpha=0.3)
-    fig.legend(*ax.get_legend_handles_labels(), loc="lower center", bbox_to_anchor=(0.5, 0.02), ncols=5,
+    fig.legend(*ax.get_legend_handles_labels(), loc="lower center", bbox_to_anchor=(0.5, 0.01), ncols=6,
                fontsize="small", title="phase", frameon=False)
     return fig
 
@@ -600,41 +610,70 @@ def stock_levels(results, *more, series=None) -> Figure:
 # --- backfill gap ---------------------------------------------------------------------------
 
 def backfill_gap(results, *more) -> Figure:
-    """Backfill gap per donor and item: mean days a donor is short of what it gave, 95% CI, each donation as a dot."""
+    """Backfill gap per donor and item, from the donation decision: Kaplan-Meier median (censored at the horizon), 95% interval, each donation a dot.
+
+    A donation not replaced by the horizon is censored (drawn as an open marker at its gap so
+    far); a median the curve does not reach is drawn hatched to its bound and labelled `> N d`
+    (N: `gap_rmst_tau`, the shortest follow-up of the group, as in the backfill table).
+    """
     rl = _results_list([results, *more])
-    rows = []  # (label, mean, lo, hi, gaps, open count, open min, donations)
+    rows = []  # (label, summary row, replaced gaps, open gaps so far, donations)
     for r in rl:
-        bs = r.backfill_summary()
-        for (donor, item), s in bs.iterrows():
-            b = r.backfills
-            g = b[(b["donor"] == donor) & (b["item"] == item)]
+        b = r.backfills
+        for (donor, item), s in r.backfill_summary().iterrows():
+            g = b[(b["donor"].astype(str) == str(donor)) & (b["item"].astype(str) == str(item))]
+            still = g[g["backfilled_day"].isna()]
             label = f"{donor}: {short_label(r.scenario, item)}" + (f"\n{r.scenario.name}" if len(rl) > 1 else "")
-            rows.append((label, s["gap_mean"], s["gap_mean_lo"], s["gap_mean_hi"],
-                         g["backfill_gap_days"].dropna().to_numpy(), int(s["open"]), s["open_gap_min_days"], len(g)))
+            rows.append((label, s, g["backfill_gap_days"].dropna().to_numpy(dtype=float),
+                         (r.horizon_days - still["decided_day"]).to_numpy(dtype=float), len(g)))
     fig, ax = _one_axes(11, len(rows), 0.85, [row[0] for row in rows])
-    _title(fig, "Backfill gap per donor: days from donation to replacement", rl, bands=False)
+    reps = sorted({r.reps for r in rl})
+    note = f"{'/'.join(map(str, reps))} replication{'s' if reps[-1] > 1 else ''}" + (
+        ": bar = median over replications, whisker = 95% bootstrap interval" if reps[-1] > 1 else "")
+    fig.suptitle(f"Backfill gap per donor: days from the donation decision to the replacement\n({note})",
+                 fontsize="medium", y=1 - 0.08 / fig.get_figheight(), va="top")
     y = np.arange(len(rows))[::-1]
-    means = np.array([row[1] for row in rows], dtype=float)
-    ax.barh(y, np.nan_to_num(means), height=0.55, color="tab:orange", alpha=0.6, label="mean gap (replaced donations)")
+    p50 = np.array([row[1]["gap_p50"] for row in rows], dtype=float)
+    bound = np.array([row[1]["gap_rmst_tau"] for row in rows], dtype=float)
+    reached = np.isfinite(p50) | np.isnan(p50)
+    bars = ax.barh(y, np.nan_to_num(np.where(reached, p50, bound)), height=0.55, color="tab:orange", alpha=0.6,
+                   label="median gap from the donation decision (Kaplan-Meier)")
     rng = np.random.default_rng(0)
-    dots = False
-    for yi, row in zip(y, rows):
-        _, m, lo, hi, gaps, n_open, open_min, n = row
-        if lo == lo:
-            ax.errorbar([m], [yi], xerr=[[m - lo], [hi - m]], fmt="none", ecolor="black", capsize=4, lw=1.2,
-                        label="95% CI of the mean" if yi == y[0] else None)
-        if len(gaps):
-            ax.plot(gaps, yi + rng.uniform(-0.2, 0.2, len(gaps)), "o", ms=3, color="0.25", alpha=0.5,
-                    label=None if dots else "one donation")
-            dots = True
-        if n_open:
-            ax.annotate(f"{n_open} of {n} donations not replaced by the horizon (open for at least "
-                        f"{open_min:,.0f} d)", (0, yi + 0.31), xytext=(3, 0), textcoords="offset points",
+    seen = set()
+
+    def once(label):
+        """The label the first time it is drawn, None after (one legend entry each)."""
+        if label in seen:
+            return None
+        seen.add(label)
+        return label
+
+    for yi, row, patch, ok, median, n_bound in zip(y, rows, bars.patches, reached, p50, bound):
+        label, s, done, still, n = row
+        if not ok:
+            patch.set_hatch("//")
+            ax.annotate(f"median > {n_bound:,.0f} d (fewer than half replaced)", (n_bound, yi), xytext=(4, 0),
+                        textcoords="offset points", va="center", fontsize="x-small")
+        lo, hi = s["gap_p50_lo"], s["gap_p50_hi"]
+        if lo == lo and math.isfinite(lo):
+            m = median if ok else n_bound
+            top = hi if math.isfinite(hi) else n_bound
+            ax.errorbar([m], [yi], xerr=[[max(m - lo, 0.0)], [max(top - m, 0.0)]], fmt="none", ecolor="black",
+                        capsize=4, lw=1.2, label=once("95% interval of the median"))
+        if len(done):
+            ax.plot(done, yi + rng.uniform(-0.2, 0.2, len(done)), "o", ms=3, color="0.25", alpha=0.5,
+                    label=once("one replaced donation"))
+        if len(still):
+            ax.plot(still, yi + rng.uniform(-0.2, 0.2, len(still)), ">", ms=4, mfc="none", color="tab:red",
+                    alpha=0.6, label=once("one donation open at the horizon (gap so far)"))
+            ax.annotate(f"{len(still)} of {n} donations not replaced by the horizon (open for at least "
+                        f"{s['open_gap_min_days']:,.0f} d)", (0, yi + 0.31), xytext=(3, 0), textcoords="offset points",
                         va="bottom", fontsize="x-small", color="tab:red")
     if not rows:
         _empty(fig, ax, "no donations from allied stockpiles: no backfill gap")
     ax.set_yticks(y, [row[0] for row in rows])
-    ax.set_xlabel("days a donor is short of what it gave (donated -> backfilled)")
+    ax.set_xlabel("days a donor is short of what it gave, from the donation decision to the replacement\n"
+                  "(donations still open are censored at the horizon)")
     ax.set_ylabel("donor: item")
     ax.set_xlim(left=0)
     ax.set_ylim(-0.6, max(len(rows), 1) - 0.2)
@@ -642,142 +681,6 @@ def backfill_gap(results, *more) -> Figure:
     if rows:
         fig.legend(*ax.get_legend_handles_labels(), loc="lower center", bbox_to_anchor=(0.5, 0.02), ncols=3,
                    fontsize="small", frameon=False)
-    return fig
-
-
-# --- comparison and sweep -------------------------------------------------------------------
-
-def comparison_frame(results_list) -> pd.DataFrame:
-    """The `sim.compare` table of already-run Results (same seed and replications), without running anything again."""
-    from .compare import comparison_table, unique_names
-
-    rl = _results_list(results_list)
-    base = rl[0]
-    for r in rl[1:]:
-        if (r.seed, r.reps) != (base.seed, base.reps):
-            raise ValueError(f"{r.scenario.name}: run with seed {r.seed} and {r.reps} replication(s), "
-                             f"{base.scenario.name} with seed {base.seed} and {base.reps}: not paired")
-    names = unique_names([r.scenario.name for r in rl])
-    return comparison_table([r.per_rep() for r in rl], names, base.reps, [r.scenario for r in rl])
-
-
-def comparison(data, *more) -> Figure:
-    """Paired differences in mean latency against the first scenario, per item, with 95% CI whiskers.
-
-    `data` is a `sim.compare` DataFrame, or several Results run with the same seed and
-    replications (compared here with the same method).
-    """
-    df = data if isinstance(data, pd.DataFrame) else comparison_frame([data, *more])
-    base = str(df["scenario"].iloc[0]) if len(df) else "the first scenario"
-    diffs = df[df["diff_mean"].notna()] if len(df) else df
-    label_col = "item_name" if "item_name" in df.columns else "item"
-    scen = [str(s) for s in dict.fromkeys(diffs["scenario"].astype(str))]
-    items = [str(i) for i in dict.fromkeys(diffs[label_col].astype(str))]
-    fig = PlotFigure(figsize=(10, 1.9 + 0.45 * max(len(items) * max(len(scen), 1), 1)), dpi=DPI, layout="constrained")
-    ax = fig.add_subplot()
-    fig.suptitle(f"Paired differences in mean latency against {base}\n"
-                 "(95% CI over replications, common random numbers)", fontsize="medium")
-    step = 0.6 / max(len(scen), 1)
-    for k, s in enumerate(scen):
-        sub = diffs[diffs["scenario"].astype(str) == s]
-        offset = ((len(scen) - 1) / 2 - k) * step
-        ys = np.array([len(items) - 1 - items.index(str(i)) + offset for i in sub[label_col].astype(str)])
-        x = sub["diff_mean"].to_numpy(dtype=float)
-        lo = sub["diff_lo"].to_numpy(dtype=float)
-        hi = sub["diff_hi"].to_numpy(dtype=float)
-        err = np.vstack([np.nan_to_num(x - lo), np.nan_to_num(hi - x)])
-        ax.errorbar(x, ys, xerr=err, fmt="o", capsize=4, label=f"{s} minus {base}")
-    ax.axvline(0, color="black", lw=1)
-    ax.set_yticks(np.arange(len(items))[::-1], items)
-    ax.set_ylim(-0.7, max(len(items), 1) - 0.3)
-    ax.set_xlabel(f"difference in mean latency (days; negative = faster than {base})")
-    ax.set_ylabel("item")
-    ax.grid(axis="x", alpha=0.3)
-    if scen:
-        ax.legend(loc="best", fontsize="small")
-    else:
-        _empty(fig, ax, "no item delivered in both scenarios: nothing to compare")
-    return fig
-
-
-def sweep(df: pd.DataFrame, param: str | None = None, metric: str = "mean", items=None) -> Figure:
-    """A metric against a swept parameter with its 95% CI band: one line per item, or per value of a second parameter.
-
-    `df` is a `sim.sweep` DataFrame: a column per parameter (listed in `df.attrs["params"]`, else
-    the dotted column names), `item`, and `metric` with `metric_lo`/`metric_hi`.
-    """
-    params = list(df.attrs.get("params") or [c for c in df.columns if "." in str(c)])
-    if param is None:
-        if not params:
-            raise ValueError("sweep plot: give param= (no parameter column found)")
-        param = params[0]
-    data = df
-    if items is not None and "item" in data.columns:
-        items = [items] if isinstance(items, str) else list(items)
-        data = data[data["item"].astype(str).isin(items)]
-    others = [p for p in params if p != param and data[p].astype(str).nunique() > 1]
-    keys = others + (["item"] if "item" in data.columns and data["item"].nunique() > 1 else [])
-    lo_col, hi_col = f"{metric}_lo", f"{metric}_hi"
-    x_all = pd.to_numeric(data[param], errors="coerce")
-    numeric = bool(x_all.notna().all())
-    categories = list(dict.fromkeys(data[param].astype(str)))
-    fig = PlotFigure(figsize=(8.5, 4.8), dpi=DPI, layout="constrained")
-    ax = fig.add_subplot()
-    groups = data.groupby(keys, sort=False, observed=True) if keys else [((), data)]
-    for key, g in groups:
-        key = key if isinstance(key, tuple) else (key,)
-        if numeric:
-            g = g.assign(_x=pd.to_numeric(g[param])).sort_values("_x")
-            x = g["_x"].to_numpy(dtype=float)
-        else:
-            x = np.array([categories.index(v) for v in g[param].astype(str)], dtype=float)
-        label = ", ".join(f"{k} = {v}" if k != "item" else str(v) for k, v in zip(keys, key)) or metric
-        line, = ax.plot(x, g[metric].to_numpy(dtype=float), "o-", label=label)
-        if lo_col in g.columns and hi_col in g.columns:
-            ax.fill_between(x, g[lo_col].to_numpy(dtype=float), g[hi_col].to_numpy(dtype=float),
-                            color=line.get_color(), alpha=0.2, linewidth=0)
-    if not numeric:
-        ax.set_xticks(range(len(categories)), categories, rotation=20, ha="right", fontsize="small")
-    what = f"{metric} latency" if metric in ("mean", "p50", "p90", "p95", "max") else metric
-    ax.set_title(f"{what} against {param}\n(band: 95% CI across replications)", fontsize="medium")
-    ax.set_xlabel(param)
-    ax.set_ylabel(f"{what} (days)" if what.endswith("latency") else what)
-    ax.grid(alpha=0.3)
-    ax.legend(loc="best", fontsize="small")
-    return fig
-
-
-def tornado(effects: pd.DataFrame, base: float | None = None, metric: str = "mean latency (days)",
-            title: str | None = None) -> Figure:
-    """Tornado chart: for each parameter (index), the metric at its low and high setting, widest swing on top.
-
-    `effects` has columns `low` and `high` (the metric at each setting) and optionally
-    `low_setting`/`high_setting` (the parameter values, shown in the labels).
-    """
-    e = effects.copy()
-    e["swing"] = (e["high"] - e["low"]).abs()
-    e = e.sort_values("swing", ascending=True)
-    if base is None:
-        base = float(np.nanmedian(np.r_[e["low"].to_numpy(float), e["high"].to_numpy(float)]))
-    fig = PlotFigure(figsize=(9.5, 1.8 + 0.65 * max(len(e), 1)), dpi=DPI, layout="constrained")
-    ax = fig.add_subplot()
-    y = np.arange(len(e))
-    # low and high side by side in each row, so both show even when they fall on the same side of the base
-    ax.barh(y + 0.19, e["low"] - base, left=base, color="tab:blue", height=0.38, label="low setting")
-    ax.barh(y - 0.19, e["high"] - base, left=base, color="tab:orange", height=0.38, label="high setting")
-    labels = []
-    for name, row in e.iterrows():
-        if "low_setting" in e.columns and "high_setting" in e.columns:
-            labels.append(f"{name}\n({row['low_setting']} -> {row['high_setting']})")
-        else:
-            labels.append(str(name))
-    ax.set_yticks(y, labels)
-    ax.axvline(base, color="black", lw=1, label=f"base ({base:,.1f})")
-    ax.set_xlabel(metric)
-    ax.set_ylabel("parameter")
-    ax.set_title(title or f"What moves {metric} most", fontsize="medium")
-    ax.grid(axis="x", alpha=0.3)
-    ax.legend(loc="best", fontsize="small")
     return fig
 
 
@@ -833,7 +736,7 @@ def _slug(text: str) -> str:
 def figures_for(obj, table: pd.DataFrame | None = None) -> list[tuple[str, Figure]]:
     """(stem, Figure) of the standard plots of Results, a list of them (compared via `table` if given), or a compare/sweep frame."""
     if isinstance(obj, pd.DataFrame):
-        if "diff_mean" in obj.columns:
+        if "diff_rmst" in obj.columns and "point" not in obj.columns:  # a sweep has its `point` column
             return [("comparison", comparison(obj))]
         return [("sweep", sweep(obj))]
     rl = _results_list(obj)
@@ -846,16 +749,6 @@ def figures_for(obj, table: pd.DataFrame | None = None) -> list[tuple[str, Figur
     if any(stock_series(r) for r in rl):
         out.append(("stock_levels", stock_levels(rl)))
     return out
-
-
-def png_bytes(fig: Figure, dpi: int | None = None) -> bytes:
-    """The figure as PNG bytes."""
-    import io
-
-    buf = io.BytesIO()
-    with matplotlib.rc_context({"text.hinting": "none"}):  # unhinted glyphs: text draws ~25% faster, still crisp
-        fig.savefig(buf, format="png", dpi=dpi or DPI, pil_kwargs={"compress_level": 1})  # fast; files ~15% larger
-    return buf.getvalue()
 
 
 def write_pngs(obj, directory, table: pd.DataFrame | None = None) -> list[Path]:

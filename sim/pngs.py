@@ -13,15 +13,19 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from . import plots
-from .results import STAGES, Results
+from .recorder import PHASE_COLUMNS
+from .results import Results
 from .scenario.schema import Scenario
+from .tables import STAGES
 
 PLOT_REPS = 1000
-COLUMNS = {  # the columns the plots read, per table of an output directory
-    "deliveries": ["rep", "request_id", "item", "qty", *plots.MILESTONES, "latency_days"],
+MILESTONES = ["requested_day", "approved_day", "funded_day", "ready_day", "shipped_day", "delivered_day"]
+COLUMNS = {  # the columns the plots and the metric layer's observations read, per table of an output directory
+    "deliveries": ["rep", "request_id", "item", "qty", *MILESTONES, *PHASE_COLUMNS, "latency_days"],
     "events": ["rep", "day", "kind", "request_id", "item", "qty", "where"],
     "levels": ["rep", "day", "series", "value"],
-    "backfills": ["rep", "donor", "item", "qty", "donated_day", "backfilled_day", "backfill_gap_days"],
+    "backfills": ["rep", "donor", "item", "qty", "decided_day", "donated_day", "backfilled_day", "backfill_gap_days",
+                  "handover_gap_days"],
 }
 
 

@@ -48,7 +48,7 @@ class DeliveryBaseline:
 
     def baseline_file(self, scenario: str | Path, name: str | None = None) -> Path:
         """Where the baseline of `scenario` (named `name`, default its stem) lives."""
-        from .baselines import default_file
+        from .experiments.baselines import default_file
 
         return default_file(self.directory, scenario, name)
 
@@ -60,7 +60,7 @@ class DeliveryBaseline:
         overrides, reps and seed are used only when recording a missing baseline; the check itself
         re-runs with the baseline's own.
         """
-        from . import baselines as bl
+        from .experiments import baselines as bl
 
         path = bl.locate(scenario, self.root)
         if not path.is_file():
@@ -93,7 +93,7 @@ class DeliveryBaseline:
     def record(self, scenario: str | Path, *, name: str | None = None, overrides: Mapping[str, Any] | None = None,
                reps: int | None = None, seed: int | None = None):
         """Record (or re-record) the baseline of `scenario` and return it."""
-        from . import baselines as bl
+        from .experiments import baselines as bl
         from .errors import ScenarioError
 
         file = self.baseline_file(scenario, name)

@@ -1,20 +1,54 @@
-"""The one Recorder every model part writes to: append-only rows, turned into columns once at the end."""
+"""The one Recorder every model part writes to: append-only rows, turned into columns once at the end.
+
+It also owns the vocabulary of the phases a lot's time in system is split into (PHASES; see
+docs/phases.md). Parts mark the moment a lot enters a phase with `lot.enter(CODE, env.now)`, and
+only when the lot really waits there; `tables()` turns the marks into one column of days per
+phase. The marks are kept here, not in sim/model/, because the delivery columns are named after
+them and the model imports the recorder (never the other way round).
+"""
 from __future__ import annotations
 
 import math
 from array import array
+from itertools import chain
+from typing import get_args
 
 import numpy as np
 import pandas as pd
 
+from .scenario.schema import Leg as LegSpec
+
 NAN = math.nan
+
+# --- phases of a lot's time in system ---------------------------------------------------------
+# Every mode a leg may have in the scenario schema gets its own transit phase.
+TRANSIT_MODES: tuple[str, ...] = get_args(LegSpec.model_fields["mode"].annotation)
+PHASES: tuple[str, ...] = (
+    "approval",           # request: requested -> approved (the review, and any approvals pause)
+    "funding",            # request: approved -> funded (waiting for money in the NATO account)
+    "unsourced",          # no source could supply the lot: funded -> horizon
+    "long_lead",          # production: the line's long-lead delay before the order may queue
+    "line_queue",         # production: queued at the line, behind other customers' book and orders
+    "manufacture",        # production: a server is making the lot
+    "us_handling",        # US stock: handling before a sold lot is ready
+    "donor_prep",         # stockpile: the donor prepares the lot for hand-over
+    "held",               # a pause, outage or closed gate holds the lot
+    "waiting_departure",  # waiting for a slot on a leg or for its next sailing
+    *(f"transit_{mode}" for mode in TRANSIT_MODES),  # on a leg, by the leg's mode
+)
+(APPROVAL, FUNDING, UNSOURCED, LONG_LEAD, LINE_QUEUE, MANUFACTURE, US_HANDLING, DONOR_PREP, HELD,
+ WAITING_DEPARTURE) = range(10)
+TRANSIT = {mode: PHASES.index(f"transit_{mode}") for mode in TRANSIT_MODES}  # phase code per leg mode
+PHASE_COLUMNS = [f"phase_{name}_days" for name in PHASES]
+PHASE_AT_HORIZON = "phase_at_horizon"
 
 DELIVERY_COLUMNS = [
     "lot_id", "request_id", "item", "qty", "priority", "source", "donor", "route",
     "requested_day", "approved_day", "funded_day", "ready_day", "shipped_day", "delivered_day",
+    *PHASE_COLUMNS, PHASE_AT_HORIZON,
 ]
 BACKFILL_COLUMNS = ["donor", "item", "qty", "request_id", "lot_id", "paid_by", "donated_day",
-                    "ordered_day", "backfilled_day"]
+                    "ordered_day", "backfilled_day", "decided_day"]
 EVENT_COLUMNS = ["day", "kind", "request_id", "lot_id", "item", "qty", "where"]
 LEVEL_COLUMNS = ["day", "series", "value"]
 
@@ -23,7 +57,7 @@ class Lot:
     """Goods moving together: one piece of one request line, from one source."""
 
     __slots__ = ("lot_id", "request", "item", "qty", "source", "donor", "origin", "route",
-                 "ready_day", "shipped_day", "delivered_day", "seq")
+                 "ready_day", "shipped_day", "delivered_day", "seq", "marks")
 
     def __init__(self, lot_id: int, request, item: str, qty: int, source: str, donor: str, origin: str):
         self.lot_id = lot_id
@@ -37,12 +71,20 @@ class Lot:
         self.ready_day = NAN
         self.shipped_day = NAN
         self.delivered_day = NAN
+        self.marks: list = []  # phase code, day, phase code, day, ...: where the lot's time went
+
+    def enter(self, phase: int, day: float) -> None:
+        """The lot enters `phase` (a code of PHASES) at `day`; it stays there until its next mark."""
+        marks = self.marks
+        marks.append(phase)
+        marks.append(day)
 
 
 class Recorder:
     """Collects lots, events, levels and backfills of one replication; `tables()` makes columns."""
 
-    def __init__(self, events: bool = True):
+    def __init__(self, events: bool = True, horizon: float = NAN):
+        self.horizon = horizon  # where the time of an undelivered lot ends
         self.lots: list[Lot] = []
         self.pending_lines: list[tuple] = []  # (request, item, qty) never sourced by the horizon
         self.backfills: list[list] = []
@@ -130,6 +172,7 @@ class Recorder:
             "shipped_day": floats((lot.shipped_day for lot in lots), never),
             "delivered_day": floats((lot.delivered_day for lot in lots), never),
         }
+        cols.update(self._phase_columns(cols))
         return {
             "deliveries": cols,
             "events": _columns(self._events or [], EVENT_COLUMNS),
@@ -140,6 +183,59 @@ class Recorder:
             },
             "backfills": _columns(self.backfills, BACKFILL_COLUMNS),
         }
+
+    def _phase_columns(self, cols: dict) -> dict:
+        """Days in each phase per delivery row, and the phase an undelivered row is in at the horizon.
+
+        A row's time in system runs from `requested_day` to `delivered_day`, or to the horizon when
+        it is not delivered. Approval and funding come from the request's days (a row that never
+        reached a stage stays in the one before it until its end). A lot's own time, from its
+        funded day on, is cut at its marks: each mark's phase lasts until the next mark, the last
+        one until the row's end. An unsourced lot is in `unsourced` from its funded day on.
+        Nothing here fills a gap: a wait a part forgot to mark leaves the phases short of the time
+        in system, which the invariants report.
+        """
+        lots = self.lots
+        n, n_phases = len(lots), len(PHASES)
+        requested, approved, funded, delivered = (
+            cols[c] for c in ("requested_day", "approved_day", "funded_day", "delivered_day"))
+        rows = len(requested)
+        undelivered = np.isnan(delivered)
+        end = np.where(undelivered, self.horizon, delivered)
+        days = np.zeros((n_phases, rows))  # one contiguous row of days per phase
+        approved_at = np.where(np.isnan(approved), end, approved)
+        funded_at = np.where(np.isnan(funded), end, funded)
+        days[APPROVAL] = approved_at - requested
+        days[FUNDING] = funded_at - approved_at
+        at = np.full(rows, -1, dtype=np.int64)  # phase code at the horizon; -1: delivered
+        if n:
+            pairs = np.fromiter((len(lot.marks) for lot in lots), dtype=np.int64, count=n) // 2
+            flat = np.fromiter(chain.from_iterable(lot.marks for lot in lots), dtype=np.float64,
+                               count=2 * int(pairs.sum()))
+            code, start = flat[0::2].astype(np.int64), flat[1::2]
+            spent = np.empty_like(start)  # a mark lasts until the next one; each lot's last, until its end
+            spent[:-1] = start[1:]
+            marked = pairs > 0
+            last = np.cumsum(pairs)[marked] - 1
+            spent[last] = end[:n][marked]
+            spent -= start
+            at[:n][marked] = code[last]
+            del flat, start, last  # large temporaries (several per mark): free them before the next
+            code *= n
+            code += np.repeat(np.arange(n, dtype=np.int64), pairs)  # flat index: phase * n + lot
+            days[:, :n] += np.bincount(code, weights=spent, minlength=n_phases * n).reshape(n_phases, n)
+            del code, spent
+            source = cols["source"]
+            unsourced = np.zeros(rows, dtype=bool)
+            unsourced[:n] = np.asarray(source.uniques == "unsourced", dtype=bool)[source.codes[:n]]
+            days[UNSOURCED, unsourced] = end[unsourced] - funded[unsourced]
+            at[unsourced] = UNSOURCED
+        at[n:] = np.where(np.isnan(approved[n:]), APPROVAL, FUNDING)  # lines never sourced
+        at[~undelivered] = -1
+        names = np.array([*PHASES, ""], dtype=object)  # code -1 picks ""
+        out = {col: days[k] for k, col in enumerate(PHASE_COLUMNS)}
+        out[PHASE_AT_HORIZON] = labels(names[at])
+        return out
 
 
 class Labels:

@@ -4,16 +4,17 @@ Plots are PNG images embedded as base64 `data:` URIs and the style sheet is inli
 opens from disk in any browser with no server and no network. It is written atomically (a
 temporary sibling file renamed into place), so a killed run never leaves half a report.
 
-Comparisons are paired: every scenario is run with the same seed and replications, so with
-common random numbers the difference against the first scenario is taken replication by
-replication and its 95% interval is the t-interval of those paired differences.
+Every figure comes from the metric layer (sim.metrics): the headline counts every requested unit,
+delivered or censored at the horizon (Kaplan-Meier; `> N d` where a level is not reached), and
+the latency of delivered lots is a secondary view labelled "among delivered lots". Comparisons
+are paired: every scenario is run with the same seed and replications and resampled by the same
+bootstrap rows, so the difference against the first scenario and its 95% interval are paired.
 """
 from __future__ import annotations
 
 import base64
 import datetime as dt
 import html
-import math
 import os
 import tempfile
 from pathlib import Path
@@ -21,8 +22,9 @@ from typing import Sequence
 
 import pandas as pd
 
+from . import console_tables as ct
 from . import plots
-from .compare import difference_text
+from .metrics.comparison import difference_text
 
 
 DPI = 80  # the widest plots then come out at about the page's width (1,136 px): no pixels drawn to be scaled away
@@ -45,26 +47,27 @@ figcaption{font-size:.85rem;color:#56606b;margin-top:.3rem}
 code{background:#f3f5f7;padding:0 .25rem;border-radius:3px}
 """
 
+METHOD = ("Time to delivery runs from Ukraine's request to delivery in Ukraine. Every requested unit is one "
+          "observation: delivered, or still on its way at the horizon and right-censored there, never dropped. "
+          "The headline figures are Kaplan-Meier estimates pooled over replications, weighted by units (across "
+          "items by value), over the requests made at least tau days before the horizon: the median and 90th "
+          "percentile time to delivery ('> N' when the curve ends at N days before reaching that level), the "
+          "restricted mean time to delivery up to tau days (a unit later or never delivered counts tau) and the "
+          "shares delivered within 30, 90 and 180 days. Their intervals are 95% percentile intervals of a "
+          "bootstrap over replications, the independent unit. Comparisons are paired under common random "
+          "numbers (the same seed, replications and bootstrap resamples) and their verdicts read the restricted "
+          "mean. The tables 'among delivered lots' are a secondary view: each statistic over delivered lots "
+          "within a replication, its mean over replications and a Student-t 95% interval across them; they "
+          "leave out what is still on its way. The backfill gap runs from the donation decision to the "
+          "replacement, censored the same way. Plot bands run from the 10th to the 90th percentile across "
+          "replications.")
+
 
 # --- HTML pieces ----------------------------------------------------------------------------
 
 def _e(text) -> str:
     """HTML-escaped text."""
     return html.escape(str(text), quote=True)
-
-
-def _num(v, digits: int = 1) -> str:
-    """A number with thousands separators, '-' for missing."""
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return "-"
-    return f"{v:,.{digits}f}"
-
-
-def _ci(lo, hi) -> str:
-    """A confidence interval as 'lo-hi', empty when there is none."""
-    if lo is None or lo != lo:
-        return ""
-    return f"{lo:,.0f}-{hi:,.0f}"
 
 
 def _table(header: list[str], rows: list[list[str]], text_cols: int = 1, caption: str = "",
@@ -84,67 +87,82 @@ def _table(header: list[str], rows: list[list[str]], text_cols: int = 1, caption
     return f"<div class=\"wide\"><table>{cap}<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
 
 
+def _cell(r, name: str, kind: str = "days", bound: float | None = None) -> str:
+    """An estimate with its bracketed 95% interval, rounded alike; `>N` for a level not reached before `bound`."""
+    return ct.estimate(r.to_dict() if hasattr(r, "to_dict") else r, name, kind, bound)
+
+
 def summary_table(results) -> str:
-    """The latency summary of one Results as an HTML table."""
+    """The headline of one Results as an HTML table: time to delivery counting every requested unit."""
     s = results.summary()
-    header = ["item", "lots / rep", "delivered", "undelivered lots", "mean d", "p50 d", "p90 d", "p95 d", "max d"]
+    tau = ct.days(s["rmst_tau"].iloc[0]) if len(s) else "tau"
+    header = ["item", "units / rep", "delivered by horizon", "median d", "p90 d", f"mean to {tau} d",
+              "within 30 d", "within 90 d", "within 180 d"]
     rows = []
     for item, r in s.iterrows():
-        label = "all items" if item == "ALL" else plots.item_label(results.scenario, item)
-        row = [label, _num(r["lots"]), f"{r['delivered_share']:.0%}" if r["delivered_share"] == r["delivered_share"] else "-",
-               str(int(r["undelivered"]))]
-        for c in ("mean", "p50", "p90", "p95"):
-            ci = _ci(r[f"{c}_lo"], r[f"{c}_hi"])
-            row.append(_num(r[c]) + (f" ({ci})" if ci else ""))
-        row.append(_num(r["max"]))
-        rows.append(row)
-    note = " Brackets: 95% CI across replications." if results.reps > 1 else ""
-    return _table(header, rows, caption=f"Latency in days over delivered lots, {results.reps} replication(s), "
-                  f"seed {results.seed}; undelivered lots at the horizon are censored.{note}")
+        bound = r["followup_days"]
+        rows.append([ct.label(str(item), results.scenario), ct.days(r["qty"]), _cell(r, "delivered_share", "share"),
+                     _cell(r, "ttd_p50", bound=bound), _cell(r, "ttd_p90", bound=bound), _cell(r, "rmst"),
+                     *[_cell(r, f"share_{d}d", "share") for d in (30, 90, 180)]])
+    return _table(header, rows, caption=f"{ct.headline_note(s, results.reps, results.scenario)} "
+                                        f"{results.reps} replication(s), seed {results.seed}.")
+
+
+def delivered_table(results) -> str:
+    """The secondary view of one Results as an HTML table: latency among delivered lots only."""
+    s = results.summary()
+    header = ["item", "delivered lots / rep", "undelivered lots / rep", "mean d", "p50 d", "p90 d", "p95 d",
+              "max d"]
+    rows = [[ct.label(str(item), results.scenario), ct.days(r["delivered_lots"], 1), ct.days(r["undelivered_lots"], 1),
+             *[_cell(r, f"delivered_{c}") for c in ("mean", "p50", "p90", "p95")], ct.days(r["delivered_max"])]
+            for item, r in s.iterrows()]
+    note = " Brackets: 95% t-interval across replications." if results.reps > 1 else ""
+    return _table(header, rows, caption="Among delivered lots (a secondary view): latency in days of the lots "
+                  "delivered by the horizon, one count per lot, all requests, computed within each replication and "
+                  "averaged. Lots still on their way are left out, so where many are undelivered these figures "
+                  f"understate the delay; the table above counts them.{note}")
 
 
 def backfill_table(results) -> str:
-    """The backfill summary of one Results as an HTML table (empty string when nothing was donated)."""
+    """The donor's readiness gap of one Results as an HTML table (empty string when nothing was donated)."""
     b = results.backfill_summary()
     if not len(b):
         return ""
-    header = ["donor", "item", "donations / rep", "qty / rep", "replaced", "mean gap d", "gap 95% CI",
-              "max gap d", "open at horizon", "open gap at least d"]
+    header = ["donor", "item", "donations / rep", "units / rep", "replaced", "median gap d",
+              "mean gap, replaced d", "from hand-over, replaced d", "open at horizon / rep", "open gap at least d"]
     rows = []
     for (donor, item), r in b.iterrows():
-        rows.append([str(donor), plots.item_label(results.scenario, item), _num(r["donations"]), _num(r["qty"]),
-                     f"{r['replaced_share']:.0%}", _num(r["gap_mean"]), _ci(r["gap_mean_lo"], r["gap_mean_hi"]),
-                     _num(r["gap_max"]), str(int(r["open"])), _num(r["open_gap_min_days"], 0)])
-    return _table(header, rows, text_cols=2, caption="Backfill gap: days from donation to replacement at the donor.")
+        rows.append([str(donor), ct.label(str(item), results.scenario), ct.days(r["donations"], 1), ct.days(r["qty"], 1),
+                     ct.share(r["replaced_share"]), _cell(r, "gap_p50", bound=r["gap_rmst_tau"]),
+                     _cell(r, "replaced_gap_mean"), _cell(r, "handover_gap_mean"), ct.days(r["open_per_rep"], 1),
+                     ct.days(r["open_gap_min_days"])])
+    return _table(header, rows, text_cols=2, caption=(
+        "Backfill: the donor's readiness gap in days, from the donation decision (the units leave its books) to "
+        "the replacement entering its stock. Median: Kaplan-Meier over replications, weighted by units, donations "
+        "not replaced by the horizon censored there ('> N': fewer than half replaced within N d, the shortest "
+        "follow-up). Means over replaced donations only, from the decision and from the hand-over."))
 
 
 def comparison_table(df: pd.DataFrame) -> str:
-    """The `sim.compare` table as HTML: per item each scenario's figures and its paired difference against the first."""
-    header = ["item", "scenario", "delivered", "undelivered / rep", "mean d", "p90 d", "mean minus first d",
-              "verdict"]
+    """The `sim.compare` table as HTML: per item each scenario's headline and its paired difference against the first."""
+    tau = ct.days(df["rmst_tau"].iloc[0]) if len(df) else "tau"
+    first = str(df["scenario"].iloc[0]) if len(df) else ""
+    header = ["item", "scenario", "delivered by horizon", "median d", "p90 d", f"mean to {tau} d",
+              f"mean to {tau} d minus first", "delivered share minus first", "verdict"]
     rows, last = [], None
     for _, r in df.iterrows():
-        share = r["delivered_share"]
-        diff = difference_text(r, _signed)
-        label = r["item_name"]
-        rows.append([label if r["item"] != last else "", r["scenario"], "-" if share != share else f"{share:.0%}",
-                     _num(r["undelivered_per_rep"]), _stat(r, "mean"), _stat(r, "p90"), diff,
-                     r["verdict"] or ("reference" if r["diff_reps"] == 0 and r["diff_mean"] != r["diff_mean"] else "")])
+        bound = r["followup_days"]
+        verdict = r["verdict"] or ("reference" if str(r["scenario"]) == first else "")
+        rows.append([r["item_name"] if r["item"] != last else "", str(r["scenario"]),
+                     _cell(r, "delivered_share", "share"), _cell(r, "ttd_p50", bound=bound),
+                     _cell(r, "ttd_p90", bound=bound), _cell(r, "rmst"), difference_text(r, "rmst"),
+                     difference_text(r, "delivered_share"), verdict])
         last = r["item"]
     return _table(header, rows, text_cols=2, text_last=True, caption=(
-        "Latency in days over delivered lots; brackets: 95% CI. The difference is taken per replication under "
-        "common random numbers (scenario minus the first) and its bracket is the paired 95% CI."))
-
-
-def _signed(v: float) -> str:
-    """A signed number of days: whole days from 10 on, one decimal below."""
-    return f"{v:+,.0f}" if abs(v) >= 10 else f"{v:+,.1f}"
-
-
-def _stat(r, c: str) -> str:
-    """A statistic with its 95% CI in brackets."""
-    ci = _ci(r[f"{c}_lo"], r[f"{c}_hi"])
-    return _num(r[c]) + (f" ({ci})" if ci else "")
+        f"Time to delivery from request, every requested unit counted (Kaplan-Meier, censored at the horizon; "
+        f"'mean to {tau} d': restricted mean, a unit later or never delivered counts {tau} d). Differences: "
+        "scenario minus the first, paired under common random numbers (same seed, replications and bootstrap "
+        "resamples); brackets: 95% interval. Verdicts read the restricted mean."))
 
 
 def figure_html(fig, caption: str, alt: str) -> str:
@@ -191,7 +209,7 @@ def build_html(results_list: Sequence, sources: Sequence[str] | None = None, com
     parts = [f"<h1>{_e(title)}</h1>",
              f"<p class=\"meta\">{len(rl)} scenario(s); {'/'.join(map(str, reps))} replication(s) each; seed "
              f"{'/'.join(map(str, seeds))}; purlsim {_e(__version__)}; generated {now}.</p>"]
-    toc = ['<li><a href="#scenarios">Scenarios</a></li>', '<li><a href="#summary">Latency summary</a></li>']
+    toc = ['<li><a href="#scenarios">Scenarios</a></li>', '<li><a href="#summary">Time to delivery</a></li>']
     if comparison is not None:
         toc.append('<li><a href="#comparison">Comparison</a></li>')
     toc.append('<li><a href="#plots">Plots</a></li><li><a href="#method">Method</a></li>')
@@ -200,29 +218,36 @@ def build_html(results_list: Sequence, sources: Sequence[str] | None = None, com
     parts.append('<h2 id="scenarios">Scenarios</h2>')
     parts += [_scenario_block(r, s) for r, s in zip(rl, sources)]
 
-    parts.append('<h2 id="summary">Latency summary</h2>')
+    parts.append('<h2 id="summary">Time to delivery</h2>')
     for r in rl:
-        parts.append(f"<h3>{_e(r.scenario.name)}</h3>" + summary_table(r) + backfill_table(r))
+        parts.append(f"<h3>{_e(r.scenario.name)}</h3>" + summary_table(r) + "<h4>Among delivered lots</h4>"
+                     + delivered_table(r) + backfill_table(r))
 
     if comparison is not None:
         said = [s for s in comparison["sentence"] if isinstance(s, str) and s]
         parts.append('<h2 id="comparison">Comparison</h2>')
         parts.append(f"<p>Each scenario against <strong>{_e(comparison['scenario'].iloc[0])}</strong>, with common "
-                     "random numbers (the same seed and replications), paired by replication:</p>")
+                     "random numbers (the same seed and replications) and the same bootstrap resamples of the "
+                     "replications, so every difference is paired; verdicts read the restricted mean time to "
+                     "delivery:</p>")
         parts.append('<ul class="sentences">' + "".join(f"<li>{_e(s)}</li>" for s in said) + "</ul>")
         parts.append(comparison_table(comparison))
-        parts.append(figure_html(plots.comparison(comparison), "Paired differences in mean latency against the "
-                                 "first scenario; whiskers are 95% confidence intervals.", "paired differences plot"))
+        tau = ct.days(comparison["rmst_tau"].iloc[0]) if len(comparison) else "tau"
+        parts.append(figure_html(plots.comparison(comparison), f"Paired differences in restricted mean time to "
+                                 f"delivery to {tau} d against the first scenario; whiskers are 95% bootstrap "
+                                 "intervals over replications.", "paired differences plot"))
 
     parts.append('<h2 id="plots">Plots</h2>')
-    parts.append(figure_html(plots.latency_ecdf(rl), "Share of requested quantity delivered within a given "
-                             "latency; lines end below 100% when lots are still undelivered at the horizon.",
-                             "latency ECDF per item"))
-    parts.append(figure_html(plots.time_breakdown(rl), "Mean days per phase over delivered lots; the bars add "
-                             "up to the mean latency of the summary table.", "where the time goes"))
+    parts.append(figure_html(plots.latency_ecdf(rl), "Share of requested units delivered by days since request "
+                             "(Kaplan-Meier, every unit counted, lots still on their way censored at the horizon), "
+                             "pooled over replications; a line ends where the follow-up ends.",
+                             "Kaplan-Meier share delivered per item"))
+    parts.append(figure_html(plots.time_breakdown(rl), "Days per phase from request to delivery; the plot's "
+                             "title says which lots it counts.", "where the time goes"))
     if any(len(r.backfills) for r in rl):
-        parts.append(figure_html(plots.backfill_gap(rl), "Days from a donation until the donor is backfilled.",
-                                 "backfill gap per donor"))
+        parts.append(figure_html(plots.backfill_gap(rl), "Days from the donation decision until the donor is "
+                                 "backfilled: Kaplan-Meier median, donations still open at the horizon censored; "
+                                 "each donation a dot.", "backfill gap per donor"))
     names = ", ".join(r.scenario.name for r in rl)
     parts.append(figure_html(plots.delivery_timeline(rl), "Cumulative quantity delivered per item, with package "
                              "pledges, contributions to the NATO account, pauses, outages and gates.",
@@ -231,12 +256,7 @@ def build_html(results_list: Sequence, sources: Sequence[str] | None = None, com
         parts.append(figure_html(plots.stock_levels(rl), "Stock on hand against the US reserve floor and the "
                                  "allies' minimums, with donations and backfill arrivals.", f"stock levels of {names}"))
 
-    parts.append('<h2 id="method">Method</h2><p class="note">Latency is the time from Ukraine\'s request to '
-                 "delivery in Ukraine, over delivered lots. Lots not delivered by the horizon are censored: "
-                 "counted as undelivered, never given a latency. Each statistic is computed within a replication; "
-                 "the figure shown is its mean over replications and the interval a Student-t 95% interval across "
-                 "them. Plot lines over many replications are medians; bands run from the 10th to the 90th "
-                 "percentile across replications.</p>")
+    parts.append('<h2 id="method">Method</h2><p class="note">' + _e(METHOD) + "</p>")
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
             f"<title>{_e(title)}</title><style>{CSS}</style></head><body><main>"
@@ -264,21 +284,3 @@ def write_atomic(path, text: str) -> Path:
 def write_report(results_list: Sequence, out, sources: Sequence[str] | None = None, **kw) -> Path:
     """Build the report of already-run Results and write it atomically to `out`."""
     return write_atomic(out, build_html(results_list, sources, **kw))
-
-
-def report(scenarios: Sequence, out, reps: int = 20, seed: int | None = None, executor=None) -> Path:
-    """Run scenarios (Scenario objects or paths) with common random numbers and write their report to `out`."""
-    from .ensemble import run
-    from .scenario import load_scenario
-
-    loaded, sources = [], []
-    for s in scenarios:
-        if isinstance(s, (str, Path)):
-            sources.append(str(s))
-            s = load_scenario(s)
-        else:
-            sources.append(None)
-        loaded.append(s)
-    seed = loaded[0].seed if seed is None else seed
-    results = [run(s, reps=reps, seed=seed, executor=executor) for s in loaded]
-    return write_report(results, out, sources)

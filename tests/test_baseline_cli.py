@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from sim import baselines as bl
+from sim.experiments import baselines as bl
 from sim.cli import app
 
 from conftest import SEALIFT_5_DAYS_SLOWER, SHIPPED
@@ -58,7 +58,7 @@ def test_record_without_scenarios_rerecords_each_baseline_with_its_own_settings(
     assert purlsim("baseline", "record", "--dir", "bl").exit_code == 0
     again = bl.load(repo / "bl" / "mine_fast.json")
     assert (again.reps, again.seed, again.overrides) == (5, 7, {"approval.delay_days": 20})
-    assert again.tolerances.metrics["p95"].rtol == 0.03
+    assert again.tolerances.metrics["ttd_p90"].rtol == 0.03
     assert (repo / "bl" / "mine_fast.json").read_text() == before
 
 
@@ -75,10 +75,10 @@ def test_slower_sealift_is_caught_and_named_and_a_rerecord_passes(repo):
     out = moved.output
     assert "tolerance" in out and "scenario file changed since the baseline (mine.yaml), and results moved" in out
     assert "Results moved beyond what is allowed" in out
-    for metric in ("items.gmlrs.p50", "items.gmlrs.p95", "items.shell_155.p50"):
+    for metric in ("items.shell_155.rmst", "items.shell_155.ttd_p50"):
         assert metric in out
     assert "items.pac3_mse" not in out                   # interceptors fly: the sealift does not touch them
-    row = next(line for line in out.splitlines() if "items.gmlrs.p50" in line)
+    row = next(line for line in out.splitlines() if "items.shell_155.ttd_p50" in line)
     assert "+5" in row and "±" in row                    # change and allowed shift are shown
 
     assert purlsim("baseline", "check", "mine.yaml", "--dir", "bl", "--atol", 10).exit_code == 0   # 5 d < 10 d
@@ -93,11 +93,11 @@ def test_exact_mode_flags_what_tolerance_mode_lets_pass(repo):
     assert purlsim("baseline", "record", "mine.yaml", "--dir", "bl", "--reps", 6).exit_code == 0
     file = repo / "bl" / "mine.json"
     data = json.loads(file.read_text())
-    data["items"]["ALL"]["p50"]["per_rep"][2] += 0.01                  # a hundredth of a day
+    data["items"]["ALL"]["rmst"]["per_rep"][2] += 0.01                  # a hundredth of a day
     file.write_text(json.dumps(data))
     exact = purlsim("baseline", "check", "--dir", "bl", "--mode", "exact")
-    assert exact.exit_code == 1 and "items.ALL.p50" in exact.output and "exact (1e-09)" in exact.output
-    assert "items.ALL.mean" not in exact.output
+    assert exact.exit_code == 1 and "items.ALL.rmst" in exact.output and "exact (1e-09)" in exact.output
+    assert "items.ALL.ttd_p50" not in exact.output
     assert purlsim("baseline", "check", "--dir", "bl", "--mode", "tolerance").exit_code == 0
 
 
@@ -127,8 +127,8 @@ def test_missing_baseline_file_is_refused(recorded):
     (lambda text: text[: len(text) // 2], "corrupt baseline file: not valid JSON"),
     (lambda text: text.replace('"reps": 3,', ''), "corrupt baseline file: reps: Field required"),
     (lambda text: text.replace('"rtol": 0.01', '"rtol": -0.01', 1),
-     "corrupt baseline file: tolerances.metrics.mean.rtol: Input should be greater than or equal to 0"),
-    (lambda text: text.replace('"format": "purlsim-baseline/1"', '"format": "other/2"'), "not a purlsim baseline"),
+     "corrupt baseline file: tolerances.metrics.rmst.rtol: Input should be greater than or equal to 0"),
+    (lambda text: text.replace('"format": "purlsim-baseline/2"', '"format": "other/2"'), "not a purlsim baseline"),
 ], ids=["truncated", "missing-key", "negative-tolerance", "wrong-format"])
 def test_corrupt_baseline_file_is_refused(recorded, damage, message):
     recorded.write_text(damage(recorded.read_text()))

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 import sim
 from sim.cli import app
-from sim.streamed import finished_chunks, partial_dir, run_to_dir
+from sim.experiments.streamed import finished_chunks, partial_dir, run_to_dir
 
 from conftest import PURLSIM, REPO, run_cli, run_cli_many
 from test_ensemble import DONOR
@@ -134,7 +134,7 @@ def test_compare_and_sweep_on_the_command_line(tmp_path, donor_file):
                               "--out", str(tmp_path / "cmp")])
     assert res.exit_code == 0, res.output
     text = " ".join(res.output.split())
-    assert "Interceptor X: fast_line is" in text and "faster than donor_stream (95% CI" in text
+    assert "Interceptor X: fast_line is" in text and "faster than donor_stream (mean time to delivery to" in text
     table = pd.read_csv(tmp_path / "cmp" / "comparison.csv")
     assert set(table["scenario"]) == {"donor_stream", "fast_line"} and (tmp_path / "cmp" / "comparison.json").is_file()
 

@@ -10,12 +10,13 @@ import pytest
 import yaml
 
 import sim
-from sim.compare import comparison_table, unique_names, verdict_sentence
-from sim.ensemble import run_stats
+from sim.metrics import delivered
+from sim.metrics.comparison import unique_names
+from sim.experiments.ensemble import run_stats
 from sim.errors import ScenarioError
 from sim.executors import process_pool
 from sim.scenario.schema import DAYS_PER_MONTH
-from sim.sweep import SweepError, grid, parse_param, parse_values
+from sim.experiments.sweep import SweepError, grid, parse_param, parse_values
 
 from conftest import MINIMAL, REPO
 
@@ -30,7 +31,7 @@ def pool():
 
 
 def per_rep_means(stats, item="ALL", reps=20):
-    lat = stats["latency"]
+    lat = delivered.per_rep(stats["lots"])
     return lat[lat["item"] == item].set_index("rep")["mean"].reindex(range(reps)).to_numpy()
 
 
@@ -46,15 +47,17 @@ def test_common_random_numbers_shrink_the_variance_of_a_paired_difference(pool):
     independent = per_rep_means(sb_other) - per_rep_means(sa)
     assert np.var(crn, ddof=1) < 0.25 * np.var(independent, ddof=1)
 
-    # sim.compare runs exactly that CRN pair and reports the paired mean and t-interval.
+    # sim.compare runs exactly that CRN pair: each figure's difference is that of the two rows, and
+    # its paired interval is narrower than the two scenarios' own intervals put together.
     df = sim.compare([a, b], reps=20, seed=1, executor=pool, names=["every10", "every7"])
-    row = df[(df["item"] == "ALL") & (df["scenario"] == "every7")].iloc[0]
-    assert row["diff_mean"] == pytest.approx(crn.mean()) and row["diff_reps"] == 20
-    half = (row["diff_hi"] - row["diff_lo"]) / 2
-    assert half == pytest.approx(2.093024 * crn.std(ddof=1) / math.sqrt(20), rel=1e-5)  # t(0.975, 19)
+    rows = df[df["item"] == "ALL"].set_index("scenario")
+    row = rows.loc["every7"]
+    assert row["diff_rmst"] == pytest.approx(row["rmst"] - rows.loc["every10", "rmst"])
+    assert row["diff_rmst_hi"] - row["diff_rmst_lo"] < (row["rmst_hi"] - row["rmst_lo"]) + (
+        rows.loc["every10", "rmst_hi"] - rows.loc["every10", "rmst_lo"])
     assert row["verdict"] in ("faster", "slower", "no significant difference")
-    assert row["sentence"].startswith("All items: ")
-    assert set(df["scenario"]) == {"every10", "every7"} and df.attrs["seed"] == 1
+    assert row["sentence"].startswith("All items (by value): ")
+    assert set(df["scenario"]) == {"every10", "every7"} and df.attrs["seed"] == 1 and df.attrs["tau"] > 0
 
 
 def line_scenario(rate_per_month: float, horizon_days: int = 1000, name: str = "s"):
@@ -67,57 +70,26 @@ def line_scenario(rate_per_month: float, horizon_days: int = 1000, name: str = "
     return validate_mapping(data, "<line>")
 
 
-def test_compare_says_faster_by_how_much_and_handles_an_item_never_delivered():
+def test_compare_says_faster_by_how_much_and_counts_an_item_never_delivered():
     slow, fast = line_scenario(10, name="slow"), line_scenario(20, name="fast")
-    never = line_scenario(10, horizon_days=5, name="short")  # 3 units take 9 days: none delivered
-    df = sim.compare([slow, fast, never], reps=3, seed=0)
+    df = sim.compare([slow, fast], reps=3, seed=0)
     shell = df[df["item"] == "shell"].set_index("scenario")
+    # 3 units made one after another: delivered at 9 d at 10 a month, 4.5 d at 20; tau by rule is
+    # 480 d (the largest multiple of 30 within half the 1,000-day horizon), far beyond both.
     gain = 3 * DAYS_PER_MONTH / 10 - 3 * DAYS_PER_MONTH / 20
-    assert shell.loc["fast", "diff_mean"] == pytest.approx(-gain)
+    assert shell.loc["fast", "diff_rmst"] == pytest.approx(-gain) and shell.loc["fast", "ttd_p50"] == 4.5
     assert shell.loc["fast", "verdict"] == "faster"
     assert shell.loc["fast", "sentence"] == (f"155 mm round: fast is {gain:.1f} days faster than slow "
-                                             f"(95% CI {gain:.1f}-{gain:.1f}).")
-    assert shell.loc["short", "verdict"] == "none delivered"
-    assert shell.loc["short", "sentence"].startswith("155 mm round: short delivers none within the horizon")
-    assert shell.loc["short", "undelivered_per_rep"] == 1 and math.isnan(shell.loc["short", "diff_mean"])
+                                             f"(mean time to delivery to 480 d, 95% CI {gain:.1f}-{gain:.1f}).")
     assert shell.loc["slow", "sentence"] == ""  # the reference has no difference of its own
-
-
-def _per_rep(item_means: dict[str, list[float]]) -> pd.DataFrame:
-    rows = []
-    for item, means in item_means.items():
-        for rep, m in enumerate(means):
-            rows.append({"item": item, "rep": rep, "lots": 1, "qty": 1, "delivered_qty": 0 if m != m else 1,
-                         "undelivered": 1 if m != m else 0, "mean": m, "p50": m, "p90": m, "p95": m, "max": m})
-    df = pd.DataFrame(rows)
-    all_rows = df.groupby("rep", as_index=False).agg({"lots": "sum", "qty": "sum", "delivered_qty": "sum",
-                                                      "undelivered": "sum", "mean": "mean", "p50": "mean",
-                                                      "p90": "mean", "p95": "mean", "max": "max"})
-    return pd.concat([df, all_rows.assign(item="ALL")], ignore_index=True)
-
-
-def test_verdicts_follow_the_confidence_interval():
-    nan = math.nan
-    ref = _per_rep({"a": [130, 132, 128, 131], "b": [50, 52, 49, 51], "c": [10, 11, 9, 10], "d": [20, 21, 22, 20],
-                    "e": [5, 5, 6, 5]})
-    new = _per_rep({"a": [90, 91, 89, 90], "b": [60, 63, 58, 61], "c": [12, 9, 10, 10], "d": [nan] * 4})
-    df = comparison_table([ref, new], ["ref", "new"], 4, []).set_index(["item", "scenario"])
-    verdicts = df.xs("new", level="scenario")["verdict"].to_dict()
-    assert verdicts == {"a": "faster", "b": "slower", "c": "no significant difference", "d": "none delivered",
-                        "e": "not requested", "ALL": verdicts["ALL"]}
-    b = df.loc[("b", "new")]
-    assert b["sentence"] == f"b: new is {b['diff_mean']:.1f} days slower than ref (95% CI {b['diff_lo']:.1f}-{b['diff_hi']:.1f})."
-    assert re.fullmatch(r"a: new is 40 days faster than ref \(95% CI 3\d-4\d\)\.", df.loc[("a", "new"), "sentence"])
-    assert "no significant difference between new and ref" in df.loc[("c", "new"), "sentence"]
-    assert df.loc[("c", "new"), "diff_lo"] < 0 < df.loc[("c", "new"), "diff_hi"]
-
-
-def test_a_large_gap_in_delivered_share_is_pointed_out():
-    row = {"lots": 10, "reps_with_deliveries": 5, "delivered_share": 0.9, "diff_mean": -30.0, "diff_lo": -40.0,
-           "diff_hi": -20.0, "diff_reps": 5, "mean": 50.0}
-    base = {**row, "delivered_share": 0.2}
-    verdict, text = verdict_sentence("X", "b", "a", row, base)
-    assert verdict == "faster" and "delivered share 90% vs 20%" in text
+    # A horizon too short for the 3 units (9 days of production) delivers none: one tau for both
+    # (half the shortest horizon, 2.5 d) and every unit counts, so the verdict is no difference
+    # (both take longer than tau), said with the heavy censoring, never "faster".
+    never = line_scenario(10, horizon_days=5, name="short")
+    short = sim.compare([slow, never], reps=3, seed=0)
+    row = short[(short["item"] == "shell") & (short["scenario"] == "short")].iloc[0]
+    assert row["rmst_tau"] == 2.5 and row["delivered_share"] == 0.0 and row["ttd_p50"] == math.inf
+    assert row["verdict"] == "no significant difference" and "censoring is heavy (short delivers 0%" in row["sentence"]
 
 
 def test_names_are_made_unique():
@@ -149,13 +121,16 @@ def test_sweep_runs_the_grid_with_the_same_seeds(tmp_path):
     assert len(df) == 4 * 2 and list(df.columns[:3]) == ["point", "production.line.rate_per_month", "description"]
     shell = df[df["item"] == "shell"].set_index(["production.line.rate_per_month", "description"])
     # The approval delay is random, but every point draws the same delays (same seed, same
-    # stream), so the latency differs between rates by exactly the production time...
-    assert shell.loc[(10, "a"), "mean"] - shell.loc[(20, "a"), "mean"] == pytest.approx(
-        3 * DAYS_PER_MONTH / 10 - 3 * DAYS_PER_MONTH / 20)
+    # stream), so the time to delivery differs between rates by exactly the production time...
+    gain = 3 * DAYS_PER_MONTH / 10 - 3 * DAYS_PER_MONTH / 20
+    assert shell.loc[(10, "a"), "rmst"] - shell.loc[(20, "a"), "rmst"] == pytest.approx(gain)
+    assert shell.loc[(20, "a"), "diff_rmst"] == pytest.approx(-gain)  # against the first point, paired
+    assert shell.loc[(20, "a"), "diff_rmst_lo"] == pytest.approx(-gain)  # every resample the same shift
     # ...and a parameter that changes nothing in the model changes no figure at all.
-    pd.testing.assert_series_equal(shell.loc[(10, "a")].drop("point"), shell.loc[(10, "b")].drop("point"),
-                                   check_names=False)
-    assert shell.loc[(10, "a"), "mean_hi"] > shell.loc[(10, "a"), "mean_lo"]  # there is randomness to share
+    same = [c for c in shell.columns if c not in ("point", "scenario") and not c.startswith("diff_")
+            and c not in ("verdict", "sentence")]
+    pd.testing.assert_series_equal(shell.loc[(10, "a"), same], shell.loc[(10, "b"), same], check_names=False)
+    assert shell.loc[(10, "a"), "rmst_hi"] > shell.loc[(10, "a"), "rmst_lo"]  # there is randomness to share
 
 
 def test_sweep_reports_bad_paths_and_values_as_scenario_errors():

@@ -230,7 +230,8 @@ def test_a_closed_gate_stops_new_releases_and_leaves_the_rest_undelivered():
     assert ev[ev["kind"] == "gate_closed"]["day"].tolist() == [10.0]
     assert sorted(ev[ev["kind"] == "held"]["request_id"]) == ["r2", "r3"]
     assert (ev["kind"] == "released").sum() == 0
-    assert res.summary().loc["x", "undelivered"] == 2
+    assert res.summary().loc["x", "undelivered_lots"] == 2  # one replication
+    assert res.summary().loc["x", "delivered_share"] == 0.5  # and they count in the headline
 
 
 def test_a_gate_that_passes_changes_nothing():

@@ -167,7 +167,7 @@ def test_cli_run_writes_every_table_as_parquet_and_csv(tmp_path, baseline):
     out = tmp_path / "out"
     res = run_cli("run", BASELINE, "--reps", 3, "--out", out, "--quiet")
     assert res.returncode == 0, res.stderr
-    assert "ALL" in res.stdout  # the latency table was printed
+    assert "All items (by value)" in res.stdout  # the headline table was printed
     for kind in TABLES:
         assert (out / f"{kind}.parquet").is_file() and (out / f"{kind}.csv").is_file(), kind
     summary = json.loads((out / "summary.json").read_text())
@@ -182,8 +182,10 @@ def test_cli_run_writes_every_table_as_parquet_and_csv(tmp_path, baseline):
                                       check_categorical=False)
         assert len(pd.read_csv(out / f"{kind}.csv")) == len(back)
     all_row = next(r for r in summary["latency"] if r["item"] == "ALL")
-    mean = expected.summary().loc["ALL", "mean"]
-    assert all_row["mean"] == pytest.approx(mean) if not math.isnan(mean) else all_row["mean"] is None
+    want = expected.summary().loc["ALL"]
+    assert all_row["rmst"] == pytest.approx(want["rmst"]) and all_row["rmst_tau"] == want["rmst_tau"]
+    # A level the curve does not reach is written as "inf", never as a missing value.
+    assert all_row["ttd_p90"] == ("inf" if want["ttd_p90"] == math.inf else pytest.approx(want["ttd_p90"]))
 
 
 def test_column_types_do_not_depend_on_an_empty_replication():
@@ -212,7 +214,7 @@ def test_a_chunk_table_joins_replications_with_different_labels():
     # land on the union of categories, empty replications must not change any dtype, and
     # quantities stay whole numbers unless one is not (then float, never truncated).
     from sim.recorder import labels
-    from sim.results import table
+    from sim.tables import COLUMNS, table
 
     def rows(items, qty):
         n = len(items)
@@ -224,15 +226,16 @@ def test_a_chunk_table_joins_replications_with_different_labels():
     assert df["rep"].tolist() == [0, 0, 0, 2, 2]
     assert df["item"].astype(str).tolist() == ["a", "b", "a", "c", "b"]
     assert sorted(df["item"].cat.categories) == ["a", "b", "c"]
-    assert df["request_id"].tolist() == ["R0", "R1", "R2", "R0", "R1"] and df["request_id"].dtype == "str"
+    assert df["request_id"].tolist() == ["R0", "R1", "R2", "R0", "R1"] and isinstance(df["request_id"].dtype, pd.StringDtype)
     assert df["lot_id"].dtype == "int64" and df["lot_id"].tolist() == [0, 1, 2, 0, 1]
     assert df["qty"].dtype == "float64"  # events: quantities and money are always float
     empty = table("events", [(1, rows([], []))])
     kinds = lambda frame: {c: t.name for c, t in frame.dtypes.items()}  # noqa: E731 (categories aside)
     assert kinds(empty) == kinds(df) and len(empty) == 0
 
-    d_parts = [(0, {c: [] for c in sim.results.COLUMNS["backfills"]}), (1, {c: [] for c in sim.results.COLUMNS["backfills"]})]
+    d_parts = [(0, {c: [] for c in COLUMNS["backfills"]}), (1, {c: [] for c in COLUMNS["backfills"]})]
     d_parts[1][1].update({"donor": ["de"], "item": ["x"], "qty": [2.5], "request_id": ["P1"], "lot_id": [7],
-                          "paid_by": [""], "donated_day": [1.0], "ordered_day": [1.0], "backfilled_day": [9.0]})
+                          "paid_by": [""], "donated_day": [1.0], "ordered_day": [1.0], "backfilled_day": [9.0],
+                          "decided_day": [1.0]})
     bf = table("backfills", d_parts)
     assert bf["qty"].tolist() == [2.5] and bf["qty"].dtype == "float64"  # a fractional unit stays visible

@@ -17,15 +17,15 @@ from typer.testing import CliRunner
 
 import sim
 from sim.cli import app
-from sim.ensemble import run_stats
+from sim.experiments.ensemble import run_stats
 from sim.executors import ExecutorError, dask_executor, executor_workers, open_executor, process_pool
 from sim.model import Model
 from sim.output import verify
-from sim.results import summarize_latency
+from sim import metrics
 from sim.scenario.loader import deep_merge, validate_mapping
 from sim.scenario.schema import DAYS_PER_MONTH
 from sim.stats import paired_difference, t_interval
-from sim.streamed import PartialRunError, finished_chunks, partial_dir, run_to_dir
+from sim.experiments.streamed import PartialRunError, finished_chunks, partial_dir, run_to_dir
 from sim.streams import Streams
 
 from conftest import REPO
@@ -82,7 +82,7 @@ def dask_client():
     cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                                        dashboard_address=None)
     client = distributed.Client(cluster)
-    client.run(importlib.import_module, "sim.ensemble")  # import once per worker, outside the timed tests
+    client.run(importlib.import_module, "sim.experiments.ensemble")  # import once per worker, outside the timed tests
     yield client
     client.close()
     cluster.close()
@@ -236,9 +236,9 @@ def test_an_interrupted_then_resumed_run_equals_an_uninterrupted_one(tmp_path, p
                                       check_dtype=False, check_categorical=False, obj=kind)
     pd.testing.assert_frame_equal(whole.latency, mem.summary(), check_exact=True)
     pd.testing.assert_frame_equal(whole.backfill, mem.backfill_summary(), check_exact=True)
-    assert len(mem.backfills) and mem.summary().loc["ALL", "undelivered"] > 0  # both parts were exercised
+    assert len(mem.backfills) and mem.summary().loc["ALL", "undelivered_lots"] > 0  # both parts were exercised
     summary = json.loads((out / "summary.json").read_text())
-    assert "censored" in summary["latency_note"] and "t interval" in summary["statistics_method"].replace("-", " ")
+    assert "censor" in summary["statistics_method"] and "bootstrap" in summary["statistics_method"]
 
 
 def test_resume_refuses_a_different_run_and_a_new_run_refuses_to_overwrite(tmp_path):
@@ -271,11 +271,17 @@ def test_undelivered_lots_are_counted_and_never_dropped(make_scenario):
     assert len(res.deliveries) == 6 and res.deliveries["delivered_day"].isna().sum() == 3
     row = res.summary().loc["shell"]
     unit = DAYS_PER_MONTH / 10
-    assert row["lots"] == 2 and row["undelivered"] == 3 and row["undelivered_per_rep"] == 1
+    # tau by rule is 30 d (horizon 100), so both requests are in the cohort; every unit counts:
+    # 2 delivered after 2 units' time, 500 censored (counting tau in the restricted mean).
+    assert row["rmst_tau"] == 30 and row["lots"] == 2 and row["qty"] == 502
     assert row["delivered_share"] == pytest.approx(2 / 502)
+    assert row["rmst"] == pytest.approx((2 * 2 * unit + 500 * 30) / 502)
+    assert row["ttd_p50"] == math.inf and row["followup_days"] == pytest.approx(99)  # never reaches half
+    assert row["rmst_lo"] == pytest.approx(row["rmst"]) and row["rmst_hi"] == pytest.approx(row["rmst"])  # no spread
+    # Among delivered lots only, the old figures: one lot per replication, 2 units' time each.
+    assert row["undelivered_lots"] == 1 and row["delivered_lots"] == 1
     for stat in ("mean", "p50", "p90", "p95", "max"):
-        assert row[stat] == pytest.approx(2 * unit)
-    assert row["mean_lo"] == pytest.approx(2 * unit) and row["mean_hi"] == pytest.approx(2 * unit)  # no spread
+        assert row[f"delivered_{stat}"] == pytest.approx(2 * unit)
 
 
 def test_t_interval_and_paired_difference_by_hand():
@@ -289,22 +295,23 @@ def test_t_interval_and_paired_difference_by_hand():
 
 
 def test_confidence_intervals_shrink_as_one_over_root_reps(baseline, pool):
-    # The half-width is t(n-1) * s / sqrt(n), so 4x the replications should give 0.5 * t(99)/t(24)
-    # = 0.48 times the width. Replication r's streams depend only on (seed, r, part), so the four
+    # A bootstrap interval over n replications is about 2 t(n-1) s / sqrt(n) wide, so 4x the
+    # replications should give about 0.5 * t(99)/t(24) = 0.48 times the width. Replication r's streams depend only on (seed, r, part), so the four
     # blocks of 25 replications of one 100-replication ensemble are four independent 25-replication
     # ensembles: their mean width estimates the 25-replication width without the sampling error of
     # a single s at n = 25 (relative SE 0.14 alone, more for the skewed per-replication figures of
     # this scenario). [0.35, 0.65] leaves room for what remains; a width not divided by sqrt(n)
     # would give a ratio near 1, a width divided by n near 0.25.
     [stats] = run_stats([baseline], 100, [11], pool)
-    lat = stats["latency"]
-    whole = summarize_latency(lat, 100)
-    blocks = [summarize_latency(lat[lat["rep"] // 25 == b], 25) for b in range(4)]
+    lots, horizon = stats["lots"], baseline.horizon_days
+    whole = metrics.lot_summary(stats, 100, horizon)
+    blocks = [metrics.lot_summary({"lots": lots[lots["rep"] // 25 == b].assign(rep=lambda o: o["rep"] % 25)}, 25,
+                                  horizon) for b in range(4)]
 
     def width(s, item, stat):
         return s.loc[item, f"{stat}_hi"] - s.loc[item, f"{stat}_lo"]
 
     for item in ("ALL", "gmlrs", "shell_155"):
-        for stat in ("mean", "p90"):
+        for stat in ("rmst", "delivered_share"):
             w25 = np.mean([width(b, item, stat) for b in blocks])
             assert w25 > 0 and 0.35 <= width(whole, item, stat) / w25 <= 0.65, (item, stat)

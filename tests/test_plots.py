@@ -17,6 +17,8 @@ from matplotlib.figure import Figure
 import sim
 from sim import plots
 
+from conftest import package
+
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
 MANY = 5
@@ -124,30 +126,81 @@ def test_rep_curves_match_a_direct_computation(cumulative):
             assert got[r, j] == expected, (r, g)
 
 
-# --- latency ECDF ---------------------------------------------------------------------------
+# --- time to delivery: the Kaplan-Meier share delivered ---------------------------------------
+
+def lots_by_hand(results, item):
+    """Each lot of an item with units, from the deliveries table: days from request to delivery or to the horizon."""
+    d = results.deliveries
+    d = d[(d["item"] == item) & (d["qty"] > 0)]
+    done = d["delivered_day"].notna()
+    end = d["delivered_day"].where(done, results.horizon_days)
+    return pd.DataFrame({"rep": d["rep"].to_numpy(), "time": (end - d["requested_day"]).to_numpy(dtype=float),
+                         "delivered": done.to_numpy(), "qty": d["qty"].to_numpy(dtype=float)})
+
+
+def km_by_hand(lots):
+    """(distinct times, 1 - S) of the unit-weighted Kaplan-Meier estimate, step by step: at each distinct
+    time S is multiplied by 1 - (units delivered then) / (units still at risk then), censored units at
+    that time counting as at risk."""
+    times = np.sort(lots["time"].unique())
+    s, at_risk, out = 1.0, lots["qty"].sum(), []
+    for t in times:
+        here = lots[lots["time"] == t]
+        s *= 1.0 - here.loc[here["delivered"], "qty"].sum() / at_risk
+        at_risk -= here["qty"].sum()
+        out.append(1.0 - s)
+    return times, np.array(out)
+
+
+def km_at(lots, x):
+    """1 - S of the hand-made curve at each x (0 before the first time, NaN past its end unless all delivered)."""
+    times, share = km_by_hand(lots)
+    idx = np.searchsorted(times, x, side="right") - 1
+    y = np.where(idx >= 0, share[np.clip(idx, 0, None)], 0.0)
+    return np.where((x <= times[-1]) | (share[-1] >= 1 - 1e-12), y, np.nan)
+
 
 @pytest.mark.parametrize("reps", [1, MANY])
-def test_ecdf_one_line_per_scenario_ending_at_the_delivered_share(runs, reps):
+def test_ecdf_is_the_kaplan_meier_share_of_units_delivered_one_line_per_scenario(runs, reps):
     base, donor = runs[("base", reps)], runs[("donor", reps)]
     fig = plots.latency_ecdf(base, donor)
     assert isinstance(fig, Figure)
+    assert fig.get_suptitle().startswith("Share of requested units delivered (Kaplan-Meier, censored at the horizon)")
     items = sorted(base.summary().index.drop("ALL"))
     assert len(fig.axes) == len(items)
     for ax, item in zip(fig.axes, items):
         assert item in ax.get_title()
-        assert "days" in ax.get_xlabel() and "share" in ax.get_ylabel()
+        assert ax.get_xlabel() == "days since request"
+        assert "share of requested units delivered" in ax.get_ylabel() and "Kaplan-Meier" in ax.get_ylabel()
         lines = labelled_lines(ax)
         assert [l.get_label() for l in lines] == ["baseline", "donor_variant"]
         for line, res in zip(lines, (base, donor)):
-            y = np.asarray(line.get_ydata(), dtype=float)
-            assert np.all(np.diff(y) >= -1e-12), "an ECDF never decreases"
-            expected = np.median(per_rep_delivered(res, item)) if reps > 1 else res.summary().loc[item, "delivered_share"]
-            assert y[-1] == pytest.approx(expected)
-            assert y[-1] < 1.0 or res.summary().loc[item, "undelivered"] == 0
+            lots = lots_by_hand(res, item)
+            times, share = km_by_hand(lots)  # pooled over replications, every unit counted
+            x, y = np.asarray(line.get_xdata(), dtype=float), np.asarray(line.get_ydata(), dtype=float)
+            assert x[0] == 0 and y[0] == 0
+            assert x[1:] == pytest.approx(times) and y[1:] == pytest.approx(share)
+            assert np.all(np.diff(y) >= -1e-12), "a share delivered never decreases"
+            # the curve ends where the follow-up ends: at the horizon for the earliest request still open
+            assert x[-1] == pytest.approx(lots["time"].max())
+            # heavy censoring: the share delivered of the lots as they stand undercounts what the curve says
+            naive = lots.loc[lots["delivered"], "qty"].sum() / lots["qty"].sum()
+            assert y[-1] >= naive - 1e-12
         bands = [c for c in ax.collections if isinstance(c, PolyCollection)]
         assert len(bands) == (2 if reps > 1 else 0)
     (legend,) = fig.legends
     assert [t.get_text() for t in legend.get_texts()] == ["baseline", "donor_variant"]
+
+
+def test_ecdf_agrees_with_lifelines(runs):
+    lifelines = pytest.importorskip("lifelines")
+    res = runs[("donor", MANY)]
+    (line,) = labelled_lines(plots.latency_ecdf(res, items="gmlrs").axes[0])
+    lots = lots_by_hand(res, "gmlrs")
+    kmf = lifelines.KaplanMeierFitter().fit(lots["time"], lots["delivered"], weights=lots["qty"])
+    x = np.asarray(line.get_xdata(), dtype=float)[1:]
+    expected = 1.0 - kmf.survival_function_at_times(x).to_numpy()
+    assert np.asarray(line.get_ydata(), dtype=float)[1:] == pytest.approx(expected, abs=1e-9)
 
 
 def band_limits(band, x):
@@ -158,24 +211,24 @@ def band_limits(band, x):
     return np.array(lo), np.array(hi)
 
 
-def test_ecdf_of_many_replications_is_the_median_share_with_a_percentile_band(runs):
+def test_ecdf_band_is_the_spread_of_the_per_replication_kaplan_meier_curves(runs):
     res = runs[("base", MANY)]
     fig = plots.latency_ecdf(res, items="pac3_mse")
     ax = fig.axes[0]
-    (line,) = labelled_lines(ax)
     (band,) = [c for c in ax.collections if isinstance(c, PolyCollection)]
-    x, y = np.asarray(line.get_xdata(), dtype=float), np.asarray(line.get_ydata(), dtype=float)
-    d = res.deliveries
-    d = d[(d["item"] == "pac3_mse") & (d["qty"] > 0)]
-    # per replication, by hand: share of requested quantity delivered within x days
-    shares = np.array([[g.loc[g["latency_days"] <= xi, "qty"].sum() / g["qty"].sum() for xi in x]
-                       for _, g in d.groupby("rep")])
-    assert len(shares) == MANY
-    assert y == pytest.approx(np.median(shares, axis=0))
-    lo, hi = band_limits(band, x[::40])
-    assert lo == pytest.approx(np.percentile(shares[:, ::40], 10, axis=0))
-    assert hi == pytest.approx(np.percentile(shares[:, ::40], 90, axis=0))
-    assert "median" in fig.get_suptitle() and f"{MANY} replications" in fig.get_suptitle()
+    lots = lots_by_hand(res, "pac3_mse")
+    per_rep = [g for _, g in lots.groupby("rep")]
+    assert len(per_rep) == MANY
+    # grid points of the band up to the shortest replication's follow-up: every curve is known there
+    xs = np.unique(np.concatenate([p.vertices[:, 0] for p in band.get_paths()]))
+    xs = xs[xs <= min(g["time"].max() for g in per_rep)][::37]
+    assert len(xs) >= 5
+    curves = np.array([km_at(g, xs) for g in per_rep])
+    lo, hi = band_limits(band, xs)
+    assert lo == pytest.approx(np.percentile(curves, 10, axis=0))
+    assert hi == pytest.approx(np.percentile(curves, 90, axis=0))
+    title = fig.get_suptitle()
+    assert f"{MANY} replications" in title and "pooled over replications" in title and "10th-90th" in title
 
 
 def test_timeline_of_many_replications_is_the_median_cumulative_quantity(runs):
@@ -195,34 +248,41 @@ def test_timeline_of_many_replications_is_the_median_cumulative_quantity(runs):
     assert np.asarray(requested.get_ydata(), dtype=float)[::25] == pytest.approx(np.median(req, axis=0))
 
 
-def test_ecdf_steps_at_each_delivered_lot_for_one_replication(runs):
-    res = runs[("base", 1)]
-    fig = plots.latency_ecdf(res, items="pac3_mse")
-    (line,) = labelled_lines(fig.axes[0])
-    d = res.deliveries
-    d = d[(d["item"] == "pac3_mse") & d["delivered_day"].notna()].sort_values("latency_days")
-    x = np.asarray(line.get_xdata(), dtype=float)
-    assert np.allclose(x[1:-1], d["latency_days"].to_numpy())
+def test_ecdf_of_one_replication_without_censoring_is_the_cumulative_share_of_units(make_scenario):
+    # Three requests of 155 mm rounds on the minimal scenario, all delivered long before the horizon:
+    # with nothing censored the Kaplan-Meier share is the plain cumulative share of units delivered.
+    sc = make_scenario([package("a", at=0, qty=4), package("b", at=20, qty=2), package("c", at=40, qty=6)])
+    res = sim.run(sc, reps=1, seed=1)
+    d = res.deliveries[res.deliveries["qty"] > 0]
+    assert d["delivered_day"].notna().all() and d["qty"].sum() == 12
+    (line,) = labelled_lines(plots.latency_ecdf(res).axes[0])
+    by_day = d.groupby("latency_days")["qty"].sum().sort_index()
+    assert np.asarray(line.get_xdata(), dtype=float)[1:] == pytest.approx(by_day.index.to_numpy())
+    assert np.asarray(line.get_ydata(), dtype=float)[1:] == pytest.approx(by_day.cumsum().to_numpy() / 12)
+    assert line.get_ydata()[-1] == pytest.approx(1.0)
 
 
 # --- where the time goes --------------------------------------------------------------------
 
 @pytest.mark.parametrize("reps", [1, MANY])
-def test_time_breakdown_phases_add_up_to_the_mean_latency(runs, reps):
+def test_time_breakdown_phases_add_up_to_the_mean_time_in_system(runs, reps):
     res = runs[("donor", reps)]
     fig = plots.time_breakdown(res)
     ax = fig.axes[0]
-    bars = [c for c in ax.containers if isinstance(c, BarContainer)]
-    assert [b.get_label() for b in bars] == [p[0] for p in plots.PHASES]
+    bars = [c for c in ax.containers if isinstance(c, BarContainer) and not c.get_label().startswith("_")]
+    names = [b.get_label() for b in bars]
+    assert names and names == [p for p in plots.PHASES if p in names], "phases in their fixed order"
     assert "days" in ax.get_xlabel()
     items = sorted(res.summary().index.drop("ALL"))
     totals = sum(np.array([p.get_width() for p in b.patches]) for b in bars)
-    assert np.allclose(totals, res.summary().loc[items, "mean"].to_numpy())
-    # The approval segment is the mean of approved - requested (per replication, then over them).
-    d = res.deliveries
-    d = d[d["delivered_day"].notna() & (d["item"] == items[0])]
-    expected = (d["approved_day"] - d["requested_day"]).groupby(d["rep"]).mean().mean()
-    assert bars[0].patches[0].get_width() == pytest.approx(expected)
+    # by hand: per replication the quantity-weighted mean days from request to delivery, or to the
+    # horizon for a lot still on its way, then the mean over replications
+    d = res.deliveries[res.deliveries["qty"] > 0]
+    end = d["delivered_day"].fillna(res.horizon_days)
+    d = d.assign(w=(end - d["requested_day"]) * d["qty"])
+    expected = [(g.groupby("rep")["w"].sum() / g.groupby("rep")["qty"].sum()).mean()
+                for g in (d[d["item"] == i] for i in items)]
+    assert totals == pytest.approx(expected)
 
 
 def test_time_breakdown_of_two_scenarios_has_a_row_per_item_and_scenario(runs):
@@ -335,19 +395,54 @@ def test_stock_levels_one_replication_is_the_recorded_series(runs):
 
 # --- backfill gap ---------------------------------------------------------------------------
 
+def gap_median_by_hand(g, horizon):
+    """Unit-weighted Kaplan-Meier median of days from the donation decision to the replacement, open donations censored at the horizon."""
+    done = g["backfilled_day"].notna()
+    lots = pd.DataFrame({"time": (g["backfilled_day"].where(done, horizon) - g["decided_day"]).to_numpy(dtype=float),
+                         "delivered": done.to_numpy(), "qty": g["qty"].to_numpy(dtype=float)})
+    times, share = km_by_hand(lots)
+    hit = share >= 0.5 - 1e-12
+    return times[np.argmax(hit)] if hit.any() else np.inf
+
+
 @pytest.mark.parametrize("reps", [1, MANY])
-def test_backfill_gap_bars_are_the_summary_means(runs, reps):
+def test_backfill_gap_bars_are_the_censored_median_gap_from_the_decision(runs, reps):
     res = runs[("donor", reps)]
     fig = plots.backfill_gap(res)
     ax = fig.axes[0]
-    assert "days" in ax.get_xlabel() and "donor" in ax.get_ylabel()
-    bs = res.backfill_summary()
+    assert "days" in ax.get_xlabel() and "from the donation decision" in ax.get_xlabel()
+    assert "donor" in ax.get_ylabel() and "donation decision" in fig.get_suptitle()
+    b = res.backfills
+    groups = [g for _, g in b.groupby(["donor", "item"], observed=True)]
     (bars,) = [c for c in ax.containers if isinstance(c, BarContainer)]
-    assert [p.get_width() for p in bars.patches] == pytest.approx(list(bs["gap_mean"]))
-    dots = next(l for l in ax.get_lines() if l.get_label() == "one donation")
-    assert sorted(dots.get_xdata()) == pytest.approx(sorted(res.backfills["backfill_gap_days"].dropna()))
+    assert len(bars.patches) == len(groups) == 1
+    g = groups[0]
+    assert g["backfilled_day"].isna().any(), "the case has open donations: the median must censor them"
+    median = gap_median_by_hand(g, res.horizon_days)
+    assert np.isfinite(median)
+    assert bars.patches[0].get_width() == pytest.approx(median)
+    # the dots: each replaced donation at its gap from the decision, each open one at its gap so far
+    dots = next(l for l in ax.get_lines() if l.get_label() == "one replaced donation")
+    done = g[g["backfilled_day"].notna()]
+    assert sorted(dots.get_xdata()) == pytest.approx(sorted(done["backfilled_day"] - done["decided_day"]))
+    still = next(l for l in ax.get_lines() if l.get_label().startswith("one donation open"))
+    assert sorted(still.get_xdata()) == pytest.approx(sorted(res.horizon_days - g.loc[g["backfilled_day"].isna(),
+                                                                                     "decided_day"]))
     whiskers = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
     assert len(whiskers) == (1 if reps > 1 else 0)
+
+
+def test_backfill_gap_median_not_reached_is_hatched_to_its_bound(donor_sc):
+    # Donations decided so late that none is replaced by the horizon: no median, a `>` bar.
+    late = donor_sc.model_copy(update={"horizon_days": 200.0})
+    res = sim.run(late, reps=2, seed=3)
+    b = res.backfills
+    assert len(b) and b["backfilled_day"].isna().all()
+    fig = plots.backfill_gap(res)
+    (bars,) = [c for c in fig.axes[0].containers if isinstance(c, BarContainer)]
+    bound = 200.0 - b["decided_day"].max()  # the shortest follow-up of a donation
+    assert bars.patches[0].get_width() == pytest.approx(bound) and bars.patches[0].get_hatch() == "//"
+    assert any(t.get_text().startswith(f"median > {bound:,.0f} d") for t in fig.axes[0].texts)
 
 
 def test_backfill_gap_without_donations_says_so(runs):
@@ -357,11 +452,13 @@ def test_backfill_gap_without_donations_says_so(runs):
 
 # --- comparison, sweep, tornado -------------------------------------------------------------
 
-def test_comparison_plot_draws_the_given_differences_and_whiskers():
+def test_comparison_plot_draws_the_given_rmst_differences_and_whiskers():
     nan = float("nan")
     df = pd.DataFrame({"item": ["a", "a", "b", "b"], "item_name": ["Alpha", "Alpha", "Beta", "Beta"],
-                       "scenario": ["base", "s", "base", "s"], "diff_mean": [nan, -10.0, nan, 4.0],
-                       "diff_lo": [nan, -14.0, nan, 1.0], "diff_hi": [nan, -6.0, nan, 9.0]})
+                       "scenario": ["base", "s", "base", "s"], "rmst_tau": [270.0] * 4,
+                       "diff_rmst": [nan, -10.0, nan, 4.0], "diff_rmst_lo": [nan, -14.0, nan, 1.0],
+                       "diff_rmst_hi": [nan, -6.0, nan, 9.0],
+                       "diff_ttd_p50": [nan, 99.0, nan, 99.0]})  # another figure: not the one drawn
     fig = plots.comparison(df)
     ax = fig.axes[0]
     (eb,) = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
@@ -369,11 +466,26 @@ def test_comparison_plot_draws_the_given_differences_and_whiskers():
     assert list(data_line.get_xdata()) == [-10.0, 4.0]
     segs = sorted((min(s[0][0], s[1][0]), max(s[0][0], s[1][0])) for s in bars.get_segments())
     assert segs == [(-14.0, -6.0), (1.0, 9.0)]
-    assert "against base" in fig.get_suptitle() and "base" in ax.get_xlabel() and "days" in ax.get_xlabel()
+    assert "against base" in fig.get_suptitle()
+    assert ax.get_xlabel().startswith("difference in restricted mean time to delivery to 270 d")
+    assert "base" in ax.get_xlabel() and "days" in ax.get_xlabel()
     tick_y = dict(zip([t.get_text() for t in ax.get_yticklabels()], ax.get_yticks()))
     assert tick_y["Alpha"] > tick_y["Beta"], "first item on top"
     assert list(data_line.get_ydata()) == [tick_y["Alpha"], tick_y["Beta"]]
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["s minus base"]
+
+
+def rmst_by_hand(results, item, tau):
+    """Restricted mean time to delivery up to tau of an item's units requested at least tau before the horizon:
+    the area under the hand-made Kaplan-Meier S(t) from 0 to tau, pooled over replications."""
+    lots = lots_by_hand(results, item)
+    d = results.deliveries
+    requested = d[(d["item"] == item) & (d["qty"] > 0)]["requested_day"].to_numpy()
+    lots = lots[requested <= results.horizon_days - tau]
+    times, share = km_by_hand(lots)
+    edges = np.r_[0.0, np.minimum(times, tau), tau]
+    surv = np.r_[1.0, 1.0 - share]
+    return float(np.sum(surv * np.diff(edges)))
 
 
 @pytest.mark.parametrize("reps", [1, MANY])
@@ -382,23 +494,23 @@ def test_comparison_of_results_is_what_sim_compare_computes(runs, base_sc, donor
     fig = plots.comparison(base, donor)
     (eb,) = [c for c in fig.axes[0].containers if isinstance(c, ErrorbarContainer)]
     expected = sim.compare([base_sc, donor_sc], reps=reps, seed=3)
-    expected = expected[expected["diff_mean"].notna()]
-    assert list(eb.lines[0].get_xdata()) == pytest.approx(list(expected["diff_mean"]))
-    # and, computed here, the mean over replications of donor minus base per-replication mean PAC-3 latency
-    def per_rep_mean(r):
-        """Mean PAC-3 MSE latency per replication."""
-        d = r.deliveries
-        return d[(d["item"] == "pac3_mse") & d["delivered_day"].notna()].groupby("rep")["latency_days"].mean()
+    expected = expected[expected["diff_rmst"].notna()]
+    assert list(eb.lines[0].get_xdata()) == pytest.approx(list(expected["diff_rmst"]))
+    # and, computed here: donor minus base restricted mean PAC-3 MSE time to delivery, tau by the rule
+    # (the largest multiple of 30 days within half the horizon)
+    tau = 30.0 * np.floor(base_sc.horizon_days / 60.0)
     got = plots.comparison_frame([base, donor]).set_index(["item", "scenario"])
-    assert got.loc[("pac3_mse", "donor_variant"), "diff_mean"] == pytest.approx(
-        (per_rep_mean(donor) - per_rep_mean(base)).mean())
+    assert got["rmst_tau"].unique().tolist() == [tau]
+    assert got.loc[("pac3_mse", "donor_variant"), "diff_rmst"] == pytest.approx(
+        rmst_by_hand(donor, "pac3_mse", tau) - rmst_by_hand(base, "pac3_mse", tau))
+    assert "to 270 d" in fig.axes[0].get_xlabel() or tau != 270.0
 
 
 def test_comparison_of_a_scenario_with_itself_is_exactly_zero(runs):
     r = runs[("base", MANY)]
-    diffs = plots.comparison_frame([r, r]).dropna(subset=["diff_mean"])
-    assert len(diffs) == 4
-    assert (diffs["diff_mean"] == 0).all() and (diffs["diff_lo"] == 0).all() and (diffs["diff_hi"] == 0).all()
+    diffs = plots.comparison_frame([r, r]).dropna(subset=["diff_rmst"])
+    assert len(diffs) == len(r.summary())
+    assert (diffs["diff_rmst"] == 0).all() and (diffs["diff_rmst_lo"] == 0).all() and (diffs["diff_rmst_hi"] == 0).all()
 
 
 def test_comparison_refuses_results_that_are_not_paired(runs, base_sc):
@@ -407,23 +519,36 @@ def test_comparison_refuses_results_that_are_not_paired(runs, base_sc):
         plots.comparison(runs[("base", MANY)], other)
 
 
-def test_sweep_plot_line_and_ci_band():
+def test_sweep_plot_line_and_ci_band_of_the_headline():
     df = pd.DataFrame({"production.pac3_line.rate_per_month": [40, 60, 80] * 2,
-                       "item": ["pac3_mse"] * 3 + ["gmlrs"] * 3,
-                       "mean": [200.0, 150.0, 120.0, 90.0, 90.0, 90.0],
-                       "mean_lo": [190.0, 140.0, 110.0, 85.0, 85.0, 85.0],
-                       "mean_hi": [210.0, 160.0, 130.0, 95.0, 95.0, 95.0]})
-    fig = plots.sweep(df, param="production.pac3_line.rate_per_month", metric="mean")
+                       "item": ["pac3_mse"] * 3 + ["gmlrs"] * 3, "rmst_tau": [270.0] * 6,
+                       "rmst": [200.0, 150.0, 120.0, 90.0, 90.0, 90.0],
+                       "rmst_lo": [190.0, 140.0, 110.0, 85.0, 85.0, 85.0],
+                       "rmst_hi": [210.0, 160.0, 130.0, 95.0, 95.0, 95.0]})
+    fig = plots.sweep(df, param="production.pac3_line.rate_per_month")  # metric: rmst by default
     ax = fig.axes[0]
     lines = {l.get_label(): l for l in labelled_lines(ax)}
     assert set(lines) == {"pac3_mse", "gmlrs"}
     assert list(lines["pac3_mse"].get_ydata()) == [200.0, 150.0, 120.0]
     assert list(lines["pac3_mse"].get_xdata()) == [40.0, 60.0, 80.0]
-    assert ax.get_xlabel() == "production.pac3_line.rate_per_month" and "days" in ax.get_ylabel()
+    assert ax.get_xlabel() == "production.pac3_line.rate_per_month"
+    assert ax.get_ylabel() == "restricted mean time to delivery to 270 d (days)"
     bands = [c for c in ax.collections if isinstance(c, PolyCollection)]
     assert len(bands) == 2
     ys = np.concatenate([p.vertices[:, 1] for b in bands for p in b.get_paths()])
     assert ys.min() == 85.0 and ys.max() == 210.0
+
+
+def test_sweep_plot_leaves_out_a_median_not_reached():
+    inf = float("inf")
+    df = pd.DataFrame({"p.x": [1, 2, 3], "item": ["a"] * 3, "ttd_p50": [100.0, inf, 80.0],
+                       "ttd_p50_lo": [90.0, 95.0, 70.0], "ttd_p50_hi": [110.0, inf, 90.0]})
+    fig = plots.sweep(df, param="p.x", metric="ttd_p50")
+    (line,) = labelled_lines(fig.axes[0])
+    y = np.asarray(line.get_ydata(), dtype=float)
+    assert y[0] == 100.0 and np.isnan(y[1]) and y[2] == 80.0
+    assert "1 point(s) not reached" in fig.axes[0].get_title()
+    assert fig.axes[0].get_ylabel() == "median time to delivery (days)"
 
 
 def test_sweep_plot_of_a_real_sweep(tmp_path):
@@ -432,7 +557,8 @@ def test_sweep_plot_of_a_real_sweep(tmp_path):
     (line,) = labelled_lines(fig.axes[0])
     rows = df[df["item"] == "pac3_mse"].sort_values("production.pac3_line.rate_per_month")
     assert list(line.get_xdata()) == [40.0, 80.0]
-    assert list(line.get_ydata()) == pytest.approx(list(rows["mean"]))
+    assert list(line.get_ydata()) == pytest.approx(list(rows["rmst"]))
+    assert fig.axes[0].get_xlabel() == "production.pac3_line.rate_per_month"
     (png,) = plots.write_pngs(df, tmp_path)
     assert png.name == "sweep.png" and png.read_bytes()[:4] == b"\x89PNG"
 
@@ -447,6 +573,24 @@ def test_tornado_puts_the_widest_swing_on_top():
     low, high = [c for c in ax.containers if isinstance(c, BarContainer)]
     assert [p.get_x() + p.get_width() for p in low.patches] == pytest.approx([118.0, 140.0, 100.0])
     assert [p.get_x() + p.get_width() for p in high.patches] == pytest.approx([122.0, 110.0, 160.0])
+    assert ax.get_xlabel() == "restricted mean time to delivery (days)"
+
+
+def test_the_comparison_family_lives_in_plots_compare_and_is_re_exported():
+    from sim import plots_compare
+
+    for name in ("comparison", "comparison_frame", "sweep", "tornado", "PlotFigure", "png_bytes"):
+        assert getattr(plots, name) is getattr(plots_compare, name), name
+
+
+def test_plots_import_no_experiment():
+    import ast
+
+    for module in ("plots", "plots_compare"):
+        tree = ast.parse((ROOT / "sim" / f"{module}.py").read_text(encoding="utf-8"))
+        names = [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
+        names += [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+        assert not [n for n in names if "experiments" in n], module
 
 
 # --- results.plot and PNG files -------------------------------------------------------------

@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 import sim
 from sim import plots, pngs
 from sim.cli import app
-from sim.ensemble import run_stats
-from sim.streamed import run_to_dir
+from sim.experiments.ensemble import run_stats
+from sim.experiments.streamed import run_to_dir
 
 from conftest import REPO
 
@@ -95,8 +95,9 @@ def test_compare_out_writes_the_table_and_plots_listed_in_the_manifest(compare_o
     # keeping tables for the plots does not change the comparison: it is what sim.compare gives
     table = pd.read_csv(out / "comparison.csv")
     expected = sim.compare([FACTORY, STOCKPILE], reps=REPS, seed=SEED)
-    assert list(table["diff_mean"].dropna()) == pytest.approx(list(expected["diff_mean"].dropna()))
-    assert list(table["mean"]) == pytest.approx(list(expected["mean"]), nan_ok=True)
+    for figure in ("rmst", "ttd_p50", "delivered_share"):
+        assert list(table[f"diff_{figure}"].dropna()) == pytest.approx(list(expected[f"diff_{figure}"].dropna()))
+        assert list(table[figure]) == pytest.approx(list(expected[figure]), nan_ok=True)
 
 
 def test_plots_of_a_run_directory_are_drawn_from_the_same_data_as_in_memory(run_out):
@@ -109,12 +110,16 @@ def test_plots_of_a_run_directory_are_drawn_from_the_same_data_as_in_memory(run_
         mine = mem.event_log if kind == "events" else getattr(mem, kind)
         pd.testing.assert_frame_equal(getattr(back, "event_log" if kind == "events" else kind).reset_index(drop=True),
                                       mine[cols].reset_index(drop=True), check_dtype=False, check_categorical=False)
-    for fn in (plots.delivery_timeline, plots.stock_levels, plots.latency_ecdf):
+    for fn in (plots.delivery_timeline, plots.stock_levels, plots.latency_ecdf, plots.backfill_gap):
         a, b = fn(back), fn(mem)
         for ax_a, ax_b in zip(a.axes, b.axes, strict=True):
             ya = [np.asarray(l.get_ydata(), dtype=float) for l in ax_a.get_lines()]
             yb = [np.asarray(l.get_ydata(), dtype=float) for l in ax_b.get_lines()]
             assert len(ya) == len(yb) > 0 and all(np.array_equal(x, y) for x, y in zip(ya, yb)), fn.__name__
+    # the backfill gap (from the donation decision, read back with `decided_day`) is the same too
+    a, b = plots.backfill_gap(back).axes[0], plots.backfill_gap(mem).axes[0]
+    assert [p.get_width() for p in a.patches] == pytest.approx([p.get_width() for p in b.patches])
+    assert [list(l.get_xdata()) for l in a.get_lines()] == [list(l.get_xdata()) for l in b.get_lines()]
 
 
 def test_read_back_keeps_only_the_first_replications(run_out):
@@ -123,8 +128,10 @@ def test_read_back_keeps_only_the_first_replications(run_out):
     back = pngs.read_back(out, sc, SEED, REPS, max_reps=2)
     mem = sim.run(sc, reps=2, seed=SEED)  # replication r draws the same numbers whatever reps is
     assert back.reps == 2 and set(back.deliveries["rep"]) == {0, 1} and set(back.levels["rep"]) == {0, 1}
-    assert back.summary()["mean"].to_numpy() == pytest.approx(mem.summary()["mean"].to_numpy(), nan_ok=True)
-    assert not set(back.event_log["kind"].astype(str)) & {s[0] for s in sim.results.STAGES}
+    for figure in ("ttd_p50", "rmst", "delivered_share", "delivered_mean"):
+        assert back.summary()[figure].to_numpy() == pytest.approx(mem.summary()[figure].to_numpy(), nan_ok=True)
+    pd.testing.assert_frame_equal(back.backfill_summary(), mem.backfill_summary())
+    assert not set(back.event_log["kind"].astype(str)) & {s[0] for s in sim.tables.STAGES}
 
 
 def test_a_run_with_more_replications_than_plotted_says_so(tmp_path, monkeypatch):
@@ -142,7 +149,8 @@ def test_run_stats_keeps_the_tables_of_the_first_replications_only():
     sc = sim.load_scenario(STOCKPILE)
     plain = run_stats([sc], 5, [SEED], chunk_size=2)
     kept = run_stats([sc], 5, [SEED], chunk_size=2, keep_reps=3)  # the boundary falls inside a chunk
-    pd.testing.assert_frame_equal(plain[0]["latency"], kept[0]["latency"])
+    for name in ("lots", "requests", "backfill"):  # the observations the metrics count (sim.metrics.STATS)
+        pd.testing.assert_frame_equal(plain[0][name], kept[0][name])
     assert "results" not in plain[0]
     res, mem = kept[0]["results"], sim.run(sc, reps=3, seed=SEED)
     assert res.reps == 3

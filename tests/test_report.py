@@ -9,6 +9,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -69,7 +70,10 @@ def test_report_has_the_tables_and_the_sentences_of_compare(built):
     for s in sentences:
         assert f"<li>{html.escape(s)}</li>" in text
     assert 'id="comparison"' in text
-    assert text.count("<table>") == 2 + 1 + 1  # a summary per scenario, the stockpile's backfill, the comparison
+    # per scenario the headline and the view among delivered lots, the stockpile's backfill, the comparison
+    assert text.count("<table>") == 2 * 2 + 1 + 1
+    assert text.count("<h4>Among delivered lots</h4>") == 2
+    assert "from the donation decision" in text
 
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed (CI installs Debian's "
@@ -104,10 +108,11 @@ def test_report_renders_in_headless_chromium_with_every_image_and_table(built):
     assert len(images) == n_imgs >= 6
     for img in images:
         assert img["complete"] and img["w"] > 0 and img["h"] > 0, img["alt"]
-    assert headings == ["Scenarios", "Latency summary", "Comparison", "Plots", "Method"]
-    summary = [t for t in tables if t["head"][:2] == ["item", "lots / rep"]]
+    assert headings == ["Scenarios", "Time to delivery", "Comparison", "Plots", "Method"]
+    summary = [t for t in tables if t["head"][:2] == ["item", "units / rep"]]
     assert len(summary) == 2 and all(t["rows"] >= 2 for t in summary)
-    comparison = [t for t in tables if "mean minus first d" in t["head"]]
+    tau = 30 * (sim.load_scenario(SCENARIOS[0]).horizon_days // 60)
+    comparison = [t for t in tables if f"mean to {tau:,.0f} d minus first" in t["head"]]
     n_items = len(sim.compare(SCENARIOS, reps=REPS, seed=SEED))
     assert len(comparison) == 1 and comparison[0]["rows"] == n_items
 
@@ -118,6 +123,43 @@ def test_single_scenario_report_has_no_comparison(tmp_path):
     text = path.read_text(encoding="utf-8")
     assert 'id="comparison"' not in text and "<h3>baseline</h3>" in text
     assert text.count("<img ") == 4  # ECDF, where the time goes, timeline, stock levels (no donations)
+
+
+def cells(text, first):
+    """The cells of every HTML table row whose first cell is `first`, one list per row."""
+    rows = re.findall(r"<tr>(.*?)</tr>", text)
+    found = [[html.unescape(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", r)] for r in rows]
+    return [c for c in found if c and c[0] == first]
+
+
+def test_headline_table_counts_every_unit_and_says_when_the_median_is_not_reached(tmp_path):
+    res = sim.run(sim.load_scenario(ROOT / "scenarios" / "baseline.yaml"), reps=1, seed=1)
+    text = write_report([res], tmp_path / "one.html").read_text(encoding="utf-8")
+    # by hand, PAC-3 MSE: every lot requested at least tau before the horizon, delivered or not
+    h = res.horizon_days
+    tau = 30 * (h // 60)
+    d = res.deliveries
+    d = d[(d["item"] == "pac3_mse") & (d["qty"] > 0) & (d["requested_day"] <= h - tau)]
+    done = d["delivered_day"].notna()
+    time = (d["delivered_day"].where(done, h) - d["requested_day"]).to_numpy()
+    qty = d["qty"].to_numpy(dtype=float)
+    s, at_risk, curve = 1.0, qty.sum(), []
+    for t in np.unique(time):  # the Kaplan-Meier steps, weighted by units
+        s *= 1 - qty[(time == t) & done.to_numpy()].sum() / at_risk
+        at_risk -= qty[time == t].sum()
+        curve.append((t, s))
+    assert min(v for _, v in curve) > 0.5, "this case never reaches the median: the table must say '>'"
+    edges = np.minimum([0.0] + [t for t, _ in curve] + [tau], tau)
+    rmst = float(np.sum(np.array([1.0] + [v for _, v in curve]) * np.diff(edges)))
+    (row,) = cells(text, "PAC-3 MSE interceptor")[:1]
+    assert row[1:6] == [f"{qty.sum():,.0f}", f"{qty[done.to_numpy()].sum() / qty.sum():.0%}",
+                        f">{time.max():,.0f}", f">{time.max():,.0f}", f"{rmst:,.0f}"]
+    assert f"mean to {tau:,.0f} d" in text and "Among delivered lots" in text
+    # the view among delivered lots: the mean latency of the delivered lots, all requests
+    dl = res.deliveries
+    dl = dl[(dl["item"] == "pac3_mse") & dl["delivered_day"].notna()]
+    delivered_rows = cells(text, "PAC-3 MSE interceptor")[1]
+    assert delivered_rows[3] == f"{dl['latency_days'].mean():,.0f}"
 
 
 def report_in_process(*args):

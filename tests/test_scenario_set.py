@@ -107,13 +107,13 @@ def test_stockpile_first_gets_urgent_patriot_items_months_sooner_than_factory_on
     # The donors' backfill gap is reported.
     gaps = stock.backfill_summary()
     assert {("germany", "patriot_launcher"), ("germany", "pac3_mse"), ("netherlands", "pac3_mse")} <= set(gaps.index)
-    assert gaps.loc[("germany", "patriot_launcher"), "gap_mean"] > 0
+    assert gaps.loc[("germany", "patriot_launcher"), "replaced_gap_mean"] > 0
 
 
 def test_cli_run_prints_the_backfill_table_for_stockpile_first():
     out = CliRunner().invoke(app, ["run", str(SCENARIOS / "stockpile_first.yaml"), "-n", "2", "--workers", "1", "-q"])
     assert out.exit_code == 0, out.output
-    assert "Backfill: donor readiness gap in days" in out.output
+    assert "Backfill: donor's readiness gap in days, from the donation decision" in " ".join(out.output.split())
     assert "germany" in out.output and "patriot_components" in out.output
 
 
@@ -122,7 +122,7 @@ def test_backfill_fifo_keeps_germany_waiting_longer():
     key = ("germany", "patriot_launcher")
     # donors_first: the 2 launchers follow the 90-day long lead, ~80 d after hand-over; fifo waits
     # behind other customers' 48-unit book (12 months at 4 a month).
-    assert fifo.loc[key, "gap_mean"] - first.loc[key, "gap_mean"] > 180
+    assert fifo.loc[key, "replaced_gap_mean"] - first.loc[key, "replaced_gap_mean"] > 180
     # The components' replacement does not come before the horizon at all under fifo.
     assert fifo.loc[("germany", "patriot_components"), "open"] == REPS
 

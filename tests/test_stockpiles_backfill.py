@@ -162,8 +162,10 @@ def test_backfill_none_records_the_donation_with_its_gap_open():
     assert bf["donated_day"] == 4.0 and math.isnan(bf["ordered_day"]) and math.isnan(bf["backfilled_day"])
     assert "backfill_ordered" not in set(res.events["kind"])
     summary = res.backfill_summary().loc[("de", "x")]
-    # Open at the horizon: censored, its gap at least 100 - 4 = 96 days.
-    assert summary["replaced_share"] == 0 and summary["open"] == 1 and summary["open_gap_min_days"] == 96.0
+    # Open at the horizon: censored, its gap at least 100 - 0 = 100 days from the decision on day 0
+    # (the hand-over on day 4 does not start it), and its median gap never reached.
+    assert summary["replaced_share"] == 0 and summary["open"] == 1 and summary["open_gap_min_days"] == 100.0
+    assert summary["gap_p50"] == math.inf and bf["decided_day"] == 0.0 and math.isnan(bf["backfill_gap_days"])
     assert res.levels[res.levels["series"] == "stockpile:de:x"]["value"].iloc[-1] == 3  # never refilled
 
 
@@ -183,13 +185,15 @@ def test_backfill_refills_the_donor_and_names_its_payers():
     assert run1(full).backfills["paid_by"].item() == "no:1.00"
 
 
-def test_gap_counts_from_hand_over_and_is_never_negative():
-    # Prep 30 days: handed over on day 30. The replacement is finished on day 10, before the
-    # hand-over: the donor was never short, so the gap is 0, not -20.
+def test_gap_counts_from_the_decision_and_from_hand_over_is_never_negative():
+    # Prep 30 days: decided on day 0, handed over on day 30. The replacement is finished on day
+    # 10: the donor's stock was short from day 0 to day 10 (the gap), but once the goods had left
+    # it was never short, so the hand-over gap is 0, not -20.
     sc = scenario(stockpiles={"de": {"items": {"x": {"prep_days": 30}}}},
                   requests={"packages": [pkg("u", 0, 1, "urgent")]})
     bf = run1(sc).backfills.iloc[0]
-    assert (bf["donated_day"], bf["backfilled_day"], bf["backfill_gap_days"]) == (30.0, 10.0, 0.0)
+    assert (bf["decided_day"], bf["donated_day"], bf["backfilled_day"]) == (0.0, 30.0, 10.0)
+    assert (bf["backfill_gap_days"], bf["handover_gap_days"]) == (10.0, 0.0)
 
 
 def test_backfill_summary_reports_gap_per_donor_and_item():
@@ -197,5 +201,6 @@ def test_backfill_summary_reports_gap_per_donor_and_item():
     summary = res.backfill_summary()
     row = summary.loc[("de", "x")]
     # Fixed durations: every replication has the gap of 19 days worked out above.
-    assert row["donations"] == 1 and row["replaced_share"] == 1 and row["gap_mean"] == pytest.approx(19.0)
+    assert row["donations"] == 1 and row["replaced_share"] == 1 and row["replaced_gap_mean"] == pytest.approx(19.0)
+    assert row["gap_p50"] == pytest.approx(19.0) and row["handover_gap_mean"] == pytest.approx(19.0)  # prep 0
     assert row["open"] == 0

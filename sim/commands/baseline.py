@@ -8,7 +8,7 @@ from typing import List, Optional
 import typer
 from rich.table import Table
 
-from .. import baselines as bl
+from ..experiments import baselines as bl
 from ..cli import app, fail, out_console, parse_sets
 from ..errors import ScenarioError
 

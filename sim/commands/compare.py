@@ -6,34 +6,8 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
-from rich.table import Table
-
-from ..cli import (DASK_HELP, _fmt, app, check_parallel, check_reps_seed, executor_or_exit, fail, latency_footnote,
-                   load_all_or_exit, out_console, parse_sets, png_note, progress_bar)
-
-
-def _ci(row, c: str) -> str:
-    text = _fmt(row[c])
-    if row[f"{c}_lo"] == row[f"{c}_lo"]:
-        text += f" ({_fmt(row[f'{c}_lo'], 0)}-{_fmt(row[f'{c}_hi'], 0)})"
-    return text
-
-
-def comparison_rich_table(df, title: str) -> Table:
-    """Per item, each scenario's figures and its paired difference against the first."""
-    from ..compare import difference_text  # here, like the rest of the engine: `purlsim --help` stays quick
-
-    table = Table(title=title, title_justify="left")
-    for col in ("item", "scenario", "delivered", "undelivered/rep", "mean d", "p90 d", "mean vs first d"):
-        table.add_column(col, justify="left" if col in ("item", "scenario") else "right")
-    last = None
-    for _, row in df.iterrows():
-        share = row["delivered_share"]
-        table.add_row(row["item"] if row["item"] != last else "", row["scenario"],
-                      "-" if share != share else f"{share:.0%}", _fmt(row["undelivered_per_rep"]),
-                      _ci(row, "mean"), _ci(row, "p90"), difference_text(row), end_section=False)
-        last = row["item"]
-    return table
+from ..cli import (COHORT_HELP, DASK_HELP, TAU_HELP, app, check_parallel, check_reps_seed, check_tau, executor_or_exit,
+                   fail, load_all_or_exit, out_console, parse_cohort, parse_sets, png_note, progress_bar)
 
 
 def display_names(paths: List[Path], names: List[str]) -> List[str]:
@@ -55,14 +29,20 @@ def compare(
     dask: Optional[str] = typer.Option(None, "--dask", help=DASK_HELP),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
     plots: bool = typer.Option(True, "--plots/--no-plots", help="With --out, also write the plots as PNG."),
+    tau: Optional[float] = typer.Option(None, "--tau", help=TAU_HELP),
+    cohort: Optional[str] = typer.Option(None, "--cohort", help=COHORT_HELP),
 ):
     """Compare scenarios with common random numbers: per item each one's latency and its paired difference against the first."""
     from .. import output
-    from ..compare import comparison_table, unique_names
-    from ..ensemble import run_stats
+    from ..console_tables import comparison_table as rich_table
+    from ..console_tables import headline_note
+    from ..experiments.ensemble import run_stats
+    from ..metrics.comparison import comparison_table, unique_names
 
     check_reps_seed(reps, seed)
     check_parallel(workers)
+    check_tau(tau)
+    window = parse_cohort(cohort)
     if len(scenarios) < 2:
         fail("compare: give at least two scenario files")
     if out is not None and out.exists() and not force:
@@ -78,20 +58,21 @@ def compare(
         keep = PLOT_REPS
     with executor_or_exit(workers, dask, total) as executor, progress_bar(total, "compare", quiet) as advance:
         stats = run_stats(loaded, reps, [seed] * len(loaded), executor, None, advance, keep_reps=keep)
-    df = comparison_table([s["latency"] for s in stats], names, reps, loaded)
-    out_console.print(comparison_rich_table(
-        df, f"Latency in days, {reps} replication(s) each, seed {seed} for all (common random numbers)"))
+    df = comparison_table(stats, names, reps, loaded, tau, window)
+    out_console.print(rich_table(
+        df, f"Time to delivery in days, every unit counted, {reps} replication(s) each, seed {seed} for all "
+            f"(common random numbers)"))
     for sentence in df.loc[df["sentence"] != "", "sentence"]:
         out_console.print(sentence, markup=False, highlight=False)
-    out_console.print("'mean vs first': the scenario's mean latency minus the first's, per replication under common "
-                      "random numbers, with its paired 95% t-interval (replications where both delivered the item). "
-                      + latency_footnote(reps))
+    out_console.print("'vs first': the scenario's restricted mean time to delivery minus the first's, paired under common "
+                      "random numbers (same replications, same bootstrap resamples), with its 95% interval. "
+                      + headline_note(df.set_index("item"), reps, loaded[0]), markup=False, highlight=False)
     if out is not None:
         with output.staged_dir(out, force=force) as tmp:
             df.to_csv(tmp / "comparison.csv", index=False)
             doc = {"scenarios": [str(p) for p in scenarios], "names": names, "seed": seed, "reps": reps,
                    "method": df.attrs["method"], "statistics_method": df.attrs["statistics"],
-                   "latency_note": df.attrs["censoring"], "rows": output.table_records(df.set_index(["item", "scenario"]))}
+                   "tau_days": df.attrs["tau"], "cohort_days": list(df.attrs["cohort"]), "rows": output.table_records(df.set_index(["item", "scenario"]))}
             (tmp / "comparison.json").write_text(json.dumps(doc, indent=2))
             if keep:
                 from ..pngs import write_compare_pngs

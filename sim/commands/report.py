@@ -23,7 +23,7 @@ def report(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ):
     """Write one self-contained HTML report: scenarios, summary and comparison tables, sentences, plots."""
-    from ..ensemble import run as run_ensemble
+    from ..experiments.ensemble import run as run_ensemble
     from ..report import write_report
 
     check_reps_seed(reps, seed)

@@ -6,28 +6,9 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
-from rich.table import Table
-
-from ..cli import (DASK_HELP, _fmt, app, check_parallel, check_reps_seed, executor_or_exit, fail, latency_footnote,
-                   out_console, progress_bar)
+from ..cli import (COHORT_HELP, DASK_HELP, TAU_HELP, app, check_parallel, check_reps_seed, check_tau, executor_or_exit,
+                   fail, out_console, parse_cohort, progress_bar)
 from ..errors import ScenarioError
-
-
-def sweep_rich_table(df, params: List[str], title: str) -> Table:
-    """One row per point and item: the parameters, delivered share, mean and p90 with CIs."""
-    table = Table(title=title, title_justify="left")
-    for col in [*params, "item", "delivered", "undelivered/rep", "mean d", "p90 d"]:
-        table.add_column(col, justify="left" if col == "item" else "right")
-    for _, row in df.iterrows():
-        def ci(c):
-            text = _fmt(row[c])
-            if row[f"{c}_lo"] == row[f"{c}_lo"]:
-                text += f" ({_fmt(row[f'{c}_lo'], 0)}-{_fmt(row[f'{c}_hi'], 0)})"
-            return text
-        share = row["delivered_share"]
-        table.add_row(*[str(row[p]) for p in params], str(row["item"]), "-" if share != share else f"{share:.0%}",
-                      _fmt(row["undelivered_per_rep"]), ci("mean"), ci("p90"))
-    return table
 
 
 @app.command()
@@ -43,14 +24,20 @@ def sweep(
     workers: Optional[int] = typer.Option(None, "--workers", help="Local worker processes (default: cores; 1 = in-process)."),
     dask: Optional[str] = typer.Option(None, "--dask", help=DASK_HELP),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    tau: Optional[float] = typer.Option(None, "--tau", help=TAU_HELP),
+    cohort: Optional[str] = typer.Option(None, "--cohort", help=COHORT_HELP),
 ):
     """Run a grid of parameter values over one scenario (same seeds at every point) and print latency per point."""
     from .. import output
-    from ..ensemble import run_stats
-    from ..sweep import SweepError, grid, load_points, parse_param, sweep_table
+    from ..console_tables import comparison_table as rich_table
+    from ..console_tables import headline_note
+    from ..experiments.ensemble import run_stats
+    from ..experiments.sweep import SweepError, grid, load_points, parse_param, sweep_table
 
     check_reps_seed(reps, seed)
     check_parallel(workers)
+    check_tau(tau)
+    window = parse_cohort(cohort)
     if out is not None and out.exists() and not force:
         fail(f"{out}: exists (use --force to replace it)")
     params: dict = {}
@@ -71,12 +58,14 @@ def sweep(
     total = reps * len(points)
     with executor_or_exit(workers, dask, total) as executor, progress_bar(total, "sweep", quiet) as advance:
         stats = run_stats(scenarios, reps, seeds, executor, None, advance)
-    df = sweep_table(points, [st["latency"] for st in stats], reps)
+    df = sweep_table(points, stats, reps, scenarios, tau, window)
     shown = df if not item else df[df["item"].isin(item)]
     seed_text = f"seed {seeds[0]}" if len(set(seeds)) == 1 else "seeds per point"
-    out_console.print(sweep_rich_table(shown, list(params), f"{scenarios[0].name}: sweep of {len(points)} point(s), "
-                                                             f"{reps} replication(s) each, {seed_text}"))
-    out_console.print(latency_footnote(reps))
+    out_console.print(rich_table(shown, f"{scenarios[0].name}: sweep of {len(points)} point(s), {reps} "
+                                        f"replication(s) each, {seed_text}; time to delivery in days", list(params)))
+    out_console.print("'vs first': restricted mean time to delivery minus the first point's, paired (same seeds, same "
+                      "bootstrap resamples), with its 95% interval. " + headline_note(df.set_index("item"), reps, scenarios[0]),
+                      markup=False, highlight=False)
     if out is not None:
         with output.staged_dir(out, force=force) as tmp:
             flat = df.copy()

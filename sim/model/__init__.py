@@ -51,7 +51,7 @@ class Model:
         self.scenario = scenario
         env = self.env = simpy.Environment()
         streams = self.streams = Streams(seed, rep)
-        rec = self.recorder = Recorder(events=record_events)
+        rec = self.recorder = Recorder(events=record_events, horizon=scenario.horizon_days)
         switch = self.switch = Switchboard(env)
 
         self.lines = {lid: ProductionLine(env, lid, spec, scenario, streams, rec, switch)

@@ -9,11 +9,13 @@ Disciplines (`policy.backfill`):
 
 One row per donated lot: donor, item, qty, the request and lot it served, who pays (`paid_by`:
 the donor's share and its co-funders' from `stockpiles.ALLY.backfill_paid_by`, e.g.
-"germany:0.50;norway:0.50"), `donated_day` (the hand-over, when the donor's preparation ends),
+"germany:0.50;norway:0.50"), `decided_day` (the donation decision: the units leave the donor's
+books), `donated_day` (the hand-over, when the donor's preparation ends),
 `ordered_day` (the donation decision plus `policy.backfill_order_delay_days`), and
 `backfilled_day` (the line finishes the replacement; delivery back to the donor is not
-modelled). The donor's readiness gap is backfilled_day - donated_day, censored at the horizon
-when not yet replaced. An item no line makes is never replaced.
+modelled). The donor's readiness gap runs from the decision to the replacement,
+backfilled_day - decided_day, censored at the horizon when not yet replaced; the gap from the
+hand-over (backfilled_day - donated_day) is the second, labelled figure. An item no line makes is never replaced.
 """
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ import math
 from ..scenario.schema import Scenario
 from .production import RANK_BACKFILL_FIRST, RANK_NORMAL
 
-DONATED, ORDERED, BACKFILLED = 6, 7, 8  # row positions, as in recorder.BACKFILL_COLUMNS
+DONATED, ORDERED, BACKFILLED, DECIDED = 6, 7, 8, 9  # row positions, as in recorder.BACKFILL_COLUMNS
 
 
 class Backfill:
@@ -46,7 +48,7 @@ class Backfill:
     def order(self, lot) -> list:
         """Open the backfill row of a donated lot and, unless the policy is `none`, start its order."""
         row = self.rec.backfill([lot.donor, lot.item, lot.qty, lot.request.request_id, lot.lot_id,
-                                 self.payers(lot.donor), math.nan, math.nan, math.nan])
+                                 self.payers(lot.donor), math.nan, math.nan, math.nan, self.env.now])
         if self.discipline != "none":
             self._n += 1
             self.env.process(self._replace(lot, row, self._n))

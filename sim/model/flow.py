@@ -2,10 +2,12 @@
 
 A lot's stage times are written on the lot itself (they become columns of `deliveries`); the
 matching stage events of `Results.events` are derived from those columns in bulk, so the hot
-path appends nothing per stage.
+path appends nothing per stage. The flow marks a lot `held` while a release pause holds it;
+the parts mark the other phases (see recorder.PHASES).
 """
 from __future__ import annotations
 
+from ..recorder import HELD
 from . import stockpiles as stockpiles_mod
 from . import us_stock as us_stock_mod
 from .tasks import Task
@@ -65,6 +67,7 @@ class Flow:
             scopes = (stockpiles_mod.RELEASE_SCOPES if lot.source == "stockpile" else us_stock_mod.RELEASE_SCOPES)
             if not self.switch.is_open(scopes):
                 rec.event(env.now, "held", lot.request.request_id, lot.lot_id, lot.item, lot.qty)
+                lot.enter(HELD, env._now)
                 yield from self.switch.hold(scopes)
                 rec.event(env.now, "released", lot.request.request_id, lot.lot_id, lot.item, lot.qty)
         if self.transport.has_legs(lot):

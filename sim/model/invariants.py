@@ -20,7 +20,10 @@ What must hold, part by part:
   withdrawals are the costs of the requests funded from the account and the contributions
   arrived are exactly the dated list up to the horizon;
 - queues and scopes: no server idle on an open pool while work waits; no work waiting on a
-  scope that is open; no scope closed a negative number of times.
+  scope that is open; no scope closed a negative number of times;
+- phases: for every delivery row, delivered or not, the phase columns are never negative and
+  add up to its time in system (delivered_day, or the horizon, minus requested_day) within
+  1e-9 * max(1, time); `phase_at_horizon` is empty exactly for delivered rows.
 
 Day comparisons allow a relative 1e-9 (rounding of computed sailing days); money allows 1e-9 of
 the amounts involved plus 1e-9 per withdrawal (the account clamps rounding residue to zero).
@@ -32,7 +35,7 @@ from collections import defaultdict
 import numpy as np
 
 from ..errors import InvariantError
-from ..recorder import Labels, labels
+from ..recorder import PHASE_AT_HORIZON, PHASE_COLUMNS, PHASES, Labels, labels
 from ..scenario.references import route_for
 
 DAY_EPS = 1e-9
@@ -53,6 +56,7 @@ def check(model, deliveries: dict | None = None) -> None:
     _production(model, totals)
     _account(model)
     _queues_and_scopes(model)
+    _phases(model, d)
 
 
 def _totals(d: dict, n_lots: int) -> dict[tuple[str, str, str], list[int]]:
@@ -347,3 +351,32 @@ def _queues_and_scopes(model) -> None:
     for scope, n in waiting.items():
         if not switch.closed.get(scope):
             _fail(f"{n} process(es) wait on scope {scope}, which is open")
+
+
+def _phases(model, d: dict) -> None:
+    """Every row's phases add up to its time in system; an undelivered row names its phase."""
+    requested = np.asarray(d["requested_day"], dtype=float)
+    if not requested.size:
+        return
+    delivered = np.asarray(d["delivered_day"], dtype=float)
+    undelivered = np.isnan(delivered)
+    t = np.where(undelivered, model.scenario.horizon_days, delivered) - requested
+    phases = np.column_stack([np.asarray(d[c], dtype=float) for c in PHASE_COLUMNS])
+    tol = DAY_EPS * np.maximum(1.0, np.abs(t))
+
+    def first(bad, what: str):
+        k = int(np.flatnonzero(bad)[0])
+        spent = {name: v for name, v in zip(PHASES, phases[k].tolist()) if v}
+        _fail(f"delivery row {k} (lot {d['lot_id'][k]}, request {d['request_id'][k]}): {what}; "
+              f"time in system {t[k]}, phases {spent}")
+
+    negative = (phases < -tol[:, None]).any(axis=1)
+    if negative.any():
+        first(negative, "a phase of negative length")
+    off = ~(np.abs(phases.sum(axis=1) - t) <= tol)  # NaN counts as off
+    if off.any():
+        first(off, "phases do not add up to the time in system")
+    at = _factorized(d[PHASE_AT_HORIZON])
+    named = np.asarray(at.uniques != "", dtype=bool)[at.codes]
+    if (named == ~undelivered).any():
+        first(named == ~undelivered, "phase_at_horizon set on a delivered row, or empty on an undelivered one")

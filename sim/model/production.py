@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 
+from ..recorder import LINE_QUEUE, LONG_LEAD, MANUFACTURE
 from ..scenario.distributions import Fixed
 from ..scenario.schema import DAYS_PER_MONTH, Line, Scenario
 from .queueing import ServerPool
@@ -31,7 +32,8 @@ class ProductionLine:
         self._delay = delays(env)
         self.node = spec.node
         self._streams = streams
-        self.pool = ServerPool(env, spec.servers, on_queue=recorder.level_writer(env, f"queue:line:{lid}"))
+        self.pool = ServerPool(env, spec.servers, on_queue=recorder.level_writer(env, f"queue:line:{lid}"),
+                               queue_phase=LINE_QUEUE)
         self.unit = streams.sampler(f"production.{lid}.unit", self._unit_spec(spec.unit_days, spec.rate_per_month))
         self.long_lead = streams.sampler(f"production.{lid}.long_lead", spec.long_lead_days)
         self.stretch = 1.0 / (1.0 - spec.other_customers_share)
@@ -80,15 +82,24 @@ class ProductionLine:
         yield self.env.timeout(self.unit.total(qty) * self.stretch)
         self.pool.release()
 
-    def make(self, qty: int, rank: int, tiebreak, purl: bool = True):
-        """Process step: long lead, queue, then make `qty` units on one server."""
+    def make(self, qty: int, rank: int, tiebreak, purl: bool = True, lot=None):
+        """Process step: long lead, queue, then make `qty` units on one server.
+
+        A `lot` (a PURL delivery, not a backfill) is marked as it enters each phase it waits in:
+        long_lead, line_queue (marked by the pool, as is `held` while the line is paused) and
+        manufacture.
+        """
         if self.long_lead.fixed != 0:  # a lead of exactly zero draws nothing: skip it
             lead = self.long_lead.draw()
             if lead > 0:
+                if lot is not None:
+                    lot.enter(LONG_LEAD, self.env._now)
                 yield self._delay(lead)
-        grant = self.pool.acquire((rank, self.env._now, tiebreak))
+        grant = self.pool.acquire((rank, self.env._now, tiebreak), lot)
         if grant is not None:
             yield grant
+        if lot is not None:
+            lot.enter(MANUFACTURE, self.env._now)
         yield self._delay((self.unit.draw() if qty == 1 else self.unit.total(qty)) * self.stretch)
         self.pool.release()
         if purl:

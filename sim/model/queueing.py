@@ -3,6 +3,10 @@
 Waiting work is kept in a heap ordered by an explicit key (rank, time, tie-break), so results
 never depend on the order SimPy happened to create processes. The pool can be paused (no new
 starts; work in progress continues) and resized on a date.
+
+A lot that queues is marked in the pool's `queue_phase` (line_queue, waiting_departure); while
+the pool is paused, every lot waiting in it is marked `held`, and back in the queue phase when
+it reopens. Marks only record the current time: they add no event.
 """
 from __future__ import annotations
 
@@ -10,6 +14,8 @@ import heapq
 
 import simpy
 from simpy.events import PENDING
+
+from ..recorder import HELD
 
 
 class Grant:
@@ -19,19 +25,20 @@ class Grant:
     schedules it with env.schedule, exactly as Event.succeed() would.
     """
 
-    __slots__ = ("callbacks", "_ok", "_value")
+    __slots__ = ("callbacks", "_ok", "_value", "lot")
 
-    def __init__(self):
+    def __init__(self, lot=None):
         self.callbacks = []
         self._ok, self._value = None, PENDING
+        self.lot = lot  # the lot waiting for it, marked while it waits (None: not a delivery)
 
 
 class ServerPool:
     """c servers and a priority queue in front of them."""
 
-    __slots__ = ("env", "capacity", "busy", "_queue", "_seq", "_closed", "_on_queue")
+    __slots__ = ("env", "capacity", "busy", "_queue", "_seq", "_closed", "_on_queue", "queue_phase")
 
-    def __init__(self, env: simpy.Environment, capacity: int, on_queue=None):
+    def __init__(self, env: simpy.Environment, capacity: int, on_queue=None, queue_phase=None):
         self.env = env
         self.capacity = capacity
         self.busy = 0
@@ -39,21 +46,27 @@ class ServerPool:
         self._seq = 0
         self._closed: set[str] = set()
         self._on_queue = on_queue  # called with the queue length whenever it changes
+        self.queue_phase = queue_phase  # the phase of a lot waiting here (None: lots are not marked)
 
-    def request(self, key) -> Grant:
-        """An event that fires when a server is granted to the work with this key."""
-        ev = Grant()
+    def request(self, key, lot=None) -> Grant:
+        """An event that fires when a server is granted to the work with this key (for `lot`, if any)."""
         if not self._closed and self.busy < self.capacity and not self._queue:
+            ev = Grant()
             self.busy += 1
             self._succeed(ev)
             return ev
+        if lot is not None and self.queue_phase is not None:
+            lot.enter(HELD if self._closed else self.queue_phase, self.env._now)
+        else:
+            lot = None
+        ev = Grant(lot)
         self._seq += 1
         heapq.heappush(self._queue, (key, self._seq, ev))
         if self._on_queue is not None:
             self._on_queue(len(self._queue))
         return ev
 
-    def acquire(self, key) -> Grant | None:
+    def acquire(self, key, lot=None) -> Grant | None:
         """Like request, but None when a server is free right now: the caller goes on without a yield.
 
         Skipping the event saves a full schedule/step/resume cycle for every job that never waits.
@@ -61,7 +74,7 @@ class ServerPool:
         if not self._closed and self.busy < self.capacity and not self._queue:
             self.busy += 1
             return None
-        return self.request(key)
+        return self.request(key, lot)
 
     def release(self) -> None:
         """A server is free again."""
@@ -76,12 +89,25 @@ class ServerPool:
 
     def close(self, scope: str) -> None:
         """Stop granting servers while `scope` is closed."""
+        if not self._closed:
+            self._mark_waiting(HELD)
         self._closed.add(scope)
 
     def open(self, scope: str) -> None:
         """`scope` is open again; grant what waited."""
         self._closed.discard(scope)
         self._dispatch()
+        if not self._closed:
+            self._mark_waiting(self.queue_phase)
+
+    def _mark_waiting(self, phase) -> None:
+        """Every lot still waiting here enters `phase` now (the pool was paused or reopened)."""
+        if self.queue_phase is None:
+            return
+        now = self.env._now
+        for _, _, ev in self._queue:
+            if ev.lot is not None:
+                ev.lot.enter(phase, now)
 
     def _succeed(self, ev: Grant) -> None:
         # What Event.succeed() does: same time, priority and id order.

@@ -113,7 +113,7 @@ class Sourcing:
         every resume of the commonest kind of lot.
         """
         if lot.source == "production":
-            return self.lines[lot.item].make(lot.qty, 1, (1, lot.request.rank, lot.request.seq, lot.lot_id))
+            return self.lines[lot.item].make(lot.qty, 1, (1, lot.request.rank, lot.request.seq, lot.lot_id), lot=lot)
         return self.make_ready(lot)
 
     def make_ready(self, lot):
@@ -121,7 +121,7 @@ class Sourcing:
         if lot.source == "us_stock":
             yield from self.us.prepare(lot)
         elif lot.source == "production":
-            yield from self.lines[lot.item].make(lot.qty, 1, (1, lot.request.rank, lot.request.seq, lot.lot_id))
+            yield from self.lines[lot.item].make(lot.qty, 1, (1, lot.request.rank, lot.request.seq, lot.lot_id), lot=lot)
         elif lot.source == "stockpile":
             row = self.backfill.order(lot)  # the replacement is agreed with the donation itself
             yield from self.piles.prepare(lot)

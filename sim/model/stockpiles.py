@@ -11,6 +11,7 @@ finishes it. Every change is a point of the level series `stockpile:ALLY:ITEM`.
 from __future__ import annotations
 
 from ..errors import InvariantError
+from ..recorder import DONOR_PREP
 from ..scenario.schema import Scenario
 
 RELEASE_SCOPES = ("donations", "releases", "all")
@@ -52,7 +53,8 @@ class Stockpiles:
         self.rec.level(self.env.now, f"stockpile:{ally}:{item}", self.on_hand[key])
 
     def prepare(self, lot):
-        """Process step: the donor readies the lot for hand-over."""
+        """Process step: the donor readies the lot for hand-over (the lot's `donor_prep` phase)."""
         d = self._prep[(lot.donor, lot.item)]()
         if d > 0:
+            lot.enter(DONOR_PREP, self.env._now)
             yield self.env.timeout(d)

@@ -5,11 +5,17 @@ scheduled leg (a ship every N days) takes up to `capacity` lots per departure; a
 day 3 on a 10-day schedule from day 0 sails at day 10. All lots on one departure share its drawn
 transit time. A pause on a leg stops departures; an outage also holds lots in transit until it
 ends. The route `direct` has no legs (goods are delivered where they are made).
+
+Phases of a lot (recorder.PHASES): `waiting_departure` while it waits for a slot or a sailing,
+`transit_<mode>` from its departure on a leg to its arrival, `held` while a pause of its route
+or leg keeps it from leaving, or an outage keeps it from arriving. A lot on a sailing leg that
+is paused waits for its sailing as usual and counts as held from the sailing it missed.
 """
 from __future__ import annotations
 
 import math
 
+from ..recorder import HELD, TRANSIT, WAITING_DEPARTURE
 from ..scenario.schema import Leg as LegSpec
 from ..scenario.schema import Scenario
 from ..scenario.references import route_for
@@ -27,6 +33,7 @@ class Leg:
         self.depart_scopes = (f"leg:{lid}", f"outage:leg:{lid}", "all")
         self.outage_scopes = (f"outage:leg:{lid}",)
         self.capacity = spec.capacity
+        self.transit_phase = TRANSIT[spec.mode]
         self.schedule = None
         self.pool = None
         if spec.departures is not None:
@@ -34,7 +41,7 @@ class Leg:
             self._booked: dict[int, int] = {}
             self._sailing_days: dict[int, float] = {}
         elif spec.capacity is not None:
-            self.pool = ServerPool(env, spec.capacity)
+            self.pool = ServerPool(env, spec.capacity, queue_phase=WAITING_DEPARTURE)
             for scope in self.depart_scopes:
                 switch.watch(scope, self.pool)
         mean_wait = spec.departures.every_days / 2 if spec.departures is not None else 0.0
@@ -51,7 +58,7 @@ class Leg:
         if self.schedule is not None:
             return
         if self.pool is None:
-            self.pool = ServerPool(self.env, capacity)
+            self.pool = ServerPool(self.env, capacity, queue_phase=WAITING_DEPARTURE)
             for scope in self.depart_scopes:
                 self.switch.watch(scope, self.pool)
         else:
@@ -62,25 +69,28 @@ class Leg:
         env = self.env
         slot = None  # the pool this lot holds a slot of (a pool may appear mid-run, see set_capacity)
         if self.schedule is not None:
-            departed, transit = yield from self._sail()
+            departed, transit = yield from self._sail(lot)
         else:
             if self.pool is not None:
                 slot = self.pool
-                grant = slot.acquire(key)
+                grant = slot.acquire(key, lot)  # the pool marks the lot waiting or held
                 if grant is not None:
                     yield grant
-            elif self.switch.any_closed:
+            elif self.switch.any_closed and not self.switch.is_open(self.depart_scopes):
+                lot.enter(HELD, env._now)
                 yield from self.switch.hold(self.depart_scopes)
             departed, transit = env.now, self.transit.draw()
         if lot.shipped_day != lot.shipped_day:  # NaN: first departure of this lot
             lot.shipped_day = departed
+        lot.enter(self.transit_phase, env._now)
         yield self._delay(departed + transit - env.now)
-        if self.switch.any_closed:
+        if self.switch.any_closed and not self.switch.is_open(self.outage_scopes):
+            lot.enter(HELD, env._now)  # arrived, but an outage holds it until it ends
             yield from self.switch.hold(self.outage_scopes)
         if slot is not None:
             slot.release()
 
-    def _sail(self):
+    def _sail(self, lot):
         env = self.env
         first, every = self.schedule
         k = max(0, math.ceil((env.now - first) / every - 1e-12))
@@ -90,9 +100,11 @@ class Leg:
                 k += 1
                 continue
             if day > env.now:
+                lot.enter(WAITING_DEPARTURE, env._now)
                 yield env.timeout(day - env.now)
             if not self.switch.is_open(self.depart_scopes):
                 # Missed this sailing; wait for the leg to open, then take the next one.
+                lot.enter(HELD, env._now)
                 yield from self.switch.hold(self.depart_scopes)
                 k = max(k + 1, math.ceil((env.now - first) / every - 1e-12))
                 continue
@@ -146,7 +158,8 @@ class Transport:
         scope = (f"route:{rid}",)
         key = (lot.request.rank, self.env.now, lot.request.seq, lot.lot_id)
         for leg in legs:
-            if self.switch.any_closed:
+            if self.switch.any_closed and not self.switch.is_open(scope):
+                lot.enter(HELD, self.env._now)
                 yield from self.switch.hold(scope)
             yield from leg.traverse(lot, key)
             key = (lot.request.rank, self.env.now, lot.request.seq, lot.lot_id)

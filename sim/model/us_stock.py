@@ -6,6 +6,7 @@ Container would, without its events.
 from __future__ import annotations
 
 from ..errors import InvariantError
+from ..recorder import US_HANDLING
 from ..scenario.schema import Scenario
 
 RELEASE_SCOPES = ("us_releases", "releases", "all")
@@ -35,7 +36,8 @@ class USStock:
         self.rec.level(self.env.now, f"us_stock:{item}", self.on_hand[item])
 
     def prepare(self, lot):
-        """Process step: handling before a sold lot is ready to ship."""
+        """Process step: handling before a sold lot is ready to ship (the lot's `us_handling` phase)."""
         d = self.handling()
         if d > 0:
+            lot.enter(US_HANDLING, self.env._now)
             yield self.env.timeout(d)

@@ -48,6 +48,13 @@ def check_references(s: Scenario, file: str) -> list[Problem]:
                 if stock is None or stock.on_hand - stock.min_keep <= 0:
                     out.append(Problem(file, f"{p}.donor",
                                        f"donor '{pkg.donor}' has no stock of '{line.item}' it may give"))
+    for group, members in s.groups.items():
+        if group in items:
+            out.append(Problem(file, f"groups.{group}", f"'{group}' is an item: a group needs a name of its own"))
+        for j, name in enumerate(members):
+            need("item", name, items, f"groups.{group}.{j}")
+        if len(set(members)) != len(members):
+            out.append(Problem(file, f"groups.{group}", "an item is listed twice"))
     stream = s.requests.stream
     if stream is not None:
         for name in stream.items:

@@ -382,6 +382,10 @@ class Scenario(Frozen):
     horizon_days: float = Field(gt=0, description=f"Days simulated from start (at most {MAX_HORIZON_DAYS}).")
     seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 0
     items: dict[Id, Item] = Field(min_length=1, max_length=10_000)
+    groups: dict[Id, Annotated[list[Id], Field(min_length=2, max_length=100)]] = Field(
+        default_factory=dict, max_length=1000,
+        description="Items that only work together, e.g. patriot_system: [patriot_launcher, patriot_components]: "
+                    "within a request the group is delivered when the lots of all its items have arrived.")
     requests: Requests
     approval: Approval = Approval()
     funding: Funding = Funding()

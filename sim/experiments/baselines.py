@@ -7,11 +7,15 @@ resolved scenario after `extends:` and overrides, a hash of purlsim's source, th
 Python, purlsim, numpy, pandas and simpy and the platform), the tolerances in force, and per
 metric the mean over replications, its standard error and the per-replication values.
 
-Metrics, each computed within a replication and then averaged over replications:
-- `items.<item|ALL>.mean|p50|p90|p95`: latency in days of the lots delivered by the horizon;
-- `items.<item|ALL>.delivered_lots|undelivered_lots|delivered_qty`: counts per replication;
-- `backfill.<donor/item|ALL>.gap_mean|donations|open`: backfill gap in days of replaced
-  donations, donations per replication, donations not replaced by the horizon per replication.
+Metrics, all from the metric layer (sim.metrics); `value` is the figure `Results.summary()`
+shows, `per_rep` each replication's own estimate of it (what the paired test compares):
+- `items.<item|ALL>.ttd_p50|ttd_p90|rmst|delivered_share|share_30d|share_90d|share_180d`: the
+  headline time to delivery, counting every unit (censoring-aware, by quantity; ALL by value),
+  over the default cohort and tau (a quantile not reached is stored as null);
+- `items.<item|ALL>.delivered_lots|undelivered_lots`: lots per replication (all requests);
+- `backfill.<donor/item|ALL>.replaced_gap_mean|donations|open`: the donor's gap in days from the
+  donation decision, among replaced donations; donations and donations not replaced by the
+  horizon, per replication.
 
 Checking re-runs the scenario with the baseline's seed, reps and overrides and compares, in one of
 two modes:
@@ -51,29 +55,31 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from scipy import stats as _st
 
+from .. import metrics
+from ..errors import ScenarioError
+from ..results import Results
+from ..scenario.loader import _resolve, apply_overrides, validate_mapping
+from ..scenario.schema import Scenario
 from .ensemble import run as run_ensemble
-from .errors import ScenarioError
-from .results import Results
-from .scenario.loader import _resolve, apply_overrides, validate_mapping
-from .scenario.schema import Scenario
 
-FORMAT = "purlsim-baseline/1"
+FORMAT = "purlsim-baseline/2"  # /1 held latency over delivered lots only: re-record those
 DEFAULT_REPS = 30
 DEFAULT_DIR = "tests/baselines"
 SIG_DIGITS = 6
 EXACT_TOL = 1e-9
-LATENCY_METRICS = ("mean", "p50", "p90", "p95")
-ITEM_COUNT_METRICS = ("delivered_lots", "undelivered_lots", "delivered_qty")
-BACKFILL_METRICS = ("gap_mean", "donations", "open")
+LATENCY_METRICS = tuple(metrics.FIGURES)
+SHARE_METRICS = ("delivered_share", "share_30d", "share_90d", "share_180d")
+ITEM_COUNT_METRICS = ("delivered_lots", "undelivered_lots")
+BACKFILL_METRICS = ("replaced_gap_mean", "donations", "open")
 COUNT_METRICS = frozenset(ITEM_COUNT_METRICS + ("donations", "open"))
 SECTIONS = ("items", "backfill")
 DEFAULT_ALPHA = 0.05
 DEFAULT_METRIC_TOLERANCES = {
-    **{m: {"rtol": 0.01, "atol": 1.0} for m in LATENCY_METRICS},     # days
+    **{m: {"rtol": 0.01, "atol": 1.0} for m in LATENCY_METRICS if m not in SHARE_METRICS},  # days
+    **{m: {"rtol": 0.0, "atol": 0.01} for m in SHARE_METRICS},       # shares: one percentage point
     "delivered_lots": {"rtol": 0.05, "atol": 0.5},
     "undelivered_lots": {"rtol": 0.05, "atol": 0.5},
-    "delivered_qty": {"rtol": 0.05, "atol": 1.0},
-    "gap_mean": {"rtol": 0.02, "atol": 1.0},                          # days
+    "replaced_gap_mean": {"rtol": 0.02, "atol": 1.0},                 # days
     "donations": {"rtol": 0.05, "atol": 0.5},
     "open": {"rtol": 0.05, "atol": 0.5},
 }
@@ -128,7 +134,7 @@ class Tolerances(_Strict):
 class Baseline(_Strict):
     """The content of one baseline file."""
 
-    format: Literal["purlsim-baseline/1"] = FORMAT
+    format: Literal["purlsim-baseline/2"] = FORMAT
     scenario: str = Field(min_length=1)
     scenario_name: str
     scenario_hash: str
@@ -217,6 +223,9 @@ def load(path: Path) -> Baseline:
                             f"(line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
     if not isinstance(data, dict):
         raise BaselineError(f"{path}: corrupt baseline file: the top level must be an object")
+    if data.get("format") == "purlsim-baseline/1":
+        raise BaselineError(f"{path}: a baseline of the old format 'purlsim-baseline/1' (latency over delivered lots "
+                            f"only); re-record it: purlsim baseline record")
     if data.get("format") != FORMAT:
         raise BaselineError(f"{path}: not a purlsim baseline of format {FORMAT!r} (format is {data.get('format')!r})")
     try:
@@ -303,43 +312,35 @@ def _round(x) -> float | None:
     return float(f"{x:.{SIG_DIGITS}g}") + 0.0
 
 
-def _metric(per_rep: pd.Series, reps: int, fill: float) -> Metric:
+def _metric(per_rep: pd.Series, reps: int, fill: float, value: float | None = None) -> Metric:
+    """One metric from its per-replication values; `value` the headline figure (default: their mean)."""
     values = per_rep.reindex(range(reps)).astype(float).fillna(fill).to_numpy()
-    ok = values[~np.isnan(values)]
+    ok = values[np.isfinite(values)]
     n = int(ok.size)
-    value = float(ok.mean()) if n else None
+    value = (float(ok.mean()) if n else None) if value is None else value
     se = float(ok.std(ddof=1) / math.sqrt(n)) if n >= 2 else None
     return Metric(value=_round(value), se=_round(se), n=n, per_rep=[_round(v) for v in values])
 
 
 def measure(results: Results) -> tuple[dict, dict]:
-    """The baseline metrics of a run: (items, backfill), each {group: {metric: Metric}}."""
+    """The baseline metrics of a run: (items, backfill), each {group: {metric: Metric}}, from sim.metrics."""
     reps = results.reps
-    d = results.deliveries
-    d = d[d["qty"] > 0]
-    d = d.assign(rep=d["rep"].astype(int))
+    summary, per_rep = results.summary(), results.per_rep()
+    counts = metrics.delivered.per_rep(results.observations()["lots"])
     items = {}
-    groups = [(str(item), g) for item, g in d.groupby("item", observed=True, sort=True)] + [("ALL", d)]
-    for name, g in groups:
-        done = g[g["delivered_day"].notna()]
-        lat = done.groupby("rep")["latency_days"]
-        per = {"mean": lat.mean(), "p50": lat.median(), "p90": lat.quantile(0.9), "p95": lat.quantile(0.95),
-               "delivered_lots": done.groupby("rep").size(),
-               "undelivered_lots": g[g["delivered_day"].isna()].groupby("rep").size(),
-               "delivered_qty": done.groupby("rep")["qty"].sum()}
-        items[name] = {m: _metric(s, reps, 0.0 if m in COUNT_METRICS else math.nan) for m, s in per.items()}
+    for name in summary.index:
+        p = per_rep[per_rep["item"] == name].set_index("rep")
+        c = counts[counts["item"] == name].set_index("rep")
+        items[str(name)] = {m: _metric(p[m], reps, math.nan, float(summary.loc[name, m])) for m in LATENCY_METRICS}
+        items[str(name)].update({m: _metric(c[m], reps, 0.0) for m in ITEM_COUNT_METRICS})
     backfill = {}
-    b = results.backfills
+    b = results.observations()["backfill"]
     if len(b):
-        b = b.assign(rep=b["rep"].astype(int))
-        bgroups = [(f"{donor}/{item}", g) for (donor, item), g in
-                   b.groupby(["donor", "item"], observed=True, sort=True)] + [("ALL", b)]
-        for name, g in bgroups:
-            replaced = g[g["backfilled_day"].notna()]
-            still_open = g[g["backfilled_day"].isna() & g["donated_day"].notna()]
-            per = {"gap_mean": replaced.groupby("rep")["backfill_gap_days"].mean(),
-                   "donations": g.groupby("rep").size(),
-                   "open": still_open.groupby("rep").size()}
+        groups = [(f"{donor}/{item}", g) for (donor, item), g in b.groupby(["donor", "item"], sort=True)]
+        for name, g in groups + [("ALL", b)]:
+            done = g[g["replaced"]]
+            per = {"replaced_gap_mean": done.groupby("rep")["time"].mean(), "donations": g.groupby("rep").size(),
+                   "open": g[~g["replaced"]].groupby("rep").size()}
             backfill[name] = {m: _metric(s, reps, 0.0 if m in COUNT_METRICS else math.nan) for m, s in per.items()}
     return items, backfill
 

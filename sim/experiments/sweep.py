@@ -15,14 +15,12 @@ from typing import Any, Callable, Mapping, Sequence
 
 import pandas as pd
 
+from ..errors import Problem, ScenarioError
+from ..scenario.loader import load_scenario, parse_override_value
+from .compare import comparison_table
 from .ensemble import run_stats
-from .errors import Problem, ScenarioError
-from .results import STAT_COLUMNS, summarize_latency
-from .scenario.loader import load_scenario, parse_override_value
 
 MAX_POINTS = 10_000
-FIGURES = ["lots", "delivered_share", "undelivered_per_rep",
-           *[c for s in STAT_COLUMNS for c in (s, f"{s}_lo", f"{s}_hi")]]
 
 
 class SweepError(ValueError):
@@ -115,30 +113,31 @@ def load_points(path: str | Path, points: Sequence[Mapping[str, Any]]):
 
 def sweep(scenario: str | Path, params: Mapping[str, Sequence[Any] | str], reps: int = 20, seed: int | None = None,
           executor: Executor | None = None, chunk_size: int | None = None,
-          progress: Callable[[int], None] | None = None) -> pd.DataFrame:
-    """Run the grid of `params` over the scenario file; one row per point and item (and `ALL`) with mean and CIs.
+          progress: Callable[[int], None] | None = None, tau: float | None = None,
+          cohort: tuple[float, float] | None = None) -> pd.DataFrame:
+    """Run the grid of `params` over the scenario file; one row per point and item (and `ALL`), as `compare` gives.
 
     params: dotted path -> list of values, or a value string as on the command line
     ("40,60,80", "8:20:4"). seed: for every point (default: the scenario's own, the same at
     every point unless the sweep varies `seed`), so points differ only by their parameters.
-    Columns: `point`, one per parameter, `item`, then lots, delivered share, undelivered per
-    replication, mean/p50/p90/p95 with 95% CIs (see Results.summary for the method).
+    Columns: `point`, one per parameter, then those of `sim.compare` (the headline figures with
+    95% intervals and the paired differences against the first point, one tau for all points).
     """
     values = {k: parse_values(v) if isinstance(v, str) else list(v) for k, v in params.items()}
     points = grid(values)
     scenarios = load_points(scenario, points)
     seeds = [sc.seed if seed is None else int(seed) for sc in scenarios]
-    stats = run_stats(scenarios, reps, seeds, executor, chunk_size, progress)
-    return sweep_table(points, [st["latency"] for st in stats], reps)
+    obs = run_stats(scenarios, reps, seeds, executor, chunk_size, progress)
+    return sweep_table(points, obs, reps, scenarios, tau, cohort)
 
 
-def sweep_table(points: Sequence[Mapping[str, Any]], per_rep: Sequence[pd.DataFrame], reps: int) -> pd.DataFrame:
-    """The sweep's rows (see `sweep`) from each point's per-replication latency figures."""
-    frames = []
-    for k, (point, latency) in enumerate(zip(points, per_rep)):
-        s = summarize_latency(latency, reps).reset_index()
-        head = pd.DataFrame({"point": k, **{p: [v] * len(s) for p, v in point.items()}}, index=s.index)
-        frames.append(pd.concat([head, s[["item", *FIGURES]]], axis=1))
-    df = pd.concat(frames, ignore_index=True)
-    df.attrs.update(reps=reps, params=list(points[0]) if points else [])
+def sweep_table(points: Sequence[Mapping[str, Any]], obs: Sequence[dict], reps: int, scenarios: Sequence,
+                tau: float | None = None, cohort: tuple[float, float] | None = None) -> pd.DataFrame:
+    """The sweep's rows (see `sweep`) from each point's observations."""
+    names = [_point_text(p) for p in points]
+    head = [{"point": k, **p} for k, p in enumerate(points)]
+    df = comparison_table(obs, names, reps, scenarios, tau, cohort, head)
+    df = df.sort_values(["point", "item"], key=lambda c: c.map(lambda v: (v == "ALL", v)) if c.name == "item" else c,
+                        kind="stable", ignore_index=True)
+    df.attrs.update(params=list(points[0]) if points else [])
     return df

@@ -25,15 +25,15 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from . import output
+from .. import metrics, output
+from ..executors import executor_workers
+from ..scenario.schema import Scenario
+from ..tables import CATEGORIES
 from .ensemble import KINDS, as_completed, check_run, chunks, default_chunk_size, run_chunk_output
-from .executors import executor_workers
-from .results import CATEGORIES, CENSORING_NOTE, SUMMARY_METHOD, summarize_backfill, summarize_latency
-from .scenario.schema import Scenario
 
 PARTIAL_FORMAT = "purlsim-partial/1"
 RUN_FILE = "run.json"
-STATS = ("latency", "backfill")
+STATS = metrics.STATS
 CSV_DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
@@ -50,10 +50,11 @@ class StreamedRun:
     reps: int
     chunk_size: int
     out: Path
-    latency: pd.DataFrame
+    latency: pd.DataFrame  # the headline summary (Results.summary's columns)
     backfill: pd.DataFrame
     resumed_reps: int
     pngs: list[str] = field(default_factory=list)  # plot files written beside the tables
+    closure: pd.DataFrame | None = None  # time to close requests and groups (Results.closure_summary's columns)
 
 
 def partial_dir(out: Path) -> Path:
@@ -164,21 +165,22 @@ def _combine(partial: Path, n_chunks: int, directory: Path) -> None:
 
 def _summary_doc(scenario: Scenario, seed: int, reps: int, latency: pd.DataFrame, backfill: pd.DataFrame) -> dict:
     return {"scenario": scenario.name, "scenario_sha256": scenario_sha256(scenario), "seed": seed, "reps": reps,
-            "horizon_days": scenario.horizon_days, "latency_note": CENSORING_NOTE,
-            "statistics_method": SUMMARY_METHOD,
+            "horizon_days": scenario.horizon_days, "statistics_method": metrics.headline.__doc__,
+            "delivered_only_method": metrics.delivered.__doc__,
             "latency": output.table_records(latency), "backfill": output.table_records(backfill)}
 
 
 def run_to_dir(scenario: Scenario, out: Path, reps: int, seed: int | None = None, executor: Executor | None = None,
                chunk_size: int | None = None, resume: bool = False, force: bool = False,
                record_events: bool = True, progress: Callable[[int], None] | None = None,
-               plots: bool = False) -> StreamedRun:
+               plots: bool = False, tau: float | None = None, cohort: tuple[float, float] | None = None) -> StreamedRun:
     """Run an ensemble into `out` chunk by chunk (see the module docstring); Ctrl-C keeps finished chunks.
 
     resume: finish the partial run found for `out` (refused if its scenario, seed, reps or chunk
     size differ); force: replace an existing `out` and discard a partial run not resumed.
     progress: called with the replications just finished (first with those found finished).
     plots: also write the standard plots as PNG (see sim.pngs), listed in the manifest with the tables.
+    tau, cohort: of the headline summary (as in Results.summary).
     Raises output.OutputExists, PartialRunError.
     """
     reps, seed = check_run(scenario, reps, seed)
@@ -204,16 +206,18 @@ def run_to_dir(scenario: Scenario, out: Path, reps: int, seed: int | None = None
             progress(len(parts[todo[k]]))
     stats = {name: pd.concat([pd.read_parquet(partial / "chunks" / f"{i:06d}" / f"{name}.parquet")
                               for i in range(len(parts))], ignore_index=True) for name in STATS}
-    latency = summarize_latency(stats["latency"], reps)
-    backfill = summarize_backfill(stats["backfill"], reps, scenario.horizon_days)
+    latency = metrics.lot_summary(stats, reps, scenario.horizon_days, tau, cohort)
+    closure = metrics.closure_summary(stats, reps, scenario.horizon_days, tau, cohort)
+    backfill = metrics.backfill_summary(stats, reps, scenario.horizon_days)
     pngs: list[str] = []
     with output.staged_dir(out, force=force) as tmp:
         _combine(partial, len(parts), tmp)
         doc = _summary_doc(scenario, seed, reps, latency, backfill)
+        doc["closure"] = output.table_records(closure)
         (tmp / "summary.json").write_text(json.dumps(doc, indent=2, sort_keys=True))
         if plots:
-            from .pngs import write_run_pngs
+            from ..pngs import write_run_pngs
 
             pngs = [p.name for p in write_run_pngs(tmp, scenario, seed, reps)]
     shutil.rmtree(partial, ignore_errors=True)
-    return StreamedRun(scenario, seed, reps, size, out, latency, backfill, resumed, pngs)
+    return StreamedRun(scenario, seed, reps, size, out, latency, backfill, resumed, pngs, closure)

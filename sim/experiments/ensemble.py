@@ -12,10 +12,12 @@ from typing import Callable, Iterator, Sequence
 
 import pandas as pd
 
-from .executors import executor_workers
-from .model import gc_paused, run_replication
-from .results import Results, _finish, per_rep_backfill, per_rep_latency, table
-from .scenario.schema import Scenario
+from .. import metrics
+from ..executors import executor_workers
+from ..model import gc_paused, run_replication
+from ..results import Results
+from ..scenario.schema import Scenario
+from ..tables import finish, table
 
 KINDS = ("deliveries", "events", "levels", "backfills")
 MAX_CHUNK = 50
@@ -25,7 +27,7 @@ def run_chunk_tables(scenario: Scenario, seed: int, reps: list[int], record_even
     """Run replications `reps` in this process; one finished DataFrame per table for the whole chunk."""
     with gc_paused():  # until the records are columns again (see sim.model.gc_paused)
         per_rep = [(rep, run_replication(scenario, seed, rep, record_events)) for rep in reps]
-        return {k: _finish(k, table(k, [(rep, tables[k]) for rep, tables in per_rep]), scenario.start)
+        return {k: finish(k, table(k, [(rep, tables[k]) for rep, tables in per_rep]), scenario.start)
                 for k in KINDS}
 
 
@@ -35,28 +37,22 @@ def _chunk_results(scenario: Scenario, seed: int, reps: list[int], record_events
 
 
 def run_chunk_output(scenario: Scenario, seed: int, reps: list[int], record_events: bool = True) -> dict:
-    """Run replications `reps`; {"tables": each table as Results shows it, "stats": per-replication figures}."""
+    """Run replications `reps`; {"tables": each table as Results shows it, "stats": what the metrics count}."""
     res = _chunk_results(scenario, seed, reps, record_events)
     tables = {k: getattr(res, k) for k in KINDS}
-    return {"tables": tables, "stats": chunk_stats(tables)}
-
-
-def chunk_stats(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
-    """The per-replication summary figures of a chunk's tables (latency and backfill)."""
-    return {"latency": per_rep_latency(tables["deliveries"]), "backfill": per_rep_backfill(tables["backfills"])}
+    return {"tables": tables, "stats": res.observations()}
 
 
 def run_chunk_stats(scenario: Scenario, seed: int, reps: list[int]) -> dict[str, pd.DataFrame]:
-    """Run replications `reps` and keep only their per-replication summary figures (small to send back)."""
-    res = _chunk_results(scenario, seed, reps, record_events=False)
-    return chunk_stats({"deliveries": res.deliveries, "backfills": res.backfills})
+    """Run replications `reps` and keep only the observations the metrics count (small to send back)."""
+    return _chunk_results(scenario, seed, reps, record_events=False).observations()
 
 
 def run_chunk_kept(scenario: Scenario, seed: int, reps: list[int], keep: int) -> dict:
-    """A chunk's per-replication figures, and its tables (the event log, not stages) of replications below `keep`."""
+    """A chunk's observations, and its tables (the event log, not stages) of replications below `keep`."""
     res = _chunk_results(scenario, seed, reps, record_events=True)
     tables = {"deliveries": res.deliveries, "events": res.event_log, "levels": res.levels, "backfills": res.backfills}
-    return {**chunk_stats(tables), "tables": {k: df[df["rep"] < keep] for k, df in tables.items()}}
+    return {**res.observations(), "tables": {k: df[df["rep"] < keep] for k, df in tables.items()}}
 
 
 def chunks(reps: int, size: int) -> list[list[int]]:
@@ -142,7 +138,7 @@ def run(scenario: Scenario, reps: int = 1, seed: int | None = None, executor: Ex
 def run_stats(scenarios: Sequence[Scenario], reps: int, seeds: Sequence[int], executor: Executor | None = None,
               chunk_size: int | None = None, progress: Callable[[int], None] | None = None,
               keep_reps: int = 0) -> list[dict]:
-    """Per-replication summary figures ({"latency", "backfill"}) of each scenario, all scenarios' chunks sharing the executor.
+    """The observations the metrics count (sim.metrics.STATS) of each scenario, all scenarios' chunks sharing the executor.
 
     Each scenario runs replications 0..reps-1 with its seed; equal seeds give common random numbers.
     keep_reps: also keep, as "results", the full Results of each scenario's first `keep_reps`
@@ -163,7 +159,7 @@ def run_stats(scenarios: Sequence[Scenario], reps: int, seeds: Sequence[int], ex
         if progress is not None:
             progress(len(parts[where[i][1]]))
     out = [{name: pd.concat([got[(k, j)][name] for j in range(len(parts))], ignore_index=True)
-            for name in ("latency", "backfill")} for k in range(len(scenarios))]
+            for name in metrics.STATS} for k in range(len(scenarios))]
     if keep_reps > 0:
         kept = [j for j, c in enumerate(parts) if c[0] < keep_reps]
         for k, (sc, (_, seed)) in enumerate(zip(scenarios, checked)):

@@ -1,0 +1,69 @@
+"""The one metric layer: every figure a table, plot, report, baseline or notebook shows is defined here.
+
+Below it are the tables of a run (sim.tables); above it the Results container, the experiments
+(ensembles, compare, sweep, baselines) and the views, which all read their figures from here.
+- observations: what is counted (every unit, delivered or censored; every request; donations);
+- survival: the weighted Kaplan-Meier estimator, vectorized over bootstrap resamples;
+- headline: time to delivery per item and across items (median, p90, RMST, shares) with intervals;
+- delivered: the secondary view "among delivered lots" (mean, p50, p90, p95 of delivered lots);
+- backfill: the donor's readiness gap, from the donation decision, censored;
+- comparison: paired differences and verdicts for compare and sweep.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from . import backfill, comparison, delivered, headline, observations
+from .headline import ALL, FIGURES, HEADLINE, cohort_window, default_tau
+
+STATS = ("lots", "requests", "backfill")  # the per-chunk observations an ensemble keeps
+
+
+def chunk_observations(tables: dict[str, pd.DataFrame], scenario) -> dict[str, pd.DataFrame]:
+    """The observations of a chunk's tables: small to send between processes, enough for every figure."""
+    return {"lots": observations.lot_observations(tables["deliveries"], scenario),
+            "requests": observations.request_observations(tables["deliveries"], scenario),
+            "backfill": backfill.observations(tables["backfills"], scenario.horizon_days)}
+
+
+def window_for(horizons, tau: float | None = None, cohort: tuple[float, float] | None = None):
+    """(tau, cohort window) by rule where not given: one for every scenario of a comparison."""
+    tau = default_tau(horizons) if tau is None else float(tau)
+    if not tau > 0:
+        raise ValueError(f"tau must be a positive number of days (got {tau})")
+    return tau, cohort_window(horizons, tau, cohort)
+
+
+def estimates(obs: dict[str, pd.DataFrame], reps: int, tau: float, window, counts=None) -> headline.Estimates:
+    """The headline estimates of a run's lot observations."""
+    return headline.estimate(obs["lots"], reps, tau, window, counts=counts)
+
+
+def lot_summary(obs: dict[str, pd.DataFrame], reps: int, horizon: float, tau: float | None = None,
+                cohort: tuple[float, float] | None = None) -> pd.DataFrame:
+    """Per item and ALL: the headline figures with intervals, then the delivered-only columns."""
+    tau, window = window_for([horizon], tau, cohort)
+    head = headline.table(estimates(obs, reps, tau, window))
+    return head.join(delivered.summary(delivered.per_rep(obs["lots"]), reps), how="left")
+
+
+def closure_summary(obs: dict[str, pd.DataFrame], reps: int, horizon: float, tau: float | None = None,
+                    cohort: tuple[float, float] | None = None) -> pd.DataFrame:
+    """Time to close per `what` (whole requests, and each group of items that work together); each request counts once."""
+    tau, window = window_for([horizon], tau, cohort)
+    req = obs["requests"].assign(qty=1.0, value=1.0)  # each request (or group of it) one observation
+    est = headline.estimate(req, reps, tau, window, group_by="what")
+    out = headline.table(est).drop(index=ALL)  # ALL would count a request and its groups twice
+    out = out.drop(columns="qty").rename(columns={"lots": "requests"})
+    out.index.name = "what"
+    return out
+
+
+def backfill_summary(obs: dict[str, pd.DataFrame], reps: int, horizon: float) -> pd.DataFrame:
+    """The donor's readiness gap per donor and item (see sim.metrics.backfill)."""
+    return backfill.summary(obs["backfill"], reps, horizon)
+
+
+__all__ = ["ALL", "FIGURES", "HEADLINE", "STATS", "backfill", "backfill_summary", "chunk_observations",
+           "closure_summary", "comparison", "delivered", "estimates", "headline", "lot_summary", "observations",
+           "window_for"]

@@ -1,0 +1,235 @@
+"""Plots of comparisons and sweeps (paired differences, a figure against a parameter, tornado) and the Figure class of all plots.
+
+These read `sim.compare` / `sim.sweep` tables (sim.metrics.comparison), whose figures are the
+headline's: the restricted mean time to delivery up to one tau for all (`rmst`, what verdicts
+read), the median and p90 time to delivery, the shares delivered. They never run a simulation:
+`comparison` of already-run Results computes the same table from their observations.
+`sim.plots` re-exports everything here, so `sim.plots.sweep` etc. work as before.
+"""
+from __future__ import annotations
+
+import math
+
+import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
+
+DPI = 100
+HEADLINE_LABELS = {  # figure -> (axis label, unit); a `{tau}` is filled in from the table's `rmst_tau`
+    "rmst": ("restricted mean time to delivery to {tau} d", "days"),
+    "ttd_p50": ("median time to delivery", "days"),
+    "ttd_p90": ("90th percentile time to delivery", "days"),
+    "delivered_share": ("share of requested units delivered by the horizon", "share"),
+    "share_30d": ("share of requested units delivered within 30 days", "share"),
+    "share_90d": ("share of requested units delivered within 90 days", "share"),
+    "share_180d": ("share of requested units delivered within 180 days", "share"),
+    "delivered_mean": ("mean latency among delivered lots", "days"),
+    "delivered_p50": ("median latency among delivered lots", "days"),
+    "delivered_p90": ("90th percentile latency among delivered lots", "days"),
+    "delivered_p95": ("95th percentile latency among delivered lots", "days"),
+}
+
+
+class PlotFigure(Figure):
+    """A Figure that shows itself as a PNG in Jupyter without pyplot (IPython calls `_repr_png_`)."""
+
+    def _repr_png_(self) -> bytes:
+        """The figure as PNG for IPython's display."""
+        return png_bytes(self)
+
+
+def png_bytes(fig: Figure, dpi: int | None = None) -> bytes:
+    """The figure as PNG bytes."""
+    import io
+
+    buf = io.BytesIO()
+    with matplotlib.rc_context({"text.hinting": "none"}):  # unhinted glyphs: text draws ~25% faster, still crisp
+        fig.savefig(buf, format="png", dpi=dpi or DPI, pil_kwargs={"compress_level": 1})  # fast; files ~15% larger
+    return buf.getvalue()
+
+
+def _results_list(results) -> list:
+    """A flat list of Results from one Results, several, or lists of them."""
+    out = []
+    for r in results if isinstance(results, (list, tuple)) else [results]:
+        out.extend(_results_list(r) if isinstance(r, (list, tuple)) else [r])
+    if not out:
+        raise ValueError("no results to plot")
+    return out
+
+
+def _empty(fig: Figure, ax, message: str) -> None:
+    """Write a message in the middle of an axes that has nothing to show."""
+    ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes, color="0.35")
+
+
+def _tau(df: pd.DataFrame) -> float:
+    """The table's one tau (days), NaN if it has none."""
+    tau = df.attrs.get("tau")
+    if tau is None and "rmst_tau" in df.columns and len(df):
+        tau = df["rmst_tau"].dropna().iloc[0] if df["rmst_tau"].notna().any() else math.nan
+    return float(tau) if tau is not None else math.nan
+
+
+def metric_label(metric: str, tau: float = math.nan) -> tuple[str, str]:
+    """(what the metric is, its unit) for axis labels."""
+    what, unit = HEADLINE_LABELS.get(metric, (metric, ""))
+    return what.replace("{tau}", f"{tau:,.0f}" if tau == tau else "tau"), unit
+
+
+# --- comparison -----------------------------------------------------------------------------
+
+def comparison_frame(results_list) -> pd.DataFrame:
+    """The `sim.compare` table of already-run Results (same seed and replications), without running anything again."""
+    from .metrics.comparison import comparison_table, unique_names
+
+    rl = _results_list(results_list)
+    base = rl[0]
+    for r in rl[1:]:
+        if (r.seed, r.reps) != (base.seed, base.reps):
+            raise ValueError(f"{r.scenario.name}: run with seed {r.seed} and {r.reps} replication(s), "
+                             f"{base.scenario.name} with seed {base.seed} and {base.reps}: not paired")
+    names = unique_names([r.scenario.name for r in rl])
+    return comparison_table([r.observations() for r in rl], names, base.reps, [r.scenario for r in rl])
+
+
+def comparison(data, *more) -> Figure:
+    """Paired differences in restricted mean time to delivery (to tau) against the first scenario, per item, with 95% intervals.
+
+    `data` is a `sim.compare` DataFrame, or several Results run with the same seed and
+    replications (compared here with the same method). The difference is `diff_rmst`, scenario
+    minus the first, its whisker the paired bootstrap interval (`diff_rmst_lo`/`_hi`).
+    """
+    df = data if isinstance(data, pd.DataFrame) else comparison_frame([data, *more])
+    base = str(df["scenario"].iloc[0]) if len(df) else "the first scenario"
+    tau = _tau(df)
+    tau_text = f"{tau:,.0f}" if tau == tau else "tau"
+    diffs = df[df["diff_rmst"].notna()] if len(df) else df
+    label_col = "item_name" if "item_name" in df.columns else "item"
+    scen = [str(s) for s in dict.fromkeys(diffs["scenario"].astype(str))]
+    items = [str(i) for i in dict.fromkeys(diffs[label_col].astype(str))]
+    fig = PlotFigure(figsize=(10, 1.9 + 0.45 * max(len(items) * max(len(scen), 1), 1)), dpi=DPI, layout="constrained")
+    ax = fig.add_subplot()
+    fig.suptitle(f"Paired differences in restricted mean time to delivery (to {tau_text} d) against {base}\n"
+                 "(every requested unit counted, censored at the horizon; 95% bootstrap interval over "
+                 "replications, common random numbers)", fontsize="medium")
+    step = 0.6 / max(len(scen), 1)
+    for k, s in enumerate(scen):
+        sub = diffs[diffs["scenario"].astype(str) == s]
+        offset = ((len(scen) - 1) / 2 - k) * step
+        ys = np.array([len(items) - 1 - items.index(str(i)) + offset for i in sub[label_col].astype(str)])
+        x = sub["diff_rmst"].to_numpy(dtype=float)
+        lo = sub["diff_rmst_lo"].to_numpy(dtype=float)
+        hi = sub["diff_rmst_hi"].to_numpy(dtype=float)
+        err = np.vstack([np.nan_to_num(x - lo), np.nan_to_num(hi - x)])
+        ax.errorbar(x, ys, xerr=err, fmt="o", capsize=4, label=f"{s} minus {base}")
+    ax.axvline(0, color="black", lw=1)
+    ax.set_yticks(np.arange(len(items))[::-1], items)
+    ax.set_ylim(-0.7, max(len(items), 1) - 0.3)
+    ax.set_xlabel(f"difference in restricted mean time to delivery to {tau_text} d "
+                  f"(days; negative = faster than {base})")
+    ax.set_ylabel("item")
+    ax.grid(axis="x", alpha=0.3)
+    if scen:
+        ax.legend(loc="best", fontsize="small")
+    else:
+        _empty(fig, ax, "no item requested in both scenarios: nothing to compare")
+    return fig
+
+
+# --- sweep ----------------------------------------------------------------------------------
+
+def sweep(df: pd.DataFrame, param: str | None = None, metric: str = "rmst", items=None) -> Figure:
+    """A headline figure against a swept parameter with its 95% interval band: one line per item, or per value of a second parameter.
+
+    `df` is a `sim.sweep` DataFrame: a column per parameter (listed in `df.attrs["params"]`, else
+    the dotted column names), `item`, and `metric` with `metric_lo`/`metric_hi` (default `rmst`,
+    the restricted mean time to delivery to the table's tau). A quantile the curve does not
+    reach (`inf`) is left out of its line, and the title says so.
+    """
+    params = list(df.attrs.get("params") or [c for c in df.columns if "." in str(c)])
+    if param is None:
+        if not params:
+            raise ValueError("sweep plot: give param= (no parameter column found)")
+        param = params[0]
+    data = df
+    if items is not None and "item" in data.columns:
+        items = [items] if isinstance(items, str) else list(items)
+        data = data[data["item"].astype(str).isin(items)]
+    others = [p for p in params if p != param and data[p].astype(str).nunique() > 1]
+    keys = others + (["item"] if "item" in data.columns and data["item"].nunique() > 1 else [])
+    lo_col, hi_col = f"{metric}_lo", f"{metric}_hi"
+    x_all = pd.to_numeric(data[param], errors="coerce")
+    numeric = bool(x_all.notna().all())
+    categories = list(dict.fromkeys(data[param].astype(str)))
+    fig = PlotFigure(figsize=(8.5, 4.8), dpi=DPI, layout="constrained")
+    ax = fig.add_subplot()
+    groups = data.groupby(keys, sort=False, observed=True) if keys else [((), data)]
+    finite = lambda v: np.where(np.isfinite(v), v, np.nan)  # noqa: E731 - a level not reached is not drawn
+    unreached = 0
+    for key, g in groups:
+        key = key if isinstance(key, tuple) else (key,)
+        if numeric:
+            g = g.assign(_x=pd.to_numeric(g[param])).sort_values("_x")
+            x = g["_x"].to_numpy(dtype=float)
+        else:
+            x = np.array([categories.index(v) for v in g[param].astype(str)], dtype=float)
+        label = ", ".join(f"{k} = {v}" if k != "item" else str(v) for k, v in zip(keys, key)) or metric
+        y = g[metric].to_numpy(dtype=float)
+        unreached += int(np.isinf(y).sum())
+        line, = ax.plot(x, finite(y), "o-", label=label)
+        if lo_col in g.columns and hi_col in g.columns:
+            ax.fill_between(x, finite(g[lo_col].to_numpy(dtype=float)), finite(g[hi_col].to_numpy(dtype=float)),
+                            color=line.get_color(), alpha=0.2, linewidth=0)
+    if not numeric:
+        ax.set_xticks(range(len(categories)), categories, rotation=20, ha="right", fontsize="small")
+    what, unit = metric_label(metric, _tau(df))
+    note = "band: 95% interval across replications" + (
+        f"; {unreached} point(s) not reached before the curve ends are left out" if unreached else "")
+    ax.set_title(f"{what} against {param}\n({note})", fontsize="medium")
+    ax.set_xlabel(param)
+    ax.set_ylabel(f"{what} ({unit})" if unit else what)
+    if unit == "share":
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0%}"))
+    ax.grid(alpha=0.3)
+    ax.legend(loc="best", fontsize="small")
+    return fig
+
+
+# --- tornado --------------------------------------------------------------------------------
+
+def tornado(effects: pd.DataFrame, base: float | None = None, metric: str = "restricted mean time to delivery (days)",
+            title: str | None = None) -> Figure:
+    """Tornado chart: for each parameter (index), the metric at its low and high setting, widest swing on top.
+
+    `effects` has columns `low` and `high` (the metric at each setting, or its paired difference
+    against the base with `base=0`) and optionally `low_setting`/`high_setting` (the parameter
+    values, shown in the labels).
+    """
+    e = effects.copy()
+    e["swing"] = (e["high"] - e["low"]).abs()
+    e = e.sort_values("swing", ascending=True)
+    if base is None:
+        base = float(np.nanmedian(np.r_[e["low"].to_numpy(float), e["high"].to_numpy(float)]))
+    fig = PlotFigure(figsize=(9.5, 1.8 + 0.65 * max(len(e), 1)), dpi=DPI, layout="constrained")
+    ax = fig.add_subplot()
+    y = np.arange(len(e))
+    # low and high side by side in each row, so both show even when they fall on the same side of the base
+    ax.barh(y + 0.19, e["low"] - base, left=base, color="tab:blue", height=0.38, label="low setting")
+    ax.barh(y - 0.19, e["high"] - base, left=base, color="tab:orange", height=0.38, label="high setting")
+    labels = []
+    for name, row in e.iterrows():
+        if "low_setting" in e.columns and "high_setting" in e.columns:
+            labels.append(f"{name}\n({row['low_setting']} -> {row['high_setting']})")
+        else:
+            labels.append(str(name))
+    ax.set_yticks(y, labels)
+    ax.axvline(base, color="black", lw=1, label=f"base ({base:,.1f})")
+    ax.set_xlabel(metric)
+    ax.set_ylabel("parameter")
+    ax.set_title(title or f"What moves {metric} most", fontsize="medium")
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(loc="best", fontsize="small")
+    return fig
