@@ -12,21 +12,37 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from .errors import ScenarioError
-from .scenario.loader import load_scenario, parse_override_value
+from .errors import ScenarioError, printable
+from .scenario.loader import input_files, load_scenario, parse_override_value
 from .scenario.schema import Scenario
+from .scenario.workload import MAX_REPS, MAX_SEED, run_problem
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="purlsim: how long do weapons take to reach Ukraine under PURL, and what changes it?")
+
+
+class SafeConsole(Console):
+    """A rich Console that never reads markup in text and escapes control characters in printed strings.
+
+    Names, file names and values come from users: '[/]' would be a markup error, and an ESC would drive the terminal.
+    """
+
+    def __init__(self, **kw):
+        super().__init__(markup=False, **kw)
+
+    def print(self, *objects, **kw):
+        super().print(*(printable(o) if isinstance(o, str) else o for o in objects), **kw)
+
+
 # Pipes and CI logs get a wide fixed width so tables are not folded into unreadable columns.
-out_console = Console(width=None if sys.stdout.isatty() else 160)
-err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
+out_console = SafeConsole(width=None if sys.stdout.isatty() else 160)
+err_console = SafeConsole(stderr=True, width=None if sys.stderr.isatty() else 200)
 
 
 def fail(lines: list[str] | str, code: int = 2) -> None:
-    """Print problems (one per line) to stderr and exit, without a traceback."""
+    """Print problems (one per line, control characters escaped) to stderr and exit, without a traceback."""
     for line in [lines] if isinstance(lines, str) else lines:
-        err_console.print(line, markup=False, highlight=False, soft_wrap=True)
+        err_console.print(printable(line), markup=False, highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -99,10 +115,50 @@ def latency_footnote(reps: int) -> str:
 
 
 def check_reps_seed(reps: int, seed: Optional[int]) -> None:
+    """Exit 2 on replications or a seed outside their ranges."""
     if reps < 1:
         fail(f"--reps: must be at least 1 (got {reps})")
+    if reps > MAX_REPS:
+        fail(f"--reps: must be at most {MAX_REPS:,} (got {_big(reps)})")
     if seed is not None and seed < 0:
-        fail(f"--seed: must not be negative (got {seed})")
+        fail(f"--seed: must not be negative (got {_big(seed)})")
+    if seed is not None and seed > MAX_SEED:
+        fail(f"--seed: must be at most {MAX_SEED} (got {_big(seed)})")
+
+
+def _big(n: int) -> str:
+    """An integer as text, or its size when it is too long to print."""
+    return str(n) if abs(n) < 10**30 else f"a number of about {int(abs(n).bit_length() * 0.30103) + 1:,} digits"
+
+
+def check_work(scenarios: list[Scenario], reps: int, files: list[Path]) -> None:
+    """Exit 2, with the estimate, when the replications asked for are more work than a run may be."""
+    problems = [f"{f}: reps: {msg}" for sc, f in zip(scenarios, files) if (msg := run_problem(sc, reps))]
+    if problems:
+        fail(problems)
+
+
+def inputs_of(paths: list[Path]) -> list[Path]:
+    """Every file the scenarios named are read from (with their extends chains); loaded already, so readable."""
+    found: list[Path] = []
+    for p in paths:
+        try:
+            found.extend(input_files(p))
+        except ScenarioError:
+            found.append(p)
+    return found
+
+
+def check_out_or_exit(out: Optional[Path], force: bool, inputs: list[Path], kind: str = "directory") -> None:
+    """Exit 2 unless --out may be written: never an input, never what purlsim did not write."""
+    from .outdir import OutputRefused, check_target
+
+    if out is None:
+        return
+    try:
+        check_target(out, force, inputs, kind)
+    except OutputRefused as exc:
+        fail(str(exc))
 
 
 def check_parallel(workers: Optional[int], chunk_size: Optional[int] = None) -> None:
@@ -162,6 +218,7 @@ def run(
     from . import output
     from .ensemble import run_stats
     from .results import summarize_backfill, summarize_latency
+    from .outdir import OutputRefused, os_reason
     from .streamed import PartialRunError, finished_chunks, partial_dir, run_to_dir
 
     check_reps_seed(reps, seed)
@@ -170,9 +227,9 @@ def run(
         fail("--resume: needs --out DIR, the output of the interrupted run")
     sc = load_or_exit(scenario, parse_sets(set_))
     seed = sc.seed if seed is None else seed
+    check_work([sc], reps, [scenario])
+    check_out_or_exit(out, force, inputs_of([scenario]))
     if out is not None:
-        if out.exists() and not force:
-            fail(f"{out}: exists (use --force to replace it)")
         if partial_dir(out).exists() and not (resume or force):
             fail(f"{partial_dir(out)}: an unfinished run into {out} is there; finish it with --resume or discard it with --force")
     resumed, had_partial = 0, out is not None and partial_dir(out).exists()
@@ -186,8 +243,10 @@ def run(
                 [stats] = run_stats([sc], reps, [seed], executor, chunk_size, advance)
                 summary = summarize_latency(stats["latency"], reps)
                 bf = summarize_backfill(stats["backfill"], reps, sc.horizon_days)
-    except (PartialRunError, output.OutputExists) as exc:
+    except (PartialRunError, output.OutputExists, OutputRefused) as exc:
         fail(str(exc))
+    except OSError as exc:  # writing --out failed outside the streamed run's own handling
+        fail(f"{out}: cannot write: {os_reason(exc)}")
     except KeyboardInterrupt:
         if out is None:
             fail("interrupted", code=130)
