@@ -62,6 +62,8 @@ def _categorical(pieces: list) -> pd.Categorical:
 
 
 TEXT = pd.array([], dtype="str").dtype
+if not isinstance(TEXT, pd.StringDtype):  # pandas 2: "str" is numpy's fixed-width unicode, which truncated ids to 'p'
+    TEXT = pd.StringDtype()
 
 
 def _text(pieces: list):
