@@ -135,7 +135,7 @@ def check_work(scenarios: list[Scenario], reps: int, files: list[Path]) -> None:
     """Exit 2, with the estimate, when the replications asked for are more work than a run may be."""
     problems = [f"{f}: reps: {msg}" for sc, f in zip(scenarios, files) if (msg := run_problem(sc, reps))]
     if problems:
-        fail(problems)
+        fail(list(dict.fromkeys(problems)))
 
 
 def inputs_of(paths: list[Path]) -> list[Path]:
@@ -327,12 +327,36 @@ _register_commands()
 
 
 def main() -> None:
-    """Console entry point."""
+    """Console entry point: a user's mistake or a file-system failure is one line on stderr, never a traceback."""
+    from .outdir import OutputRefused, os_reason
+    from .output import OutputExists
+
     try:
         app(prog_name="purlsim")
+    except SystemExit as exc:
+        _last_words(None, exc.code)
     except KeyboardInterrupt:
-        err_console.print("interrupted")
-        sys.exit(130)
+        _last_words("interrupted", 130)
+    except (OutputRefused, OutputExists) as exc:
+        _last_words(str(exc), 2)
+    except OSError as exc:  # a full disk, a read-only directory, a name too long: where and why
+        where = exc.filename if exc.filename is not None else "purlsim"
+        _last_words(f"{where}: {os_reason(exc)}", 2)
+    _last_words(None, 0)
+
+
+def _last_words(message: str | None, code: int) -> None:
+    """Print `message` (escaped) and exit with `code`; stdout closed by the shell (a pipe) is not an error."""
+    try:
+        if message:
+            err_console.print(printable(message), highlight=False, soft_wrap=True)
+        sys.stdout.flush()
+    except (OSError, ValueError):  # EPIPE/EBADF once the terminal or pipe is gone: nothing left to tell
+        try:  # interpreter shutdown would flush stdout again, onto the dead descriptor, with a traceback
+            sys.stdout = open(os.devnull, "w")
+        except OSError:
+            pass
+    sys.exit(code)
 
 
 if __name__ == "__main__":

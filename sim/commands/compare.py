@@ -8,8 +8,9 @@ from typing import List, Optional
 import typer
 from rich.table import Table
 
-from ..cli import (DASK_HELP, _fmt, app, check_parallel, check_reps_seed, executor_or_exit, fail, latency_footnote,
-                   load_all_or_exit, out_console, parse_sets, png_note, progress_bar)
+from ..cli import (DASK_HELP, _fmt, app, check_out_or_exit, check_parallel, check_reps_seed, check_work,
+                   executor_or_exit, fail, inputs_of, latency_footnote, load_all_or_exit, out_console, parse_sets,
+                   png_note, progress_bar)
 
 
 def _ci(row, c: str) -> str:
@@ -65,10 +66,10 @@ def compare(
     check_parallel(workers)
     if len(scenarios) < 2:
         fail("compare: give at least two scenario files")
-    if out is not None and out.exists() and not force:
-        fail(f"{out}: exists (use --force to replace it)")
+    check_out_or_exit(out, force, inputs_of(scenarios))
     overrides = parse_sets(set_)
     loaded = load_all_or_exit(scenarios, overrides)
+    check_work(loaded, reps, scenarios)
     seed = loaded[0].seed if seed is None else seed
     names = unique_names(display_names(scenarios, [sc.name for sc in loaded]))
     total = reps * len(loaded)

@@ -8,8 +8,8 @@ from typing import List, Optional
 import typer
 from rich.table import Table
 
-from ..cli import (DASK_HELP, _fmt, app, check_parallel, check_reps_seed, executor_or_exit, fail, latency_footnote,
-                   out_console, progress_bar)
+from ..cli import (DASK_HELP, _fmt, app, check_out_or_exit, check_parallel, check_reps_seed, check_work,
+                   executor_or_exit, fail, inputs_of, latency_footnote, out_console, progress_bar)
 from ..errors import ScenarioError
 
 
@@ -51,8 +51,7 @@ def sweep(
 
     check_reps_seed(reps, seed)
     check_parallel(workers)
-    if out is not None and out.exists() and not force:
-        fail(f"{out}: exists (use --force to replace it)")
+    check_out_or_exit(out, force, inputs_of([scenario]))
     params: dict = {}
     try:
         for text in param:
@@ -67,6 +66,7 @@ def sweep(
         scenarios = load_points(scenario, points)
     except ScenarioError as exc:
         fail([str(p) for p in exc.problems])
+    check_work(scenarios, reps, [scenario] * len(scenarios))
     seeds = [sc.seed if seed is None else seed for sc in scenarios]
     total = reps * len(points)
     with executor_or_exit(workers, dask, total) as executor, progress_bar(total, "sweep", quiet) as advance:

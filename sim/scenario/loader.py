@@ -37,7 +37,7 @@ def _read_yaml(path: Path, shown: str) -> dict:
     except UnicodeDecodeError as exc:
         raise ScenarioError([Problem(shown, "", f"not UTF-8 text (byte {exc.start}: {exc.reason})")]) from None
     except (OSError, ValueError) as exc:  # a name too long, a directory not searchable, a NUL in the path
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        reason = exc.strerror.lower() if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise ScenarioError([Problem(shown, "", f"cannot read file: {reason}")]) from None
     if refused is not None:
         raise ScenarioError([Problem(shown, "", refused)])

@@ -288,6 +288,8 @@ def _message(err: dict, path: str, override_paths, key_error: bool = False) -> s
         if kind == "literal_error":
             return f"unknown key {str(inp)!r} (expected {ctx.get('expected')})"
         return f"invalid key {str(inp)!r}: " + err["msg"]
+    if kind == "float_type" and isinstance(inp, int) and not isinstance(inp, bool):  # beyond a float's range
+        return "is far too large" + _got(inp)
     if kind == "value_error":
         msg = err["msg"].removeprefix("Value error, ")
         return msg + (_got(inp) if not isinstance(inp, (Mapping, list)) else "")

@@ -41,9 +41,13 @@ def describe(lots: float) -> str:
 
 
 def hours(lot_reps: float) -> str:
-    """Rough single-core time for that many lot-replications."""
-    h = lot_reps * SECONDS_PER_LOT / 3600
-    return f"{h:,.0f} hours" if h < 1e9 else "forever"
+    """Rough single-core time for that many lot-replications: '40 minutes', '3 hours', '2,000 years'."""
+    s = lot_reps * SECONDS_PER_LOT
+    for unit, size in (("years", 365 * 86400), ("days", 86400), ("hours", 3600), ("minutes", 60)):
+        if s >= 2 * size:
+            n = s / size
+            return f"{n:,.0f} {unit}" if n < 1e15 else f"{n:.1e} {unit}"
+    return f"{s:.0f} seconds"
 
 
 def lots_problem(s: Scenario) -> str | None:
