@@ -12,21 +12,37 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from .errors import ScenarioError
-from .scenario.loader import load_scenario, parse_override_value
+from .errors import ScenarioError, printable
+from .scenario.loader import input_files, load_scenario, parse_override_value
 from .scenario.schema import Scenario
+from .scenario.workload import MAX_REPS, MAX_SEED, run_problem
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="purlsim: how long do weapons take to reach Ukraine under PURL, and what changes it?")
+
+
+class SafeConsole(Console):
+    """A rich Console that never reads markup in text and escapes control characters in printed strings.
+
+    Names, file names and values come from users: '[/]' would be a markup error, and an ESC would drive the terminal.
+    """
+
+    def __init__(self, **kw):
+        super().__init__(markup=False, **kw)
+
+    def print(self, *objects, **kw):
+        super().print(*(printable(o) if isinstance(o, str) else o for o in objects), **kw)
+
+
 # Pipes and CI logs get a wide fixed width so tables are not folded into unreadable columns.
-out_console = Console(width=None if sys.stdout.isatty() else 160)
-err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
+out_console = SafeConsole(width=None if sys.stdout.isatty() else 160)
+err_console = SafeConsole(stderr=True, width=None if sys.stderr.isatty() else 200)
 
 
 def fail(lines: list[str] | str, code: int = 2) -> None:
-    """Print problems (one per line) to stderr and exit, without a traceback."""
+    """Print problems (one per line, control characters escaped) to stderr and exit, without a traceback."""
     for line in [lines] if isinstance(lines, str) else lines:
-        err_console.print(line, markup=False, highlight=False, soft_wrap=True)
+        err_console.print(printable(line), markup=False, highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -77,10 +93,50 @@ def latency_footnote(reps: int, summary=None, scenario=None) -> str:
 
 
 def check_reps_seed(reps: int, seed: Optional[int]) -> None:
+    """Exit 2 on replications or a seed outside their ranges."""
     if reps < 1:
         fail(f"--reps: must be at least 1 (got {reps})")
+    if reps > MAX_REPS:
+        fail(f"--reps: must be at most {MAX_REPS:,} (got {_big(reps)})")
     if seed is not None and seed < 0:
-        fail(f"--seed: must not be negative (got {seed})")
+        fail(f"--seed: must not be negative (got {_big(seed)})")
+    if seed is not None and seed > MAX_SEED:
+        fail(f"--seed: must be at most {MAX_SEED} (got {_big(seed)})")
+
+
+def _big(n: int) -> str:
+    """An integer as text, or its size when it is too long to print."""
+    return str(n) if abs(n) < 10**30 else f"a number of about {int(abs(n).bit_length() * 0.30103) + 1:,} digits"
+
+
+def check_work(scenarios: list[Scenario], reps: int, files: list[Path]) -> None:
+    """Exit 2, with the estimate, when the replications asked for are more work than a run may be."""
+    problems = [f"{f}: reps: {msg}" for sc, f in zip(scenarios, files) if (msg := run_problem(sc, reps))]
+    if problems:
+        fail(list(dict.fromkeys(problems)))
+
+
+def inputs_of(paths: list[Path]) -> list[Path]:
+    """Every file the scenarios named are read from (with their extends chains); loaded already, so readable."""
+    found: list[Path] = []
+    for p in paths:
+        try:
+            found.extend(input_files(p))
+        except ScenarioError:
+            found.append(p)
+    return found
+
+
+def check_out_or_exit(out: Optional[Path], force: bool, inputs: list[Path], kind: str = "directory") -> None:
+    """Exit 2 unless --out may be written: never an input, never what purlsim did not write."""
+    from .outdir import OutputRefused, check_target
+
+    if out is None:
+        return
+    try:
+        check_target(out, force, inputs, kind)
+    except OutputRefused as exc:
+        fail(str(exc))
 
 
 def check_parallel(workers: Optional[int], chunk_size: Optional[int] = None) -> None:
@@ -167,6 +223,7 @@ def run(
     from .console_tables import backfill_table, closure_table, delivered_table, headline_table
     from .experiments.ensemble import run_stats
     from .experiments.streamed import PartialRunError, finished_chunks, partial_dir, run_to_dir
+    from .outdir import OutputRefused, os_reason
 
     check_reps_seed(reps, seed)
     check_parallel(workers, chunk_size)
@@ -176,9 +233,9 @@ def run(
         fail("--resume: needs --out DIR, the output of the interrupted run")
     sc = load_or_exit(scenario, parse_sets(set_))
     seed = sc.seed if seed is None else seed
+    check_work([sc], reps, [scenario])
+    check_out_or_exit(out, force, inputs_of([scenario]))
     if out is not None:
-        if out.exists() and not force:
-            fail(f"{out}: exists (use --force to replace it)")
         if partial_dir(out).exists() and not (resume or force):
             fail(f"{partial_dir(out)}: an unfinished run into {out} is there; finish it with --resume or discard it with --force")
     resumed, had_partial = 0, out is not None and partial_dir(out).exists()
@@ -193,8 +250,10 @@ def run(
                 summary = metrics.lot_summary(stats, reps, sc.horizon_days, tau, window)
                 closure = metrics.closure_summary(stats, reps, sc.horizon_days, tau, window)
                 bf = metrics.backfill_summary(stats, reps, sc.horizon_days)
-    except (PartialRunError, output.OutputExists) as exc:
+    except (PartialRunError, output.OutputExists, OutputRefused) as exc:
         fail(str(exc))
+    except OSError as exc:  # writing --out failed outside the streamed run's own handling
+        fail(f"{out}: cannot write: {os_reason(exc)}")
     except KeyboardInterrupt:
         if out is None:
             fail("interrupted", code=130)
@@ -270,12 +329,36 @@ _register_commands()
 
 
 def main() -> None:
-    """Console entry point."""
+    """Console entry point: a user's mistake or a file-system failure is one line on stderr, never a traceback."""
+    from .outdir import OutputRefused, os_reason
+    from .output import OutputExists
+
     try:
         app(prog_name="purlsim")
+    except SystemExit as exc:
+        _last_words(None, exc.code)
     except KeyboardInterrupt:
-        err_console.print("interrupted")
-        sys.exit(130)
+        _last_words("interrupted", 130)
+    except (OutputRefused, OutputExists) as exc:
+        _last_words(str(exc), 2)
+    except OSError as exc:  # a full disk, a read-only directory, a name too long: where and why
+        where = exc.filename if exc.filename is not None else "purlsim"
+        _last_words(f"{where}: {os_reason(exc)}", 2)
+    _last_words(None, 0)
+
+
+def _last_words(message: str | None, code: int) -> None:
+    """Print `message` (escaped) and exit with `code`; stdout closed by the shell (a pipe) is not an error."""
+    try:
+        if message:
+            err_console.print(printable(message), highlight=False, soft_wrap=True)
+        sys.stdout.flush()
+    except (OSError, ValueError):  # EPIPE/EBADF once the terminal or pipe is gone: nothing left to tell
+        try:  # interpreter shutdown would flush stdout again, onto the dead descriptor, with a traceback
+            sys.stdout = open(os.devnull, "w")
+        except OSError:
+            pass
+    sys.exit(code)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+# C0 controls but tab and newline, DEL, C1 controls, and the bidirectional overrides that reorder text.
+_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """`text` with every character that could drive a terminal written as an escape (ESC as \\x1b)."""
+    return _UNPRINTABLE.sub(lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}",
+                            str(text))
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -16,7 +25,7 @@ class Problem:
     def __str__(self) -> str:
         where = f"{self.path}: " if self.path else ""
         # One problem, one line: a message with a newline would look like two problems.
-        return re.sub(r"\s*[\r\n]+\s*", " ", f"{self.file}: {where}{self.message}")
+        return printable(re.sub(r"\s*[\r\n]+\s*", " ", f"{self.file}: {where}{self.message}"))
 
 
 class ScenarioError(ValueError):

@@ -3,7 +3,9 @@
 `open_executor` is what the command line uses: `--workers N` local processes (1: in-process),
 `--dask ADDRESS` an existing Dask scheduler, `--dask local` a LocalCluster started for the run;
 both Dask forms go through a real `distributed.Client` and its `get_executor()`. Dask is an
-optional extra (`pip install 'purlsim[dask]'`) imported only when asked for.
+optional extra (`pip install 'purlsim[dask]'`) imported only when asked for. Local workers are
+capped at the machine's cores (results never depend on the count, and more only cost memory) and
+die with the process that started them, even when it is killed with SIGKILL.
 """
 from __future__ import annotations
 
@@ -44,9 +46,33 @@ def executor_workers(executor: Executor | None) -> int:
     return default_workers()
 
 
-def _ignore_sigint() -> None:
-    """Worker initializer: Ctrl-C is the parent's to handle (it keeps finished chunks and stops us)."""
+def capped_workers(workers: int | None) -> int:
+    """The worker count asked for (default: the cores), at most the machine's cores."""
+    cores = default_workers()
+    return cores if workers is None else max(1, min(int(workers), cores))
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent: int) -> None:
+    """Ask Linux to SIGKILL this worker when the process that forked it dies (a SIGKILL gives it no chance to clean up)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # no libc prctl: workers then outlive a killed parent, as before
+        return
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
+
+
+def _worker_init(parent: int) -> None:
+    """Worker initializer: Ctrl-C is the parent's to handle (it keeps finished chunks and stops us); die with it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with_parent(parent)
 
 
 def _mp_context():
@@ -67,7 +93,8 @@ def _ready() -> int:
 @contextmanager
 def process_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
     """A pool of `workers` processes that ignore Ctrl-C; on any exception (Ctrl-C) its workers are stopped at once."""
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context(), initializer=_ignore_sigint)
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context(), initializer=_worker_init,
+                               initargs=(os.getpid(),))
     try:
         pool.submit(_ready).result()  # start the workers now, while this process has a single thread
         yield pool
@@ -79,6 +106,10 @@ def process_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
                 p.terminate()
         for p in procs:
             p.join(5)
+        try:  # join the pool's manager thread now: left to exit time it may write to a closed pipe (EBADF)
+            pool.shutdown(wait=True)
+        except Exception:
+            pass
         raise
     pool.shutdown(wait=True)
 
@@ -102,9 +133,9 @@ def dask_executor(address: str, workers: int | None = None,
     cluster = None
     try:
         if address == "local":
-            n = default_workers() if workers is None else workers
-            if n < 1:
-                raise ExecutorError(f"--workers: must be at least 1 (got {n})")
+            if workers is not None and workers < 1:
+                raise ExecutorError(f"--workers: must be at least 1 (got {workers})")
+            n = capped_workers(workers)
             cluster = distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
                                                host="127.0.0.1", dashboard_address=None)
             client = distributed.Client(cluster)
@@ -137,7 +168,7 @@ def open_executor(workers: int | None = None, dask: str | None = None, tasks: in
         with dask_executor(dask, workers) as ex:
             yield ex
         return
-    n = default_workers() if workers is None else workers
+    n = capped_workers(workers)
     if tasks is not None:
         n = min(n, max(1, tasks))
     if n <= 1:

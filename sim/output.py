@@ -18,13 +18,22 @@ from pathlib import Path
 import pandas as pd
 
 MANIFEST = "manifest.json"
+FORMAT = "purlsim-output/1"
+# What each kind of purlsim output holds: a manifest must list every file of one of these sets.
+REQUIRED = {
+    "run": ("deliveries.parquet", "deliveries.csv", "events.parquet", "events.csv", "levels.parquet",
+            "levels.csv", "backfills.parquet", "backfills.csv", "summary.json"),
+    "compare": ("comparison.csv", "comparison.json"),
+    "sweep": ("sweep.csv", "sweep.json"),
+}
 
 
 class OutputExists(Exception):
     """The output directory exists and overwriting was not asked for."""
 
 
-def _sha256(path: Path) -> str:
+def sha256(path: Path) -> str:
+    """The SHA-256 of a file, read in 1 MiB blocks."""
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -35,9 +44,12 @@ def _sha256(path: Path) -> str:
 @contextmanager
 def staged_dir(out: Path, force: bool = False):
     """Yield a temporary directory; on success it replaces `out` (refused if `out` exists unless force)."""
+    from .outdir import check_target
+
     out = Path(out)
     if out.exists() and not force:
         raise OutputExists(f"{out} exists (use --force to replace it)")
+    check_target(out, force)  # never replaces what purlsim did not write
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
     try:
@@ -61,8 +73,8 @@ def write_manifest(directory: Path) -> dict:
     files = {}
     for p in sorted(directory.rglob("*")):
         if p.is_file() and p.name != MANIFEST:
-            files[p.relative_to(directory).as_posix()] = {"bytes": p.stat().st_size, "sha256": _sha256(p)}
-    manifest = {"format": "purlsim-output/1", "files": files}
+            files[p.relative_to(directory).as_posix()] = {"bytes": p.stat().st_size, "sha256": sha256(p)}
+    manifest = {"format": FORMAT, "files": files}
     (directory / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
     return manifest
 
@@ -76,16 +88,29 @@ def verify(directory: Path) -> list[str]:
     try:
         manifest = json.loads(mpath.read_text())
         files = manifest["files"]
-    except (ValueError, KeyError, TypeError):
+    except RecursionError:
+        return [f"{mpath}: unreadable manifest (nested too deeply)"]
+    except (OSError, ValueError, KeyError, TypeError):
         return [f"{mpath}: unreadable manifest"]
     if not isinstance(files, dict) or not all(isinstance(m, dict) for m in files.values()):
         return [f"{mpath}: unreadable manifest"]
+    if manifest.get("format") != FORMAT:
+        return [f"{mpath}: not a purlsim output manifest (format {str(manifest.get('format'))[:40]!r}, "
+                f"expected {FORMAT!r})"]
+    if not any(all(name in files for name in names) for names in REQUIRED.values()):
+        return [f"{mpath}: lists none of the table sets a purlsim output has "
+                f"(a run's deliveries, events, levels, backfills and summary.json)"]
     problems = []
+    root = directory.resolve()
     for name, meta in files.items():
         p = directory / name
+        # A listed path must stay inside the directory: '../x' or '/etc/passwd' is never part of an output.
+        if Path(name).is_absolute() or ".." in Path(name).parts or root not in (directory / name).resolve().parents:
+            problems.append(f"{mpath}: lists {name!r}, which is outside the output directory")
+            continue
         if not p.is_file():
             problems.append(f"{p}: missing")
-        elif p.stat().st_size != meta.get("bytes") or _sha256(p) != meta.get("sha256"):
+        elif p.stat().st_size != meta.get("bytes") or sha256(p) != meta.get("sha256"):
             problems.append(f"{p}: size or checksum differs from the manifest")
     # A file the manifest does not list was not written with it (e.g. left over from older content).
     for p in sorted(directory.rglob("*")):

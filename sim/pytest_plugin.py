@@ -8,7 +8,7 @@ Scenario paths are relative to pytest's rootdir. The baseline directory is `test
 `--purlsim-baseline-dir` (relative to where pytest starts). A check whose results moved
 raises AssertionError naming every moved metric; a missing baseline fails with the command that
 records it, or is recorded when pytest runs with `--purlsim-record`; `--purlsim-update`
-re-records baselines whose results moved. Method and modes: see `sim.baselines`.
+re-records baselines whose results moved. Method and modes: see `sim.experiments.baselines`.
 """
 from __future__ import annotations
 

@@ -115,10 +115,11 @@ def test_overlapping_pauses_nest():
     assert delivered(run1(sc)) == {"r0": 32.0}
 
 
-def test_windows_before_the_start_are_harmless_and_ones_spanning_it_hold_from_day_0():
-    before = scenario(requests=packages(0), disruptions=[pause("us_releases", "2024-12-01", "2024-12-10")])
-    assert delivered(run1(before)) == {"r0": 12.0}
-    spanning = scenario(requests=packages(0), disruptions=[pause("us_releases", "2024-12-01", "2025-01-06")])
+def test_windows_before_the_start_are_refused_and_ones_from_day_0_hold_from_day_0():
+    # A moment is never before start (issue 15): a window already in force is written from the start date.
+    with pytest.raises(sim.ScenarioError, match="before the scenario start"):
+        scenario(requests=packages(0), disruptions=[pause("us_releases", "2024-12-01", "2024-12-10")])
+    spanning = scenario(requests=packages(0), disruptions=[pause("us_releases", "2025-01-01", "2025-01-06")])
     assert delivered(run1(spanning)) == {"r0": 17.0}  # held at day 0, released day 5, + 12
 
 

@@ -226,7 +226,7 @@ def test_a_chunk_table_joins_replications_with_different_labels():
     assert df["rep"].tolist() == [0, 0, 0, 2, 2]
     assert df["item"].astype(str).tolist() == ["a", "b", "a", "c", "b"]
     assert sorted(df["item"].cat.categories) == ["a", "b", "c"]
-    assert df["request_id"].tolist() == ["R0", "R1", "R2", "R0", "R1"] and isinstance(df["request_id"].dtype, pd.StringDtype)
+    assert df["request_id"].tolist() == ["R0", "R1", "R2", "R0", "R1"] and pd.api.types.is_string_dtype(df["request_id"])
     assert df["lot_id"].dtype == "int64" and df["lot_id"].tolist() == [0, 1, 2, 0, 1]
     assert df["qty"].dtype == "float64"  # events: quantities and money are always float
     empty = table("events", [(1, rows([], []))])

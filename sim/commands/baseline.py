@@ -1,4 +1,4 @@
-"""`purlsim baseline record|check`: delivery-time baselines for CI (see sim.baselines for the method)."""
+"""`purlsim baseline record|check`: delivery-time baselines for CI (see sim.experiments.baselines for the method)."""
 from __future__ import annotations
 
 import time
@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from ..experiments import baselines as bl
-from ..cli import app, fail, out_console, parse_sets
+from ..cli import app, check_reps_seed, fail, out_console, parse_sets
 from ..errors import ScenarioError
 
 baseline_app = typer.Typer(no_args_is_help=True, add_completion=False,
@@ -51,10 +51,9 @@ def record_cmd(
         bl.check_tolerance_options(rtol, atol, alpha)
     except bl.BaselineError as exc:
         _fail_on(exc)
-    if reps is not None and reps < 1:
-        fail(f"--reps: must be at least 1 (got {reps})")
-    if seed is not None and seed < 0:
-        fail(f"--seed: must not be negative (got {seed})")
+    check_reps_seed(1 if reps is None else reps, seed)
+    if directory.exists() and not directory.is_dir():
+        fail(f"{directory}: --dir is not a directory")
     overrides = parse_sets(set_)
     if scenarios:
         if name and len(scenarios) > 1:
@@ -188,7 +187,10 @@ def check_cmd(
         _fail_on(exc)
     checks = []
     for prep in preps:
-        new = bl.rerun(prep)
+        try:
+            new = bl.rerun(prep)
+        except ScenarioError as exc:  # e.g. more work than a run may be
+            _fail_on(exc)
         checks.append(bl.compare(prep.baseline, new, mode, prep.file, rtol, atol, alpha))
     out_console.print(_summary_table(checks))
     moved = [c for c in checks if c.moved]

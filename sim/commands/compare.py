@@ -6,8 +6,9 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
-from ..cli import (COHORT_HELP, DASK_HELP, TAU_HELP, app, check_parallel, check_reps_seed, check_tau, executor_or_exit,
-                   fail, load_all_or_exit, out_console, parse_cohort, parse_sets, png_note, progress_bar)
+from ..cli import (COHORT_HELP, DASK_HELP, TAU_HELP, app, check_out_or_exit, check_parallel, check_reps_seed, check_tau,
+                   check_work, executor_or_exit, fail, inputs_of, load_all_or_exit, out_console, parse_cohort,
+                   parse_sets, png_note, progress_bar)
 
 
 def display_names(paths: List[Path], names: List[str]) -> List[str]:
@@ -45,10 +46,10 @@ def compare(
     window = parse_cohort(cohort)
     if len(scenarios) < 2:
         fail("compare: give at least two scenario files")
-    if out is not None and out.exists() and not force:
-        fail(f"{out}: exists (use --force to replace it)")
+    check_out_or_exit(out, force, inputs_of(scenarios))
     overrides = parse_sets(set_)
     loaded = load_all_or_exit(scenarios, overrides)
+    check_work(loaded, reps, scenarios)
     seed = loaded[0].seed if seed is None else seed
     names = unique_names(display_names(scenarios, [sc.name for sc in loaded]))
     total = reps * len(loaded)

@@ -6,8 +6,8 @@ from typing import List, Optional
 
 import typer
 
-from ..cli import (DASK_HELP, app, check_parallel, check_reps_seed, executor_or_exit, fail, load_all_or_exit,
-                   out_console, parse_sets, progress_bar)
+from ..cli import (DASK_HELP, app, check_out_or_exit, check_parallel, check_reps_seed, check_work, executor_or_exit,
+                   fail, inputs_of, load_all_or_exit, out_console, parse_sets, progress_bar)
 
 
 @app.command()
@@ -30,12 +30,18 @@ def report(
     check_parallel(workers)
     overrides = parse_sets(set_)
     loaded = load_all_or_exit(scenarios, overrides)
-    if out.is_dir():
-        fail(f"{out}: is a directory (--out takes the HTML file to write)")
+    check_work(loaded, reps, scenarios)
+    # Replaces only an earlier HTML report, never an input (report s.yaml --out s.yaml) or another file.
+    check_out_or_exit(out, True, inputs_of(scenarios), kind="report")
     seed = loaded[0].seed if seed is None else seed
     with executor_or_exit(workers, dask, reps) as executor, \
             progress_bar(reps * len(loaded), "report", quiet) as advance:
         results = [run_ensemble(sc, reps=reps, seed=seed, executor=executor, progress=advance) for sc in loaded]
-    path = write_report(results, out, [str(p) for p in scenarios], title=title)
+    try:
+        path = write_report(results, out, [str(p) for p in scenarios], title=title)
+    except OSError as exc:  # written through a temporary sibling: a full disk leaves the old file, or none
+        from ..outdir import os_reason
+
+        fail(f"{out}: cannot write: {os_reason(exc)}; nothing was written")
     out_console.print(f"Wrote {path} ({path.stat().st_size / 1024:,.0f} KiB): {len(loaded)} scenario(s), "
                       f"{reps} replication(s) each, seed {seed}. It opens in any browser, without a server or network.")

@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
-from ..cli import (COHORT_HELP, DASK_HELP, TAU_HELP, app, check_parallel, check_reps_seed, check_tau, executor_or_exit,
-                   fail, out_console, parse_cohort, progress_bar)
+from ..cli import (COHORT_HELP, DASK_HELP, TAU_HELP, app, check_out_or_exit, check_parallel, check_reps_seed, check_tau,
+                   check_work, executor_or_exit, fail, inputs_of, out_console, parse_cohort, progress_bar)
 from ..errors import ScenarioError
 
 
@@ -38,8 +38,7 @@ def sweep(
     check_parallel(workers)
     check_tau(tau)
     window = parse_cohort(cohort)
-    if out is not None and out.exists() and not force:
-        fail(f"{out}: exists (use --force to replace it)")
+    check_out_or_exit(out, force, inputs_of([scenario]))
     params: dict = {}
     try:
         for text in param:
@@ -54,6 +53,7 @@ def sweep(
         scenarios = load_points(scenario, points)
     except ScenarioError as exc:
         fail([str(p) for p in exc.problems])
+    check_work(scenarios, reps, [scenario] * len(scenarios))
     seeds = [sc.seed if seed is None else seed for sc in scenarios]
     total = reps * len(points)
     with executor_or_exit(workers, dask, total) as executor, progress_bar(total, "sweep", quiet) as advance:

@@ -60,6 +60,7 @@ from ..errors import ScenarioError
 from ..results import Results
 from ..scenario.loader import _resolve, apply_overrides, validate_mapping
 from ..scenario.schema import Scenario
+from ..scenario.workload import MAX_REPS, MAX_SEED
 from .ensemble import run as run_ensemble
 
 FORMAT = "purlsim-baseline/2"  # /1 held latency over delivered lots only: re-record those
@@ -140,8 +141,8 @@ class Baseline(_Strict):
     scenario_hash: str
     code_hash: str
     overrides: dict[str, Any] = Field(default_factory=dict)
-    seed: int = Field(ge=0)
-    reps: int = Field(ge=1)
+    seed: int = Field(ge=0, le=MAX_SEED)
+    reps: int = Field(ge=1, le=MAX_REPS)  # a file asking 10**12 replications is refused, not run
     versions: dict[str, str]
     tolerances: Tolerances
     items: dict[str, dict[str, Metric]]
@@ -212,10 +213,16 @@ def save(baseline: Baseline, path: Path) -> None:
 def load(path: Path) -> Baseline:
     """Read and validate a baseline file; raises BaselineError naming the file and every problem."""
     path = Path(path)
-    if not path.is_file():
+    try:
+        found = path.is_file()
+    except (OSError, ValueError):  # a name too long
+        found = False
+    if not found:
         raise BaselineError(f"{path}: baseline file not found")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
+    except RecursionError:
+        raise BaselineError(f"{path}: corrupt baseline file: nested too deeply") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise BaselineError(f"{path}: cannot read baseline file: {exc}") from None
     except json.JSONDecodeError as exc:

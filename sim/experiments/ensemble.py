@@ -7,16 +7,19 @@ per worker, at most MAX_CHUNK replications each.
 """
 from __future__ import annotations
 
+import numbers
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from typing import Callable, Iterator, Sequence
 
 import pandas as pd
 
 from .. import metrics
+from ..errors import Problem, ScenarioError
 from ..executors import executor_workers
 from ..model import gc_paused, run_replication
 from ..results import Results
 from ..scenario.schema import Scenario
+from ..scenario.workload import MAX_SEED, describe, run_problem
 from ..tables import finish, table
 
 KINDS = ("deliveries", "events", "levels", "backfills")
@@ -104,13 +107,24 @@ def as_completed(executor: Executor | None, calls: Sequence[tuple[Callable, tupl
 
 
 def check_run(scenario: Scenario, reps: int, seed: int | None) -> tuple[int, int]:
-    """Validated (reps, seed); seed defaults to the scenario's own."""
-    if int(reps) < 1:
-        raise ValueError(f"reps must be at least 1 (got {reps})")
-    seed = scenario.seed if seed is None else int(seed)
-    if seed < 0:
-        raise ValueError(f"seed must not be negative (got {seed})")
-    return int(reps), seed
+    """Validated (reps, seed), seed defaulting to the scenario's own; raises ScenarioError (a ValueError) otherwise."""
+    problems = []
+    if isinstance(reps, bool) or not isinstance(reps, numbers.Integral):
+        problems.append(Problem("<run>", "reps", f"must be a whole number (got {type(reps).__name__})"))
+    elif reps < 1:
+        problems.append(Problem("<run>", "reps", f"reps must be at least 1 (got {reps})"))
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
+        problems.append(Problem("<run>", "seed", f"must be a whole number (got {type(seed).__name__})"))
+    elif seed is not None and not 0 <= seed <= MAX_SEED:
+        problems.append(Problem("<run>", "seed", f"seed must not be negative (got {seed})" if seed < 0
+                                else f"seed must be at most {MAX_SEED} (got {describe(float(min(seed, 10**300)))})"))
+    if not problems:
+        too_much = run_problem(scenario, int(reps))
+        if too_much:
+            problems.append(Problem("<run>", "reps", too_much))
+    if problems:
+        raise ScenarioError(problems)
+    return int(reps), scenario.seed if seed is None else int(seed)
 
 
 def run(scenario: Scenario, reps: int = 1, seed: int | None = None, executor: Executor | None = None,

@@ -3,7 +3,10 @@
 While it runs, a hidden sibling `.NAME.partial/` holds `run.json` (what is being run: the
 resolved scenario's SHA-256, seed, reps, chunk size) and, under `chunks/`, one directory per
 finished chunk (its four tables and its per-replication summary figures, as Parquet), renamed
-into place only once complete. Nothing there looks like a finished output: there is no manifest.
+into place only once complete, with `chunk.json` giving the run's digest and each file's SHA-256: a
+chunk that does not match (corrupt, or written by another run) is computed again on --resume.
+Nothing there looks like a finished output: there is no manifest. The whole run holds the output's
+lock (sim.outdir), so two runs into one output cannot mix.
 At the end the chunks are combined one at a time into the usual tables (Parquet and CSV),
 `summary.json` and (if asked) PNG plots inside `sim.output.staged_dir`, which moves them to the
 output directory with their manifest; then the partial directory goes. Memory is bounded by a
@@ -25,7 +28,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .. import metrics, output
+from .. import metrics, outdir, output
 from ..executors import executor_workers
 from ..scenario.schema import Scenario
 from ..tables import CATEGORIES
@@ -33,6 +36,7 @@ from .ensemble import KINDS, as_completed, check_run, chunks, default_chunk_size
 
 PARTIAL_FORMAT = "purlsim-partial/1"
 RUN_FILE = "run.json"
+CHUNK_FILE = "chunk.json"
 STATS = metrics.STATS
 CSV_DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
 
@@ -69,12 +73,47 @@ def scenario_sha256(scenario: Scenario) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def finished_chunks(partial: Path) -> dict[int, Path]:
-    """The complete chunk directories of a partial run, by chunk number."""
+def finished_chunks(partial: Path, run_digest: str | None = None) -> dict[int, Path]:
+    """The complete chunk directories of a partial run, by chunk number; with `run_digest`, only intact ones of that run."""
     root = Path(partial) / "chunks"
     if not root.is_dir():
         return {}
-    return {int(p.name): p for p in root.iterdir() if p.is_dir() and p.name.isdigit()}
+    found = {int(p.name): p for p in root.iterdir() if p.is_dir() and p.name.isdigit()}
+    if run_digest is None:
+        return found
+    return {i: p for i, p in found.items() if _chunk_intact(p, run_digest)}
+
+
+def _chunk_intact(chunk: Path, run_digest: str) -> bool:
+    """True when the chunk's files match the checksums it was written with, by the run asked for."""
+    try:
+        doc = json.loads((chunk / CHUNK_FILE).read_text())
+        files = doc["files"]
+        if doc.get("run") != run_digest or not isinstance(files, dict) or not files:
+            return False
+        present = {p.name for p in chunk.iterdir()} - {CHUNK_FILE}
+        return present == set(files) and all(output.sha256(chunk / n) == files[n] for n in files)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
+        return False
+
+
+def _digest(settings: dict) -> str:
+    """A digest of what a run is (scenario, seed, reps, chunk size): chunks carry it."""
+    keys = ("scenario_sha256", "seed", "reps", "chunk_size", "record_events")
+    return hashlib.sha256(json.dumps({k: settings.get(k) for k in keys}, sort_keys=True).encode()).hexdigest()
+
+
+def _is_ours(partial: Path) -> bool:
+    """True for a partial directory purlsim made (its run.json, or nothing but the start of one)."""
+    try:
+        if json.loads((partial / RUN_FILE).read_text()).get("format") == PARTIAL_FORMAT:
+            return True
+    except (OSError, ValueError, AttributeError, RecursionError):
+        pass
+    try:
+        return {p.name for p in partial.iterdir()} <= {"chunks", f".{RUN_FILE}.tmp"}
+    except OSError:
+        return False
 
 
 def _settings(scenario: Scenario, seed: int, reps: int, chunk_size: int, record_events: bool) -> dict:
@@ -88,6 +127,8 @@ def _open_partial(partial: Path, wanted: dict, resume: bool, force: bool, chunk_
         if not resume and not force:
             raise PartialRunError(f"{partial}: an unfinished run is there; finish it with --resume "
                                   f"or discard it with --force")
+        if partial.is_symlink() or not partial.is_dir() or not _is_ours(partial):
+            raise PartialRunError(f"{partial}: is not an unfinished purlsim run; refusing to use or remove it")
         if not resume:
             shutil.rmtree(partial)
     if resume and partial.exists():
@@ -110,15 +151,22 @@ def _open_partial(partial: Path, wanted: dict, resume: bool, force: bool, chunk_
     return wanted
 
 
-def _write_chunk(partial: Path, index: int, tables: dict[str, pd.DataFrame], stats: dict[str, pd.DataFrame]) -> None:
-    """Write one chunk into a temporary directory, then rename it into place (all or nothing)."""
+def _write_chunk(partial: Path, index: int, tables: dict[str, pd.DataFrame], stats: dict[str, pd.DataFrame],
+                 run_digest: str) -> None:
+    """Write one chunk and its checksums into a temporary directory, then rename it into place (all or nothing)."""
     root = partial / "chunks"
     tmp = root / f".{index:06d}.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
+    files = {}
     for name, df in {**tables, **stats}.items():
         df.to_parquet(tmp / f"{name}.parquet", index=False)
-    os.replace(tmp, root / f"{index:06d}")
+        files[f"{name}.parquet"] = output.sha256(tmp / f"{name}.parquet")
+    (tmp / CHUNK_FILE).write_text(json.dumps({"run": run_digest, "files": files}, sort_keys=True))
+    final = root / f"{index:06d}"
+    if final.exists():  # a corrupt chunk found on resume, computed again
+        shutil.rmtree(final)
+    os.replace(tmp, final)
 
 
 def _common_type(name: str, types: list[pa.DataType]) -> pa.DataType:
@@ -187,20 +235,40 @@ def run_to_dir(scenario: Scenario, out: Path, reps: int, seed: int | None = None
     out = Path(out)
     if out.exists() and not force:
         raise output.OutputExists(f"{out}: exists (use --force to replace it)")
-    partial = partial_dir(out)
+    with outdir.locked(out):
+        outdir.check_target(out, force)
+        partial = partial_dir(out)
+        had_chunks = resume and bool(finished_chunks(partial))
+        try:
+            return _run_locked(scenario, out, partial, reps, seed, executor, chunk_size, resume, force,
+                               record_events, progress, plots, tau, cohort)
+        except OSError as exc:
+            # A full disk or a vanished directory: leave no half-written output behind.
+            if not had_chunks:
+                shutil.rmtree(partial, ignore_errors=True)
+            kept = (f"; the chunks finished before are kept in {partial}: free space and run again with --resume"
+                    if had_chunks and partial.exists() else "; nothing was written")
+            raise outdir.OutputRefused(f"{out}: cannot write: {outdir.os_reason(exc)}{kept}") from None
+
+
+def _run_locked(scenario: Scenario, out: Path, partial: Path, reps: int, seed: int, executor, chunk_size, resume: bool,
+                force: bool, record_events: bool, progress, plots: bool, tau: float | None = None,
+                cohort: tuple[float, float] | None = None) -> StreamedRun:
+    """run_to_dir's work, while it holds the output's lock."""
     size = chunk_size or default_chunk_size(reps, executor_workers(executor))
     settings = _open_partial(partial, _settings(scenario, seed, reps, size, record_events), resume, force,
                              chunk_size_given=chunk_size is not None)
     size = int(settings["chunk_size"])
+    digest = _digest(settings)
     parts = chunks(reps, size)
-    done = {i for i in finished_chunks(partial) if i < len(parts)}
+    done = {i for i in finished_chunks(partial, digest) if i < len(parts)}
     resumed = sum(len(parts[i]) for i in done)
     if progress is not None and resumed:
         progress(resumed)
     todo = [i for i in range(len(parts)) if i not in done]
     calls = [(run_chunk_output, (scenario, seed, parts[i], record_events)) for i in todo]
     for k, got in as_completed(executor, calls):
-        _write_chunk(partial, todo[k], got["tables"], got["stats"])
+        _write_chunk(partial, todo[k], got["tables"], got["stats"], digest)
         del got
         if progress is not None:
             progress(len(parts[todo[k]]))

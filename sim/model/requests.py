@@ -8,6 +8,9 @@ from ..streams import Choice, Streams
 from .tasks import Task, delays
 
 RANK = {"urgent": 0, "routine": 1}
+# A drawn quantity is capped like a written one (RequestLine.qty): a long-tailed draw must not make a
+# lot too big for a float to count exactly.
+MAX_QTY = 10**9
 
 
 class Request:
@@ -88,6 +91,6 @@ class Requests:
                 return
             yield timeout(t - env.now)
             item = pick_item()
-            qty = fixed_qty.get(item) or max(1, int(round(qty_of[item]())))
+            qty = fixed_qty.get(item) or max(1, int(round(min(qty_of[item](), MAX_QTY))))
             n += 1
             emit(f"R{n:07d}", pick_priority(), [(item, qty)])

@@ -14,6 +14,10 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 BATCH = 512
+# Every parameter is at most this (days or units): far beyond any horizon or lot, and small enough
+# that sums of draws stay exact in a float's 53 bits and never overflow.
+MAX_PARAM = 1e9
+MAX_LOGNORMAL_CV = 1000.0
 TOTAL_CHUNK = 1 << 20  # draws summed at once by Sampler.total (8 MiB)
 
 
@@ -57,7 +61,7 @@ class Fixed(_Dist):
     """Always the same value."""
 
     dist: Literal["fixed"] = "fixed"
-    value: float = Field(ge=0)
+    value: float = Field(ge=0, le=MAX_PARAM)
 
     def mean(self) -> float:
         return self.value
@@ -70,7 +74,7 @@ class Exponential(_Dist):
     """Exponential with the given mean (memoryless waits, Poisson arrivals)."""
 
     dist: Literal["exponential"]
-    mean_: float = Field(alias="mean", gt=0)
+    mean_: float = Field(alias="mean", gt=0, le=MAX_PARAM)
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, allow_inf_nan=False)
 
@@ -85,8 +89,8 @@ class Uniform(_Dist):
     """Uniform on [low, high]."""
 
     dist: Literal["uniform"]
-    low: float = Field(ge=0)
-    high: float = Field(gt=0)
+    low: float = Field(ge=0, le=MAX_PARAM)
+    high: float = Field(gt=0, le=MAX_PARAM)
 
     @model_validator(mode="after")
     def _order(self):
@@ -105,9 +109,9 @@ class Triangular(_Dist):
     """Triangular on [low, high] with the given mode: the analyst's three-point estimate."""
 
     dist: Literal["triangular"]
-    low: float = Field(ge=0)
-    mode: float = Field(ge=0)
-    high: float = Field(gt=0)
+    low: float = Field(ge=0, le=MAX_PARAM)
+    mode: float = Field(ge=0, le=MAX_PARAM)
+    high: float = Field(gt=0, le=MAX_PARAM)
 
     @model_validator(mode="after")
     def _order(self):
@@ -128,10 +132,17 @@ class Lognormal(_Dist):
     """Lognormal given by the mean and standard deviation of the variable itself (not its log)."""
 
     dist: Literal["lognormal"]
-    mean_: float = Field(alias="mean", gt=0)
-    sd: float = Field(gt=0)
+    mean_: float = Field(alias="mean", gt=0, le=MAX_PARAM)
+    sd: float = Field(gt=0, le=MAX_PARAM)
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _spread(self):
+        # log1p((sd/mean)**2) overflows for a huge ratio; a coefficient of variation of 1000 is already absurd.
+        if self.sd > MAX_LOGNORMAL_CV * self.mean_:
+            raise ValueError(f"sd must be at most {MAX_LOGNORMAL_CV:g} times the mean")
+        return self
 
     def mean(self) -> float:
         return self.mean_
@@ -146,8 +157,8 @@ class Normal(_Dist):
     """Normal truncated below at zero (a duration or quantity cannot be negative): negatives are redrawn."""
 
     dist: Literal["normal"]
-    mean_: float = Field(alias="mean", gt=0)
-    sd: float = Field(gt=0)
+    mean_: float = Field(alias="mean", gt=0, le=MAX_PARAM)
+    sd: float = Field(gt=0, le=MAX_PARAM)
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, allow_inf_nan=False)
 
@@ -168,8 +179,8 @@ class Empirical(_Dist):
     """Draws from observed values, optionally weighted."""
 
     dist: Literal["empirical"]
-    values: list[Annotated[float, Field(ge=0)]] = Field(min_length=1)
-    weights: list[Annotated[float, Field(gt=0)]] | None = None
+    values: list[Annotated[float, Field(ge=0, le=MAX_PARAM)]] = Field(min_length=1)
+    weights: list[Annotated[float, Field(gt=0, le=MAX_PARAM)]] | None = None
 
     @model_validator(mode="after")
     def _lengths(self):

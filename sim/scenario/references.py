@@ -5,6 +5,7 @@ import difflib
 
 from ..errors import Problem
 from .schema import CapacityChange, Gate, Outage, Pause, Scenario
+from .workload import lots_problem
 
 GLOBAL_SCOPES = ("approvals", "us_releases", "donations", "releases", "all")
 GATE_SCOPES = ("us_releases", "donations", "releases", "all")
@@ -37,8 +38,6 @@ def check_references(s: Scenario, file: str) -> list[Problem]:
         seen_ids.add(pkg.id)
         if s.day(pkg.at) > s.horizon_days:
             out.append(Problem(file, f"{p}.at", f"after the horizon (day {s.day(pkg.at):g} > {s.horizon_days:g})"))
-        if s.day(pkg.at) < 0:
-            out.append(Problem(file, f"{p}.at", "before the scenario start"))
         for j, line in enumerate(pkg.lines):
             need("item", line.item, items, f"{p}.lines.{j}.item")
         if pkg.donor is not None and need("ally", pkg.donor, allies, f"{p}.donor"):
@@ -111,6 +110,12 @@ def check_references(s: Scenario, file: str) -> list[Problem]:
     if not out:
         out.extend(_check_shippable(s, file))
 
+    out.extend(_check_moments(s, file))
+    if not out:
+        too_big = lots_problem(s)
+        if too_big:
+            out.append(Problem(file, "requests", too_big))
+
     pol = s.policy
     for k, donor in enumerate(pol.donors or []):
         need("ally", donor, allies, f"policy.donors.{k}")
@@ -133,6 +138,34 @@ def check_references(s: Scenario, file: str) -> list[Problem]:
             if d.scope not in GATE_SCOPES:
                 out.append(Problem(file, f"{p}.scope", f"a gate closes one of {', '.join(GATE_SCOPES)}"))
     return out
+
+
+def _moments(s: Scenario):
+    """(path, moment) of every moment a scenario gives."""
+    for i, pkg in enumerate(s.requests.packages):
+        yield f"requests.packages.{i}.at", pkg.at
+    if s.requests.stream is not None:
+        yield "requests.stream.start", s.requests.stream.start
+        if s.requests.stream.end is not None:
+            yield "requests.stream.end", s.requests.stream.end
+    for i, c in enumerate(s.funding.contributions):
+        yield f"funding.contributions.{i}.at", c.at
+    for lid, line in s.production.items():
+        for i, ramp in enumerate(line.ramps):
+            yield f"production.{lid}.ramps.{i}.at", ramp.at
+    for lid, leg in s.transport.legs.items():
+        if leg.departures is not None:
+            yield f"transport.legs.{lid}.departures.first", leg.departures.first
+    for k, d in enumerate(s.disruptions):
+        for name in ("start", "end", "at"):
+            if hasattr(d, name):
+                yield f"disruptions.{k}.{name}", getattr(d, name)
+
+
+def _check_moments(s: Scenario, file: str) -> list[Problem]:
+    """A moment given as a date before `start` is negative time: refused (numbers are checked by the schema)."""
+    return [Problem(file, path, f"before the scenario start ({moment.isoformat()} < {s.start.isoformat()})")
+            for path, moment in _moments(s) if s.day(moment) < 0]
 
 
 def _check_scope(scope: str, kinds, plain, s: Scenario, file: str, path: str, out: list[Problem]):

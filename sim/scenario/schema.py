@@ -14,52 +14,19 @@ Conventions:
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
-from .distributions import DistSpec, bool_is_not_a_number
-
-DAYS_PER_MONTH = 30.0
-DAYS_PER_YEAR = 365.0
-PRIORITIES = ("urgent", "routine")
-SOURCES = ("us_stock", "stockpile", "production")
-
-Id = Annotated[str, Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_\-]*$", max_length=64)]
-PositiveInt = Annotated[int, Field(gt=0, le=100_000)]
-Moment = Union[dt.date, Annotated[float, Field(ge=0)]]
-# A duration that must be strictly positive when fixed (a rate, a transit, a unit time).
-PositiveDuration = Union[Annotated[float, Field(gt=0, le=1e6)], DistSpec]
-# A delay that may be zero (none) but never negative.
-Delay = Union[Annotated[float, Field(ge=0, le=1e6)], DistSpec]
-Quantity = Union[Annotated[float, Field(gt=0, le=1e9)], DistSpec]
-
-
-MAX_HORIZON_DAYS = 365 * 200
-
-
-class Frozen(BaseModel):
-    """Base of every section: immutable, unknown keys refused, NaN and infinity refused."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, allow_inf_nan=False)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _bool_is_not_a_number(cls, data):
-        return bool_is_not_a_number(cls, data)
-
-
-def to_day(moment: Moment, start: dt.date) -> float:
-    """Days from `start` for a date or a number of days."""
-    if isinstance(moment, dt.date):
-        return float((moment - start).days)
-    return float(moment)
-
+from .fields import (DAYS_PER_MONTH, DAYS_PER_YEAR, MAX_ENTRIES, MAX_HORIZON_DAYS, MAX_MOMENT_DAYS,  # noqa: F401
+                     PRIORITIES, SOURCES, Delay, Frozen, Id, Moment, PositiveDuration, PositiveInt, Quantity,
+                     RatePerMonth, Text, Weight, _no_control, to_day)
 
 class Item(Frozen):
     """A catalogue entry: what it is and what one unit costs."""
 
-    name: str = Field(min_length=1, max_length=200)
+    name: Text = Field(min_length=1, max_length=200)
     unit_cost_musd: float = Field(ge=0, le=1e5)
 
 
@@ -93,7 +60,7 @@ class Package(Frozen):
 class StreamItem(Frozen):
     """One item of the stochastic stream: its share of requests and its quantity per request."""
 
-    weight: float = Field(gt=0)
+    weight: Weight
     qty: Quantity = 1
 
 
@@ -101,8 +68,8 @@ class RequestStream(Frozen):
     """A stochastic stream of single-line requests."""
 
     interarrival_days: PositiveDuration
-    items: dict[Id, StreamItem] = Field(min_length=1)
-    priority: dict[Literal["urgent", "routine"], Annotated[float, Field(ge=0)]] = Field(
+    items: dict[Id, StreamItem] = Field(min_length=1, max_length=MAX_ENTRIES)
+    priority: dict[Literal["urgent", "routine"], Annotated[float, Field(ge=0, le=1e9)]] = Field(
         default_factory=lambda: {"routine": 1.0}
     )
     start: Moment = 0.0
@@ -174,7 +141,7 @@ class Ramp(Frozen):
 
     at: Moment
     servers: PositiveInt | None = None
-    rate_per_month: Annotated[float, Field(gt=0, le=1e8)] | None = None
+    rate_per_month: RatePerMonth | None = None
 
     @model_validator(mode="after")
     def _something(self):
@@ -192,7 +159,7 @@ class Line(Frozen):
     unit_days: PositiveDuration | None = Field(
         None, description="Time for one server to make one unit (give this or rate_per_month)."
     )
-    rate_per_month: Annotated[float, Field(gt=0, le=1e8)] | None = Field(
+    rate_per_month: RatePerMonth | None = Field(
         None, description="Units per 30-day month per server (fixed unit time 30/rate)."
     )
     long_lead_days: Delay = Field(0.0, description="Delay after an order before it may start.")
@@ -202,7 +169,7 @@ class Line(Frozen):
     other_backlog_units: Annotated[int, Field(ge=0, le=10**9)] = Field(
         0, description="Units already ordered by other customers, queued at day 0 ahead of PURL orders."
     )
-    ramps: list[Ramp] = Field(default_factory=list)
+    ramps: list[Ramp] = Field(default_factory=list, max_length=MAX_ENTRIES)
 
     @model_validator(mode="after")
     def _one_speed(self):
@@ -215,13 +182,14 @@ class Node(Frozen):
     """A place goods pass: plant, depot, port, airfield, hub or destination."""
 
     kind: Literal["plant", "depot", "port", "airfield", "hub", "destination"] = "hub"
-    country: str = ""
+    country: Text = Field("", max_length=200)
 
 
 class Departures(Frozen):
     """Scheduled departures: a ship every N days from `first` (a lot waits for the next one)."""
 
-    every_days: float = Field(gt=0, le=1e5)
+    # At least 0.001 day (86 s): a smaller gap is no schedule, and (day - first) / every must stay finite.
+    every_days: float = Field(ge=1e-3, le=1e5)
     first: Moment = 0.0
 
 
@@ -259,10 +227,10 @@ class Transport(Frozen):
     """Nodes, legs, named routes and the rules choosing a route. Route `direct` means no transport."""
 
     destination: Id = "ukraine"
-    nodes: dict[Id, Node] = Field(default_factory=dict)
-    legs: dict[Id, Leg] = Field(default_factory=dict)
-    routes: dict[Id, Route] = Field(default_factory=dict)
-    choose: list[RouteRule] = Field(default_factory=list)
+    nodes: dict[Id, Node] = Field(default_factory=dict, max_length=MAX_ENTRIES)
+    legs: dict[Id, Leg] = Field(default_factory=dict, max_length=MAX_ENTRIES)
+    routes: dict[Id, Route] = Field(default_factory=dict, max_length=MAX_ENTRIES)
+    choose: list[RouteRule] = Field(default_factory=list, max_length=MAX_ENTRIES)
 
     @field_validator("routes")
     @classmethod
@@ -350,7 +318,7 @@ class CapacityChange(Frozen):
     scope: str
     at: Moment
     servers: PositiveInt | None = None
-    rate_per_month: Annotated[float, Field(gt=0, le=1e8)] | None = None
+    rate_per_month: RatePerMonth | None = None
     capacity: PositiveInt | None = None
 
 
@@ -376,8 +344,8 @@ Disruption = Annotated[Union[Pause, Outage, CapacityChange, Gate], Field(discrim
 class Scenario(Frozen):
     """A whole scenario: what is asked, who pays, where goods come from, how they travel, what goes wrong."""
 
-    name: str = Field("scenario", max_length=200)
-    description: str = ""
+    name: Text = Field("scenario", max_length=200)
+    description: Annotated[str, AfterValidator(_no_control)] = Field("", max_length=100_000)
     start: dt.date
     horizon_days: float = Field(gt=0, description=f"Days simulated from start (at most {MAX_HORIZON_DAYS}).")
     seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 0
@@ -390,11 +358,21 @@ class Scenario(Frozen):
     approval: Approval = Approval()
     funding: Funding = Funding()
     us_stock: USStock = USStock()
-    production: dict[Id, Line] = Field(default_factory=dict)
+    production: dict[Id, Line] = Field(default_factory=dict, max_length=MAX_ENTRIES)
     transport: Transport = Transport()
     policy: Policy = Policy()
-    stockpiles: dict[Id, Stockpile] = Field(default_factory=dict)
+    stockpiles: dict[Id, Stockpile] = Field(default_factory=dict, max_length=MAX_ENTRIES)
     disruptions: list[Disruption] = Field(default_factory=list, max_length=10_000)
+
+    @field_validator("start", mode="before")
+    @classmethod
+    def _a_calendar_date(cls, v):
+        # Pydantic would read a number as seconds since 1970 (0 is 1970-01-01): start is a calendar date.
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            raise ValueError("must be a date (YYYY-MM-DD), not a number")
+        if isinstance(v, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", v.strip()):
+            raise ValueError("must be a date (YYYY-MM-DD)")
+        return v
 
     @field_validator("horizon_days")
     @classmethod
