@@ -174,8 +174,8 @@ def progress_bar(total: int, what: str, quiet: bool = False):
         yield lambda n: bar.advance(task, n)
 
 
-TAU_HELP = ("Bound of the restricted mean time to delivery, days (default: the largest multiple of 30 within half "
-            "the shortest horizon).")
+TAU_HELP = ("Bound of the restricted mean time to delivery, days (default: the largest multiple of 30 within two "
+            "thirds of the shortest horizon).")
 COHORT_HELP = "Count requests made from FROM to TO (days from start, FROM:TO; default: 0 to the horizon minus tau)."
 
 
@@ -262,7 +262,7 @@ def run(
         fail(f"interrupted: {n} finished chunk(s) kept in {partial}; run the same command with --resume to finish "
              f"(or --force to start over)", code=130)
     out_console.print(headline_table(summary, f"{sc.name}: time to delivery in days, every unit counted, "
-                                               f"{reps} replication(s), seed {seed}", sc))
+                                               f"{reps} replication(s), seed {seed}", sc, out_console.width))
     out_console.print(latency_footnote(reps, summary, sc), markup=False, highlight=False)
     if len(closure):
         out_console.print(closure_table(closure, "Requests closed (every line arrived) and groups of items that work "

@@ -28,7 +28,7 @@ def share(v) -> str:
     return DASH if v is None or v != v else f"{v:.0%}"
 
 
-def estimate(row, name: str, kind: str = "days", bound: float | None = None) -> str:
+def estimate(row, name: str, kind: str = "days", bound: float | None = None, sep: str = " ") -> str:
     """An estimate and its bracketed interval, rounded alike; `>N` for a level not reached before `bound`."""
     def one(v, percent_sign=True):
         if v == math.inf:
@@ -42,9 +42,9 @@ def estimate(row, name: str, kind: str = "days", bound: float | None = None) -> 
     if lo is not None and lo == lo:
         ends = one(lo, False), one(hi, False)
         if lo == math.inf:
-            text += f" ({ends[0]})"
+            text += f"{sep}({ends[0]})"
         else:
-            text += f" ({ends[0]} to {ends[1]})" if hi == math.inf else f" ({ends[0]}-{ends[1]})"
+            text += f"{sep}({ends[0]} to {ends[1]})" if hi == math.inf else f"{sep}({ends[0]}-{ends[1]})"
     return text
 
 
@@ -68,19 +68,36 @@ def label(item: str, scenario) -> str:
     return name if len(same) == 1 else f"{name} [{item}]"
 
 
-def headline_table(summary, title: str, scenario=None) -> Table:
-    """The headline per item: units, delivered share, median, p90, RMST and share within 90 days."""
+NARROW = 100  # columns below which tables drop their least needed figures and put intervals on a line of their own
+
+
+def headline_table(summary, title: str, scenario=None, width: int | None = None) -> Table:
+    """The headline per item: units, delivered share, median, p90, RMST and share within 90 days.
+
+    Below NARROW columns (an 80-column terminal) it keeps units, delivered share, median and
+    RMST, each interval on the line under its estimate, so nothing is cut or folded mid-number.
+    """
     tau = summary["rmst_tau"].iloc[0] if len(summary) else math.nan
+    narrow = width is not None and width < NARROW
+    sep = "\n" if narrow else " "
+    cols = [("units/rep", lambda r: days(r["qty"])),
+            ("delivered by horizon", lambda r: estimate(r, "delivered_share", "share", sep=sep)),
+            ("median d", lambda r: estimate(r, "ttd_p50", bound=r.get("followup_days"), sep=sep)),
+            ("p90 d", lambda r: estimate(r, "ttd_p90", bound=r.get("followup_days"), sep=sep)),
+            (f"mean to {days(tau)} d", lambda r: estimate(r, "rmst", sep=sep)),
+            ("within 90 d", lambda r: estimate(r, "share_90d", "share", sep=sep))]
+    if narrow:
+        cols = [c for c in cols if c[0] not in ("p90 d", "within 90 d")]
     table = Table(title=title, title_justify="left")
-    for col in ("item", "units/rep", "delivered by horizon", "median d", "p90 d", f"mean to {days(tau)} d",
-                "within 90 d"):
-        table.add_column(col, justify="left" if col == "item" else "right", overflow="fold")
+    table.add_column("item", justify="left", overflow="fold", min_width=12 if narrow else None)
+    for name, _ in cols:
+        # narrow: headers broken by hand, cells never (a number folded in two reads as two)
+        head = name.replace(" by ", "\nby ").replace("mean to ", "mean to\n").replace("units/", "units\n/") \
+            if narrow else name
+        table.add_column(head, justify="right", no_wrap=narrow)
     for item, row in summary.iterrows():
         r = row.to_dict()
-        bound = r.get("followup_days")
-        table.add_row(label(str(item), scenario), days(r["qty"]), estimate(r, "delivered_share", "share"),
-                      estimate(r, "ttd_p50", bound=bound), estimate(r, "ttd_p90", bound=bound), estimate(r, "rmst"),
-                      estimate(r, "share_90d", "share"))
+        table.add_row(label(str(item), scenario), *[fn(r) for _, fn in cols])
     return table
 
 
@@ -145,20 +162,33 @@ def difference(row, figure: str = "rmst") -> str:
     return difference_text(row, figure)
 
 
-def comparison_table(df, title: str, lead: list[str] | None = None) -> Table:
-    """Per item, each scenario's (or sweep point's) headline and its paired difference against the first."""
+def comparison_table(df, title: str, lead: list[str] | None = None, width: int | None = None) -> Table:
+    """Per item, each scenario's (or sweep point's) headline and its paired difference against the first.
+
+    Below NARROW columns the median is left out and intervals go on the line under their estimate.
+    """
     lead = lead or []
+    narrow = width is not None and width < NARROW
+    sep = "\n" if narrow else " "
     table = Table(title=title, title_justify="left")
     first = ["item"] + (lead or ["scenario"])
     tau = df["rmst_tau"].iloc[0] if len(df) else math.nan
-    for col in (*first, "delivered by horizon", "median d", f"mean to {days(tau)} d", "vs first d"):
-        table.add_column(col, justify="left" if col in ("item", "scenario") else "right", overflow="fold")
+    cols = [("delivered by horizon", lambda r: estimate(r, "delivered_share", "share", sep=sep)),
+            ("median d", lambda r: estimate(r, "ttd_p50", bound=r.get("followup_days"), sep=sep)),
+            (f"mean to {days(tau)} d", lambda r: estimate(r, "rmst", sep=sep)),
+            ("vs first d", lambda r: difference(r).replace(" (", sep + "(", 1))]
+    if narrow:
+        cols = [c for c in cols if c[0] != "median d"]
+    for col in first:
+        table.add_column(col, justify="left", overflow="fold")
+    for name, _ in cols:
+        head = name.replace(" by ", "\nby ").replace("mean to ", "mean to\n") if narrow else name
+        table.add_column(head, justify="right", no_wrap=narrow)
     last = None
     for _, row in df.iterrows():
         r = row.to_dict()
         key = r["item_name"] if "item_name" in r else r["item"]
         table.add_row(key if key != last else "", *[str(r[c]) for c in (lead or ["scenario"])],
-                      estimate(r, "delivered_share", "share"), estimate(r, "ttd_p50", bound=r.get("followup_days")),
-                      estimate(r, "rmst"), difference(r))
+                      *[fn(r) for _, fn in cols])
         last = key
     return table

@@ -123,8 +123,12 @@ def comparison(data, *more) -> Figure:
         x = sub["diff_rmst"].to_numpy(dtype=float)
         lo = sub["diff_rmst_lo"].to_numpy(dtype=float)
         hi = sub["diff_rmst_hi"].to_numpy(dtype=float)
-        err = np.vstack([np.nan_to_num(x - lo), np.nan_to_num(hi - x)])
-        ax.errorbar(x, ys, xerr=err, fmt="o", capsize=4, label=f"{s} minus {base}")
+        # The interval drawn as it is: a bootstrap percentile interval need not contain its
+        # estimate, which errorbar (lengths either side of the point) cannot show.
+        (dots,) = ax.plot(x, ys, "o", label=f"{s} minus {base}")
+        ok = ~(np.isnan(lo) | np.isnan(hi))
+        ax.hlines(ys[ok], lo[ok], hi[ok], color=dots.get_color())
+        ax.plot(np.r_[lo[ok], hi[ok]], np.r_[ys[ok], ys[ok]], "|", color=dots.get_color(), markersize=8)
     ax.axvline(0, color="black", lw=1)
     ax.set_yticks(np.arange(len(items))[::-1], items)
     ax.set_ylim(-0.7, max(len(items), 1) - 0.3)

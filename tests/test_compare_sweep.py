@@ -75,20 +75,20 @@ def test_compare_says_faster_by_how_much_and_counts_an_item_never_delivered():
     df = sim.compare([slow, fast], reps=3, seed=0)
     shell = df[df["item"] == "shell"].set_index("scenario")
     # 3 units made one after another: delivered at 9 d at 10 a month, 4.5 d at 20; tau by rule is
-    # 480 d (the largest multiple of 30 within half the 1,000-day horizon), far beyond both.
+    # 660 d (the largest multiple of 30 within two thirds of the 1,000-day horizon), far beyond both.
     gain = 3 * DAYS_PER_MONTH / 10 - 3 * DAYS_PER_MONTH / 20
     assert shell.loc["fast", "diff_rmst"] == pytest.approx(-gain) and shell.loc["fast", "ttd_p50"] == 4.5
     assert shell.loc["fast", "verdict"] == "faster"
     assert shell.loc["fast", "sentence"] == (f"155 mm round: fast is {gain:.1f} days faster than slow "
-                                             f"(mean time to delivery to 480 d, 95% CI {gain:.1f}-{gain:.1f}).")
+                                             f"(mean time to delivery to 660 d, 95% CI {gain:.1f}-{gain:.1f}).")
     assert shell.loc["slow", "sentence"] == ""  # the reference has no difference of its own
     # A horizon too short for the 3 units (9 days of production) delivers none: one tau for both
-    # (half the shortest horizon, 2.5 d) and every unit counts, so the verdict is no difference
+    # (two thirds of the shortest horizon, 3.3 d) and every unit counts, so the verdict is no difference
     # (both take longer than tau), said with the heavy censoring, never "faster".
     never = line_scenario(10, horizon_days=5, name="short")
     short = sim.compare([slow, never], reps=3, seed=0)
     row = short[(short["item"] == "shell") & (short["scenario"] == "short")].iloc[0]
-    assert row["rmst_tau"] == 2.5 and row["delivered_share"] == 0.0 and row["ttd_p50"] == math.inf
+    assert row["rmst_tau"] == pytest.approx(10 / 3) and row["delivered_share"] == 0.0 and row["ttd_p50"] == math.inf
     assert row["verdict"] == "no significant difference" and "censoring is heavy (short delivers 0%" in row["sentence"]
 
 

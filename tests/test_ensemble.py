@@ -271,11 +271,11 @@ def test_undelivered_lots_are_counted_and_never_dropped(make_scenario):
     assert len(res.deliveries) == 6 and res.deliveries["delivered_day"].isna().sum() == 3
     row = res.summary().loc["shell"]
     unit = DAYS_PER_MONTH / 10
-    # tau by rule is 30 d (horizon 100), so both requests are in the cohort; every unit counts:
+    # tau by rule is 60 d (horizon 100), so both requests are in the cohort; every unit counts:
     # 2 delivered after 2 units' time, 500 censored (counting tau in the restricted mean).
-    assert row["rmst_tau"] == 30 and row["lots"] == 2 and row["qty"] == 502
+    assert row["rmst_tau"] == 60 and row["lots"] == 2 and row["qty"] == 502
     assert row["delivered_share"] == pytest.approx(2 / 502)
-    assert row["rmst"] == pytest.approx((2 * 2 * unit + 500 * 30) / 502)
+    assert row["rmst"] == pytest.approx((2 * 2 * unit + 500 * 60) / 502)
     assert row["ttd_p50"] == math.inf and row["followup_days"] == pytest.approx(99)  # never reaches half
     assert row["rmst_lo"] == pytest.approx(row["rmst"]) and row["rmst_hi"] == pytest.approx(row["rmst"])  # no spread
     # Among delivered lots only, the old figures: one lot per replication, 2 units' time each.

@@ -145,9 +145,10 @@ def test_verdicts_read_the_paired_rmst_difference():
 
 
 def test_tau_and_cohort_follow_the_rule():
-    assert headline.default_tau([548.0]) == 270.0 and headline.default_tau([548.0, 1000.0]) == 270.0
-    assert headline.default_tau([50.0]) == 25.0
-    assert headline.cohort_window([548.0, 700.0], 270.0) == (0.0, 278.0)
+    # Two thirds of 548 is 365.3: 360; the shortest horizon decides; below 45 days no multiple of 30 fits.
+    assert headline.default_tau([548.0]) == 360.0 and headline.default_tau([548.0, 1000.0]) == 360.0
+    assert headline.default_tau([50.0]) == 30.0 and headline.default_tau([30.0]) == 20.0
+    assert headline.cohort_window([548.0, 700.0], 360.0) == (0.0, 188.0)
     assert headline.cohort_window([548.0], 270.0, (10.0, 20.0)) == (10.0, 20.0)
 
 
@@ -156,16 +157,57 @@ def test_results_summary_counts_undelivered_lots_in_the_cohort():
 
     # One line making 10 a month, 3 units requested on day 0 (delivered at day 9) and 3 on day 20
     # (made from day 20 to 29); a horizon of 25 days: the second lot is censored at 5 days. tau by
-    # rule is 12.5 d, so the cohort is requests made by day 12.5: only the first.
+    # rule is 2/3 of 25 d, so the cohort is requests made by day 25 - 16.7: only the first.
     data = deep_merge(MINIMAL, {"horizon_days": 25, "production": {"line": {"rate_per_month": 10}}})
     data["requests"] = {"packages": [{"id": "p", "at": 0, "lines": [{"item": "shell", "qty": 3}]},
                                      {"id": "q", "at": 20, "lines": [{"item": "shell", "qty": 3}]}]}
     res = sim.run(validate_mapping(data, "<t>"), reps=1)
     s = res.summary().loc["shell"]
-    assert s["rmst_tau"] == 12.5 and s["cohort_to_day"] == 12.5 and s["qty"] == 3
+    assert s["rmst_tau"] == pytest.approx(50 / 3) and s["cohort_to_day"] == pytest.approx(25 / 3) and s["qty"] == 3
     assert s["ttd_p50"] == pytest.approx(9.0) and s["delivered_share"] == 1.0
     # With every request counted (cohort from 0 to 25), the censored lot halves the delivered share.
     all_ = res.summary(tau=5.0, cohort=(0.0, 25.0)).loc["shell"]
     assert all_["qty"] == 6 and all_["delivered_share"] == pytest.approx(0.5)
     assert all_["rmst"] == pytest.approx(5.0)  # nothing arrives within 5 days of its request
     assert s["delivered_mean"] == pytest.approx(9.0) and s["undelivered_lots"] == 1  # secondary view: all requests
+
+
+def test_a_request_and_a_group_close_when_their_last_lot_arrives():
+    from sim.scenario.loader import deep_merge, validate_mapping
+
+    # Shells at 10 a month (3 days each), fuses at 30 a month (1 day each), one server each, no
+    # transport. Request p on day 0: 3 shells (ready day 9) and 2 fuses (ready day 2): the request
+    # and its "round" group close on day 9, the fuses alone would say day 2. Request u on day 950
+    # (30 shells: 90 days of work) is not finished by the horizon (1,000): censored at 50 days, so
+    # it is still at risk at 9 days and the curve falls to 1/2 there, no further.
+    data = deep_merge(MINIMAL, {"items": {"fuse": {"name": "fuse", "unit_cost_musd": 0.1}},
+                                "groups": {"round": ["shell", "fuse"]},
+                                "production": {"fuse_line": {"item": "fuse", "node": "plant", "rate_per_month": 30}}})
+    data["transport"]["choose"].append({"origin": "plant", "item": "fuse", "route": "direct"})
+    lines = [{"item": "shell", "qty": 3}, {"item": "fuse", "qty": 2}]
+    late = [{"item": "shell", "qty": 30}, {"item": "fuse", "qty": 2}]
+    data["requests"] = {"packages": [{"id": "p", "at": 0, "lines": lines}, {"id": "u", "at": 950, "lines": late}]}
+    res = sim.run(validate_mapping(data, "<t>"), reps=2)
+    c = res.closure_summary(tau=5.0, cohort=(0.0, 1000.0))
+    for what in ("request", "round"):
+        row = c.loc[what]
+        assert row["requests"] == 2 and row["delivered_share"] == 0.5  # per replication; u is still open
+        assert row["ttd_p50"] == pytest.approx(9.0) and row["ttd_p90"] == math.inf
+        assert row["rmst"] == pytest.approx(5.0)  # to 5 days: neither had closed
+    # Per item, the fuses of p count when they arrive (day 2): the group does not change the items' figures.
+    s = res.summary(tau=5.0, cohort=(0.0, 1000.0))
+    # Both fuse lots arrive 2 days after their request: every fuse within 30 days.
+    assert s.loc["fuse", "share_30d"] == pytest.approx(1.0) and s.loc["fuse", "rmst"] == pytest.approx(2.0)
+    assert s.loc["shell", "share_30d"] == pytest.approx(3 / 33)  # 3 of 33 shells; the 30 are censored at 50 d
+
+
+def test_groups_must_name_items_of_the_catalogue():
+    from sim.errors import ScenarioError
+    from sim.scenario.loader import deep_merge, validate_mapping
+
+    bad = deep_merge(MINIMAL, {"groups": {"round": ["shell", "nope"], "shell": ["shell", "shell"]}})
+    with pytest.raises(ScenarioError) as exc:
+        validate_mapping(bad, "<t>")
+    assert any(p.path == "groups.round.1" and "item 'nope' is not defined" in p.message for p in exc.value.problems)
+    assert any(p.path == "groups.shell" and "is an item" in p.message for p in exc.value.problems)
+    assert any(p.path == "groups.shell" and "listed twice" in p.message for p in exc.value.problems)

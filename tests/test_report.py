@@ -111,7 +111,7 @@ def test_report_renders_in_headless_chromium_with_every_image_and_table(built):
     assert headings == ["Scenarios", "Time to delivery", "Comparison", "Plots", "Method"]
     summary = [t for t in tables if t["head"][:2] == ["item", "units / rep"]]
     assert len(summary) == 2 and all(t["rows"] >= 2 for t in summary)
-    tau = 30 * (sim.load_scenario(SCENARIOS[0]).horizon_days // 60)
+    tau = 30 * (2 * sim.load_scenario(SCENARIOS[0]).horizon_days // 90)
     comparison = [t for t in tables if f"mean to {tau:,.0f} d minus first" in t["head"]]
     n_items = len(sim.compare(SCENARIOS, reps=REPS, seed=SEED))
     assert len(comparison) == 1 and comparison[0]["rows"] == n_items
@@ -137,7 +137,7 @@ def test_headline_table_counts_every_unit_and_says_when_the_median_is_not_reache
     text = write_report([res], tmp_path / "one.html").read_text(encoding="utf-8")
     # by hand, PAC-3 MSE: every lot requested at least tau before the horizon, delivered or not
     h = res.horizon_days
-    tau = 30 * (h // 60)
+    tau = 30 * (2 * h // 90)
     d = res.deliveries
     d = d[(d["item"] == "pac3_mse") & (d["qty"] > 0) & (d["requested_day"] <= h - tau)]
     done = d["delivered_day"].notna()

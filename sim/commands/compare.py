@@ -62,7 +62,7 @@ def compare(
     df = comparison_table(stats, names, reps, loaded, tau, window)
     out_console.print(rich_table(
         df, f"Time to delivery in days, every unit counted, {reps} replication(s) each, seed {seed} for all "
-            f"(common random numbers)"))
+            f"(common random numbers)", width=out_console.width))
     for sentence in df.loc[df["sentence"] != "", "sentence"]:
         out_console.print(sentence, markup=False, highlight=False)
     out_console.print("'vs first': the scenario's restricted mean time to delivery minus the first's, paired under common "

@@ -62,7 +62,8 @@ def sweep(
     shown = df if not item else df[df["item"].isin(item)]
     seed_text = f"seed {seeds[0]}" if len(set(seeds)) == 1 else "seeds per point"
     out_console.print(rich_table(shown, f"{scenarios[0].name}: sweep of {len(points)} point(s), {reps} "
-                                        f"replication(s) each, {seed_text}; time to delivery in days", list(params)))
+                                        f"replication(s) each, {seed_text}; time to delivery in days", list(params),
+                                 out_console.width))
     out_console.print("'vs first': restricted mean time to delivery minus the first point's, paired (same seeds, same "
                       "bootstrap resamples), with its 95% interval. " + headline_note(df.set_index("item"), reps, scenarios[0]),
                       markup=False, highlight=False)

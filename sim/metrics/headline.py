@@ -38,9 +38,14 @@ BOOT_KEY = 0x9E3779B9
 
 
 def default_tau(horizons) -> float:
-    """Tau by rule: the largest multiple of 30 days within half the shortest horizon (half of it below 60 d)."""
+    """Tau by rule: the largest multiple of 30 days within two thirds of the shortest horizon (two thirds of it below 45 d).
+
+    Two thirds, not half: lead times of a year are common here (PAC-3 lines, backfills), and a
+    tau shorter than them makes every option look alike (all units count tau); the cohort still
+    keeps the requests of the first third of the run, which could each be followed for tau days.
+    """
     h = float(min(horizons))
-    return 30.0 * math.floor(h / 60.0) if h >= 60.0 else h / 2.0
+    return 30.0 * math.floor(2.0 * h / 90.0) if h >= 45.0 else 2.0 * h / 3.0
 
 
 def cohort_window(horizons, tau: float, cohort: tuple[float, float] | None = None) -> tuple[float, float]:
