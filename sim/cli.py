@@ -10,7 +10,6 @@ from typing import List, Optional
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from .errors import ScenarioError, printable
 from .scenario.loader import input_files, load_scenario, parse_override_value

@@ -233,28 +233,14 @@ def build_html(results_list: Sequence, sources: Sequence[str] | None = None, com
         parts.append('<ul class="sentences">' + "".join(f"<li>{_e(s)}</li>" for s in said) + "</ul>")
         parts.append(comparison_table(comparison))
         tau = ct.days(comparison["rmst_tau"].iloc[0]) if len(comparison) else "tau"
-        parts.append(figure_html(plots.comparison(comparison), f"Paired differences in restricted mean time to "
-                                 f"delivery to {tau} d against the first scenario; whiskers are 95% bootstrap "
-                                 "intervals over replications.", "paired differences plot"))
+        caption = plots.BY_NAME["comparison"].caption.replace("time to delivery", f"time to delivery to {tau} d", 1)
+        parts.append(figure_html(plots.comparison(comparison), caption, "paired differences plot"))
 
     parts.append('<h2 id="plots">Plots</h2>')
-    parts.append(figure_html(plots.latency_ecdf(rl), "Share of requested units delivered by days since request "
-                             "(Kaplan-Meier, every unit counted, lots still on their way censored at the horizon), "
-                             "pooled over replications; a line ends where the follow-up ends.",
-                             "Kaplan-Meier share delivered per item"))
-    parts.append(figure_html(plots.time_breakdown(rl), "Days per phase from request to delivery; the plot's "
-                             "title says which lots it counts.", "where the time goes"))
-    if any(len(r.backfills) for r in rl):
-        parts.append(figure_html(plots.backfill_gap(rl), "Days from the donation decision until the donor is "
-                                 "backfilled: Kaplan-Meier median, donations still open at the horizon censored; "
-                                 "each donation a dot.", "backfill gap per donor"))
     names = ", ".join(r.scenario.name for r in rl)
-    parts.append(figure_html(plots.delivery_timeline(rl), "Cumulative quantity delivered per item, with package "
-                             "pledges, contributions to the NATO account, pauses, outages and gates.",
-                             f"delivery timeline of {names}"))
-    if any(plots.stock_series(r) for r in rl):
-        parts.append(figure_html(plots.stock_levels(rl), "Stock on hand against the US reserve floor and the "
-                                 "allies' minimums, with donations and backfill arrivals.", f"stock levels of {names}"))
+    for std in plots.STANDARD:  # the one list of standard plots; the comparison has its section above
+        if std.name != "comparison" and std.applies(rl):
+            parts.append(figure_html(std.draw(rl), std.caption, f"{std.name.replace('_', ' ')} of {names}"))
 
     parts.append('<h2 id="method">Method</h2><p class="note">' + _e(METHOD) + "</p>")
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import json
 import math
-import textwrap
-from pathlib import Path
 
 import numpy as np
 import pandas as pd

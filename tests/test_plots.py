@@ -16,6 +16,7 @@ from matplotlib.figure import Figure
 
 import sim
 from sim import plots
+from sim.plots import base as plot_base
 
 from conftest import package
 
@@ -112,7 +113,7 @@ def test_rep_curves_match_a_direct_computation(cumulative):
     x = rng.choice([np.nan, *np.arange(0.0, 20.0, 0.5)], n)  # ties, and points that never count
     w = rng.integers(1, 9, n).astype(float)
     grid = np.arange(-1.0, 22.0)
-    got = plots._rep_curves(rep, x, w, reps, grid, cumulative=cumulative, before=-5.0)
+    got = plot_base._rep_curves(rep, x, w, reps, grid, cumulative=cumulative, before=-5.0)
     for r in range(reps):
         for j, g in enumerate(grid):
             mine = [(xi, wi) for ri, xi, wi in zip(rep, x, w) if ri == r and xi <= g]
@@ -579,21 +580,32 @@ def test_tornado_puts_the_widest_swing_on_top():
     assert ax.get_xlabel() == "restricted mean time to delivery (days)"
 
 
-def test_the_comparison_family_lives_in_plots_compare_and_is_re_exported():
-    from sim import plots_compare
+def test_the_plot_families_are_re_exported_and_the_standard_list_feeds_every_use(runs):
+    from sim.plots import compare, delivery, stocks
 
-    for name in ("comparison", "comparison_frame", "sweep", "tornado", "PlotFigure", "png_bytes"):
-        assert getattr(plots, name) is getattr(plots_compare, name), name
+    for module, names in ((compare, ("comparison", "comparison_frame", "sweep", "tornado")),
+                          (delivery, ("latency_ecdf", "time_breakdown", "delivery_timeline")),
+                          (stocks, ("stock_levels", "backfill_gap", "stock_series"))):
+        for name in names:
+            assert getattr(plots, name) is getattr(module, name), name
+    # One list: results.plot offers exactly its names, and the PNGs of two runs are its applicable plots in order.
+    names = [s.name for s in plots.STANDARD]
+    res = runs[("donor", MANY)]
+    assert sorted(dir(res.plot)) == sorted(names)
+    with pytest.raises(AttributeError, match="no plot 'nope'"):
+        res.plot.nope()
+    stems = [stem for stem, _ in plots.figures_for([runs[("base", 1)], runs[("donor", 1)]])]
+    assert stems == [n for n in names if n != "stock_levels" or stems.count("stock_levels")]
 
 
 def test_plots_import_no_experiment():
     import ast
 
-    for module in ("plots", "plots_compare"):
-        tree = ast.parse((ROOT / "sim" / f"{module}.py").read_text(encoding="utf-8"))
+    for path in sorted((ROOT / "sim" / "plots").glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
         names = [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
         names += [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
-        assert not [n for n in names if "experiments" in n], module
+        assert not [n for n in names if "experiments" in n], path.name
 
 
 # --- results.plot and PNG files -------------------------------------------------------------

@@ -152,8 +152,8 @@ class Baseline(_Strict):
     def _consistent(self):
         problems = []
         for section in SECTIONS:
-            for group, metrics in getattr(self, section).items():
-                for name, metric in metrics.items():
+            for group, group_metrics in getattr(self, section).items():
+                for name, metric in group_metrics.items():
                     if len(metric.per_rep) != self.reps:
                         problems.append(f"{section}.{group}.{name}.per_rep: has {len(metric.per_rep)} values, "
                                         f"reps is {self.reps}")

@@ -1,22 +1,22 @@
-"""Plots of comparisons and sweeps (paired differences, a figure against a parameter, tornado) and the Figure class of all plots.
+"""Plots of comparisons and sweeps: paired differences, a figure against a parameter, a tornado.
 
 These read `sim.compare` / `sim.sweep` tables (sim.metrics.comparison), whose figures are the
 headline's: the restricted mean time to delivery up to one tau for all (`rmst`, what verdicts
 read), the median and p90 time to delivery, the shares delivered. They never run a simulation:
 `comparison` of already-run Results computes the same table from their observations.
-`sim.plots` re-exports everything here, so `sim.plots.sweep` etc. work as before.
 """
 from __future__ import annotations
 
 import math
 
-import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-DPI = 100
+from .base import (
+    _empty, _results_list, DPI, PlotFigure)
+
 HEADLINE_LABELS = {  # figure -> (axis label, unit); a `{tau}` is filled in from the table's `rmst_tau`
     "rmst": ("restricted mean time to delivery to {tau} d", "days"),
     "ttd_p50": ("median time to delivery", "days"),
@@ -31,38 +31,6 @@ HEADLINE_LABELS = {  # figure -> (axis label, unit); a `{tau}` is filled in from
     "delivered_p95": ("95th percentile latency among delivered lots", "days"),
 }
 
-
-class PlotFigure(Figure):
-    """A Figure that shows itself as a PNG in Jupyter without pyplot (IPython calls `_repr_png_`)."""
-
-    def _repr_png_(self) -> bytes:
-        """The figure as PNG for IPython's display."""
-        return png_bytes(self)
-
-
-def png_bytes(fig: Figure, dpi: int | None = None) -> bytes:
-    """The figure as PNG bytes."""
-    import io
-
-    buf = io.BytesIO()
-    with matplotlib.rc_context({"text.hinting": "none"}):  # unhinted glyphs: text draws ~25% faster, still crisp
-        fig.savefig(buf, format="png", dpi=dpi or DPI, pil_kwargs={"compress_level": 1})  # fast; files ~15% larger
-    return buf.getvalue()
-
-
-def _results_list(results) -> list:
-    """A flat list of Results from one Results, several, or lists of them."""
-    out = []
-    for r in results if isinstance(results, (list, tuple)) else [results]:
-        out.extend(_results_list(r) if isinstance(r, (list, tuple)) else [r])
-    if not out:
-        raise ValueError("no results to plot")
-    return out
-
-
-def _empty(fig: Figure, ax, message: str) -> None:
-    """Write a message in the middle of an axes that has nothing to show."""
-    ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes, color="0.35")
 
 
 def _tau(df: pd.DataFrame) -> float:
@@ -83,7 +51,7 @@ def metric_label(metric: str, tau: float = math.nan) -> tuple[str, str]:
 
 def comparison_frame(results_list) -> pd.DataFrame:
     """The `sim.compare` table of already-run Results (same seed and replications), without running anything again."""
-    from .metrics.comparison import comparison_table, unique_names
+    from ..metrics.comparison import comparison_table, unique_names
 
     rl = _results_list(results_list)
     base = rl[0]
