@@ -57,10 +57,10 @@ def main(argv=None) -> float:
               flush=True)
     this_vs_other = statistics.median(a["purlsim"] / b["purlsim"] for a, b in zip(times["this"], times["other"]))
     print(f"M/M/3, {args.arrivals:,} arrivals, {args.rounds} paired rounds (medians of per-round ratios)")
-    for name in trees:
+    for name, tree in trees.items():
         ratio = statistics.median(t["purlsim"] / t["simpy"] for t in times[name])
         best = min(t["purlsim"] for t in times[name])
-        print(f"{name:<6} {trees[name]}: purlsim best {best:.2f}s, purlsim / hand-written SimPy {ratio:.3f}x")
+        print(f"{name:<6} {tree}: purlsim best {best:.2f}s, purlsim / hand-written SimPy {ratio:.3f}x")
     print(f"this / other (purlsim time): {this_vs_other:.3f}")
     return this_vs_other
 

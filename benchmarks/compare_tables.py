@@ -18,7 +18,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import sim  # noqa: E402
+import sim
 
 TABLES = ("deliveries", "event_log", "levels", "backfills")
 REPS, SEED = 3, 0

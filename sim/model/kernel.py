@@ -30,6 +30,7 @@ Two kernels implement these calls and give the same order of events, ties includ
 from __future__ import annotations
 
 from heapq import heappush
+from typing import Any
 
 import simpy
 from simpy.core import NORMAL, URGENT
@@ -94,13 +95,14 @@ class Fired:
     """
 
     __slots__ = ("callbacks",)
+    callbacks: list
     _ok, _value = True, None
 
 
 class Signal:
     """A pending event with only what SimPy's loop and processes read; FastKernel.fire schedules it."""
 
-    __slots__ = ("callbacks", "_ok", "_value")
+    __slots__ = ("_ok", "_value", "callbacks")
 
     def __init__(self):
         self.callbacks = []
@@ -113,6 +115,7 @@ class Task:
     # No reference to its own bound method is kept: that cycle would leave every finished task to
     # the cyclic collector instead of freeing it when its last event is processed.
     __slots__ = ("_gen",)
+    _gen: Any  # the generator; before a call's start, (fn, arg)
 
     def _first_call(self, event) -> None:
         fn, arg = self._gen
@@ -156,13 +159,14 @@ class FastKernel(Kernel):
             return ev
 
         # An instance attribute, not a method: the per-wait call then costs no bound-method lookup.
-        self.delay = delay
+        self.delay = delay  # type: ignore[method-assign]
 
     def _start(self, callback) -> None:
         # Urgent at now, as SimPy's Initialize: the same point of the event order as env.process.
         start = Fired()
         start.callbacks = [callback]
-        heappush(self._queue, (self._now, URGENT, next(self._eid), start))
+        queue: list[Any] = self._queue  # typed for Events; light ones are what its loop reads of them
+        heappush(queue, (self._now, URGENT, next(self._eid), start))
 
     def task(self, generator) -> None:
         task = Task.__new__(Task)
@@ -178,7 +182,8 @@ class FastKernel(Kernel):
     def urgent_delay(self, days: float):
         ev = Fired()
         ev.callbacks = []
-        heappush(self._queue, (self._now + max(0.0, days), URGENT, next(self._eid), ev))
+        queue: list[Any] = self._queue
+        heappush(queue, (self._now + max(0.0, days), URGENT, next(self._eid), ev))
         return ev
 
     def signal(self) -> Signal:
