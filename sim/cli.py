@@ -216,6 +216,7 @@ def run(
     plots: bool = typer.Option(True, "--plots/--no-plots", help="With --out, also write the plots as PNG."),
     tau: Optional[float] = typer.Option(None, "--tau", help=TAU_HELP),
     cohort: Optional[str] = typer.Option(None, "--cohort", help=COHORT_HELP),
+    reference: bool = typer.Option(False, "--reference", help="Run on the reference kernel (plain SimPy processes and timeouts; slower, same results): for checking the engine."),
 ):
     """Run a scenario and print its latency table; with --out, results stream to disk chunk by chunk (Ctrl-C keeps them; --resume finishes)."""
     from . import metrics, output
@@ -242,10 +243,11 @@ def run(
         with executor_or_exit(workers, dask, reps) as executor, progress_bar(reps, sc.name, quiet) as advance:
             if out is not None:
                 done = run_to_dir(sc, out, reps, seed, executor, chunk_size, resume=resume, force=force,
-                                  progress=advance, plots=plots, tau=tau, cohort=window)
+                                  progress=advance, plots=plots, tau=tau, cohort=window,
+                                  reference=reference)
                 summary, bf, resumed, closure = done.latency, done.backfill, done.resumed_reps, done.closure
             else:
-                [stats] = run_stats([sc], reps, [seed], executor, chunk_size, advance)
+                [stats] = run_stats([sc], reps, [seed], executor, chunk_size, advance, reference=reference)
                 summary = metrics.lot_summary(stats, reps, sc.horizon_days, tau, window)
                 closure = metrics.closure_summary(stats, reps, sc.horizon_days, tau, window)
                 bf = metrics.backfill_summary(stats, reps, sc.horizon_days)

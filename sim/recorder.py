@@ -124,7 +124,7 @@ class Recorder:
         days, names, values = self.level_days, self.level_series, self.level_values
 
         def write(value):
-            days.append(env._now)
+            days.append(env.now)
             names.append(series)
             values.append(value)
 

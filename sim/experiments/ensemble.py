@@ -26,34 +26,39 @@ KINDS = ("deliveries", "events", "levels", "backfills")
 MAX_CHUNK = 50
 
 
-def run_chunk_tables(scenario: Scenario, seed: int, reps: list[int], record_events: bool = True) -> dict[str, pd.DataFrame]:
-    """Run replications `reps` in this process; one finished DataFrame per table for the whole chunk."""
+def run_chunk_tables(scenario: Scenario, seed: int, reps: list[int], record_events: bool = True,
+                     reference: bool = False) -> dict[str, pd.DataFrame]:
+    """Run replications `reps` in this process; one finished DataFrame per table for the whole chunk.
+
+    reference: on the reference kernel (plain SimPy, see sim.model.kernel); the tables are the same.
+    """
     with gc_paused():  # until the records are columns again (see sim.model.gc_paused)
-        per_rep = [(rep, run_replication(scenario, seed, rep, record_events)) for rep in reps]
+        per_rep = [(rep, run_replication(scenario, seed, rep, record_events, reference)) for rep in reps]
         return {k: finish(k, table(k, [(rep, tables[k]) for rep, tables in per_rep]), scenario.start)
                 for k in KINDS}
 
 
-def _chunk_results(scenario: Scenario, seed: int, reps: list[int], record_events: bool) -> Results:
-    raw = run_chunk_tables(scenario, seed, reps, record_events)
+def _chunk_results(scenario: Scenario, seed: int, reps: list[int], record_events: bool, reference: bool) -> Results:
+    raw = run_chunk_tables(scenario, seed, reps, record_events, reference)
     return Results.from_frames(scenario, seed, len(reps), {k: [df] for k, df in raw.items()})
 
 
-def run_chunk_output(scenario: Scenario, seed: int, reps: list[int], record_events: bool = True) -> dict:
+def run_chunk_output(scenario: Scenario, seed: int, reps: list[int], record_events: bool = True,
+                     reference: bool = False) -> dict:
     """Run replications `reps`; {"tables": each table as Results shows it, "stats": what the metrics count}."""
-    res = _chunk_results(scenario, seed, reps, record_events)
+    res = _chunk_results(scenario, seed, reps, record_events, reference)
     tables = {k: getattr(res, k) for k in KINDS}
     return {"tables": tables, "stats": res.observations()}
 
 
-def run_chunk_stats(scenario: Scenario, seed: int, reps: list[int]) -> dict[str, pd.DataFrame]:
+def run_chunk_stats(scenario: Scenario, seed: int, reps: list[int], reference: bool = False) -> dict[str, pd.DataFrame]:
     """Run replications `reps` and keep only the observations the metrics count (small to send back)."""
-    return _chunk_results(scenario, seed, reps, record_events=False).observations()
+    return _chunk_results(scenario, seed, reps, False, reference).observations()
 
 
-def run_chunk_kept(scenario: Scenario, seed: int, reps: list[int], keep: int) -> dict:
+def run_chunk_kept(scenario: Scenario, seed: int, reps: list[int], keep: int, reference: bool = False) -> dict:
     """A chunk's observations, and its tables (the event log, not stages) of replications below `keep`."""
-    res = _chunk_results(scenario, seed, reps, record_events=True)
+    res = _chunk_results(scenario, seed, reps, True, reference)
     tables = {"deliveries": res.deliveries, "events": res.event_log, "levels": res.levels, "backfills": res.backfills}
     return {**res.observations(), "tables": {k: df[df["rep"] < keep] for k, df in tables.items()}}
 
@@ -129,19 +134,20 @@ def check_run(scenario: Scenario, reps: int, seed: int | None) -> tuple[int, int
 
 def run(scenario: Scenario, reps: int = 1, seed: int | None = None, executor: Executor | None = None,
         chunk_size: int | None = None, record_events: bool = True,
-        progress: Callable[[int], None] | None = None) -> Results:
+        progress: Callable[[int], None] | None = None, reference: bool = False) -> Results:
     """Run `reps` replications of `scenario` and gather their Results.
 
     seed: defaults to the scenario's own; executor: any concurrent.futures.Executor (a process
     pool, a Dask Client's get_executor(), ...), or None to run in this process; progress: called
-    with the number of replications just finished. Results do not depend on the executor, the
-    worker count or the chunk size.
+    with the number of replications just finished; reference: run on the reference kernel (plain
+    SimPy processes and timeouts, see sim.model.kernel), for checking the fast one. Results do not
+    depend on the executor, the worker count, the chunk size or the kernel.
     """
     reps, seed = check_run(scenario, reps, seed)
     size = chunk_size or default_chunk_size(reps, executor_workers(executor))
     parts = chunks(reps, size)
     got: dict[int, dict] = {}
-    for i, tables in as_completed(executor, [(run_chunk_tables, (scenario, seed, c, record_events)) for c in parts]):
+    for i, tables in as_completed(executor, [(run_chunk_tables, (scenario, seed, c, record_events, reference)) for c in parts]):
         got[i] = tables
         if progress is not None:
             progress(len(parts[i]))
@@ -151,12 +157,12 @@ def run(scenario: Scenario, reps: int = 1, seed: int | None = None, executor: Ex
 
 def run_stats(scenarios: Sequence[Scenario], reps: int, seeds: Sequence[int], executor: Executor | None = None,
               chunk_size: int | None = None, progress: Callable[[int], None] | None = None,
-              keep_reps: int = 0) -> list[dict]:
+              keep_reps: int = 0, reference: bool = False) -> list[dict]:
     """The observations the metrics count (sim.metrics.STATS) of each scenario, all scenarios' chunks sharing the executor.
 
     Each scenario runs replications 0..reps-1 with its seed; equal seeds give common random numbers.
     keep_reps: also keep, as "results", the full Results of each scenario's first `keep_reps`
-    replications (for plots: memory bounded by keep_reps, whatever reps is).
+    replications (for plots: memory bounded by keep_reps, whatever reps is); reference: as in run().
     """
     checked = [check_run(s, reps, seed) for s, seed in zip(scenarios, seeds)]
     size = chunk_size or default_chunk_size(reps, executor_workers(executor))
@@ -164,8 +170,8 @@ def run_stats(scenarios: Sequence[Scenario], reps: int, seeds: Sequence[int], ex
     calls, where = [], []
     for k, (sc, (_, seed)) in enumerate(zip(scenarios, checked)):
         for j, c in enumerate(parts):
-            calls.append((run_chunk_kept, (sc, seed, c, keep_reps)) if c[0] < keep_reps else
-                         (run_chunk_stats, (sc, seed, c)))
+            calls.append((run_chunk_kept, (sc, seed, c, keep_reps, reference)) if c[0] < keep_reps else
+                         (run_chunk_stats, (sc, seed, c, reference)))
             where.append((k, j))
     got: dict[tuple[int, int], dict] = {}
     for i, stats in as_completed(executor, calls):

@@ -221,14 +221,16 @@ def _summary_doc(scenario: Scenario, seed: int, reps: int, latency: pd.DataFrame
 def run_to_dir(scenario: Scenario, out: Path, reps: int, seed: int | None = None, executor: Executor | None = None,
                chunk_size: int | None = None, resume: bool = False, force: bool = False,
                record_events: bool = True, progress: Callable[[int], None] | None = None,
-               plots: bool = False, tau: float | None = None, cohort: tuple[float, float] | None = None) -> StreamedRun:
+               plots: bool = False, tau: float | None = None, cohort: tuple[float, float] | None = None,
+               reference: bool = False) -> StreamedRun:
     """Run an ensemble into `out` chunk by chunk (see the module docstring); Ctrl-C keeps finished chunks.
 
     resume: finish the partial run found for `out` (refused if its scenario, seed, reps or chunk
     size differ); force: replace an existing `out` and discard a partial run not resumed.
     progress: called with the replications just finished (first with those found finished).
     plots: also write the standard plots as PNG (see sim.pngs), listed in the manifest with the tables.
-    tau, cohort: of the headline summary (as in Results.summary).
+    tau, cohort: of the headline summary (as in Results.summary); reference: as in ensemble.run
+    (the tables are the same, so a resumed run may mix kernels).
     Raises output.OutputExists, PartialRunError.
     """
     reps, seed = check_run(scenario, reps, seed)
@@ -241,7 +243,7 @@ def run_to_dir(scenario: Scenario, out: Path, reps: int, seed: int | None = None
         had_chunks = resume and bool(finished_chunks(partial))
         try:
             return _run_locked(scenario, out, partial, reps, seed, executor, chunk_size, resume, force,
-                               record_events, progress, plots, tau, cohort)
+                               record_events, progress, plots, tau, cohort, reference)
         except OSError as exc:
             # A full disk or a vanished directory: leave no half-written output behind.
             if not had_chunks:
@@ -253,7 +255,7 @@ def run_to_dir(scenario: Scenario, out: Path, reps: int, seed: int | None = None
 
 def _run_locked(scenario: Scenario, out: Path, partial: Path, reps: int, seed: int, executor, chunk_size, resume: bool,
                 force: bool, record_events: bool, progress, plots: bool, tau: float | None = None,
-                cohort: tuple[float, float] | None = None) -> StreamedRun:
+                cohort: tuple[float, float] | None = None, reference: bool = False) -> StreamedRun:
     """run_to_dir's work, while it holds the output's lock."""
     size = chunk_size or default_chunk_size(reps, executor_workers(executor))
     settings = _open_partial(partial, _settings(scenario, seed, reps, size, record_events), resume, force,
@@ -266,7 +268,7 @@ def _run_locked(scenario: Scenario, out: Path, partial: Path, reps: int, seed: i
     if progress is not None and resumed:
         progress(resumed)
     todo = [i for i in range(len(parts)) if i not in done]
-    calls = [(run_chunk_output, (scenario, seed, parts[i], record_events)) for i in todo]
+    calls = [(run_chunk_output, (scenario, seed, parts[i], record_events, reference)) for i in todo]
     for k, got in as_completed(executor, calls):
         _write_chunk(partial, todo[k], got["tables"], got["stats"], digest)
         del got

@@ -1,20 +1,19 @@
 """The model: one module per domain part, wired together for one replication.
 
-`run_replication(scenario, seed, rep)` builds a fresh SimPy environment, wires the parts in the
-order of the flow (requests -> approval -> funding -> sourcing -> transport), runs to the horizon,
-checks the invariants and returns plain columns (cheap to pickle between processes).
+`run_replication(scenario, seed, rep)` builds a fresh kernel (the SimPy environment, see
+kernel.py; `reference=True` for plain SimPy), wires the parts in the order of the flow
+(requests -> approval -> funding -> sourcing -> transport), runs to the horizon, checks the
+invariants and returns plain columns (cheap to pickle between processes).
 """
 from __future__ import annotations
 
 import gc
 from contextlib import contextmanager
 
-import simpy
-
 from ..recorder import Recorder
 from ..scenario.schema import Scenario
 from ..streams import Streams
-from . import invariants
+from . import invariants, kernel
 from .approval import Approval
 from .backfill import Backfill
 from .disruptions import Disruptions, Switchboard
@@ -47,9 +46,10 @@ def gc_paused():
 class Model:
     """All parts of one replication, wired; `run()` to the horizon."""
 
-    def __init__(self, scenario: Scenario, seed: int, rep: int, record_events: bool = True):
+    def __init__(self, scenario: Scenario, seed: int, rep: int, record_events: bool = True,
+                 reference: bool = False):
         self.scenario = scenario
-        env = self.env = simpy.Environment()
+        env = self.env = kernel.make(reference)
         streams = self.streams = Streams(seed, rep)
         rec = self.recorder = Recorder(events=record_events, horizon=scenario.horizon_days)
         switch = self.switch = Switchboard(env)
@@ -90,12 +90,13 @@ class Model:
         of records) would wait for the cyclic collector, which then scans all of it at once.
         """
         self.recorder.clear()
-        self.env._queue.clear()
+        self.env.drop_pending()
 
 
-def run_replication(scenario: Scenario, seed: int, rep: int, record_events: bool = True) -> dict:
-    """One replication's tables as columns (cheap to pickle between processes)."""
-    model = Model(scenario, seed, rep, record_events)
+def run_replication(scenario: Scenario, seed: int, rep: int, record_events: bool = True,
+                    reference: bool = False) -> dict:
+    """One replication's tables as columns (cheap to pickle between processes); `reference`: on plain SimPy."""
+    model = Model(scenario, seed, rep, record_events, reference)
     tables = model.run()
     model.dispose()
     return tables

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from ..scenario.schema import Scenario
-from .tasks import delays
 
 SCOPES = ("approvals", "all")
 
@@ -14,7 +13,7 @@ class Approval:
         self.env, self.switch = env, switch
         self.enabled = scenario.approval.enabled
         self._delay = streams.sampler("approval.delay", scenario.approval.delay_days)
-        self._wait = delays(env)
+        self._wait = env.delay
 
     def needed(self, request) -> bool:
         """Does this request go through the check at all (skipping it avoids a generator per request)?"""

@@ -51,7 +51,7 @@ class Backfill:
                                  self.payers(lot.donor), math.nan, math.nan, math.nan, self.env.now])
         if self.discipline != "none":
             self._n += 1
-            self.env.process(self._replace(lot, row, self._n))
+            self.env.task(self._replace(lot, row, self._n))
         return row
 
     def handed_over(self, row: list) -> None:
@@ -62,7 +62,7 @@ class Backfill:
         env = self.env
         d = self._delay()
         if d > 0:
-            yield env.timeout(d)
+            yield env.delay(d)
         row[ORDERED] = env.now
         self.rec.event(env.now, "backfill_ordered", lot.request.request_id, lot.lot_id, lot.item, lot.qty, lot.donor)
         line = self.lines_by_item.get(lot.item)

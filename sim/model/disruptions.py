@@ -27,30 +27,17 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-import simpy
-from simpy.events import URGENT
-
 from ..scenario.schema import CapacityChange, Gate, Outage, Pause, Scenario
-
-
-class _At(simpy.Event):
-    """An event that fires after `delay` ahead of ordinary events at the same time."""
-
-    def __init__(self, env: simpy.Environment, delay: float):
-        super().__init__(env)
-        self._ok = True
-        self._value = None
-        env.schedule(self, URGENT, max(0.0, delay))
 
 
 class Switchboard:
     """Which scopes are closed, and who waits for them to reopen."""
 
-    def __init__(self, env: simpy.Environment):
+    def __init__(self, env):
         self.env = env
         self.closed: dict[str, int] = defaultdict(int)
         self.any_closed = 0
-        self._waiters: dict[str, list[simpy.Event]] = defaultdict(list)
+        self._waiters: dict[str, list] = defaultdict(list)  # kernel signals
         self._watchers: dict[str, list] = defaultdict(list)
 
     def is_open(self, scopes) -> bool:
@@ -63,7 +50,7 @@ class Switchboard:
             shut = next((s for s in scopes if self.closed.get(s)), None)
             if shut is None:
                 return
-            ev = self.env.event()
+            ev = self.env.signal()
             self._waiters[shut].append(ev)
             yield ev
 
@@ -94,7 +81,7 @@ class Switchboard:
                 t.open(scope)
             waiters, self._waiters[scope] = self._waiters[scope], []
             for ev in waiters:
-                ev.succeed()
+                self.env.fire(ev)
 
 
 class Disruptions:
@@ -114,9 +101,9 @@ class Disruptions:
                 if start <= env.now:
                     # In force from the first event: close now, before any process has run.
                     self._close(d, scopes)
-                env.process(self._window(d, scopes, start, end))
+                env.task(self._window(d, scopes, start, end))
             elif isinstance(d, CapacityChange):
-                env.process(self._capacity(d))
+                env.task(self._capacity(d))
             elif isinstance(d, Gate):
                 # The stream is named by what the gate is, not by its place in the list, so adding
                 # another disruption elsewhere does not change this gate's draw (common random numbers).
@@ -125,7 +112,7 @@ class Disruptions:
                 if gate_names[name] > 1:
                     name += f".{gate_names[name]}"
                 u = float(streams.rng(name).random())
-                env.process(self._gate(d, u))
+                env.task(self._gate(d, u))
 
     def _scopes(self, d) -> list[str]:
         if isinstance(d, Outage):
@@ -144,16 +131,16 @@ class Disruptions:
     def _window(self, d, scopes, start: float, end: float):
         env = self.env
         if start > env.now:
-            yield _At(env, start - env.now)
+            yield env.urgent_delay(start - env.now)
             self._close(d, scopes)
-        yield _At(env, end - env.now)
+        yield env.urgent_delay(end - env.now)
         for sc in scopes:
             self.switch.open(sc)
         self.rec.event(env.now, f"{d.kind}_end", where=d.scope)
 
     def _capacity(self, d: CapacityChange):
         env = self.env
-        yield _At(env, self.s.day(d.at) - env.now)
+        yield env.urgent_delay(self.s.day(d.at) - env.now)
         kind, _, name = d.scope.partition(":")
         if kind == "line":
             self.lines[name].change(servers=d.servers, rate_per_month=d.rate_per_month)
@@ -163,7 +150,7 @@ class Disruptions:
 
     def _gate(self, d: Gate, u: float):
         env = self.env
-        yield _At(env, self.s.day(d.at) - env.now)
+        yield env.urgent_delay(self.s.day(d.at) - env.now)
         if u < d.p_continue:
             self.rec.event(env.now, "gate_passed", where=d.scope)
         else:

@@ -10,7 +10,6 @@ from __future__ import annotations
 from ..recorder import HELD
 from . import stockpiles as stockpiles_mod
 from . import us_stock as us_stock_mod
-from .tasks import Task
 
 
 class Flow:
@@ -25,7 +24,7 @@ class Flow:
     def submit(self, request) -> None:
         """Take a new request from the requests part."""
         self.waiting[request.seq] = request
-        Task.call(self.env, self._begin, request)
+        self.env.call(self._begin, request)
 
     def _begin(self, req):
         """The request's first step: its stages, or, when none applies, its lots at once."""
@@ -33,17 +32,17 @@ class Flow:
         # this is the per-request hot path of large ensembles.
         if self.approval.needed(req) or self.funding.needed(req):
             return self._stages(req)
-        req.approved_day = req.funded_day = self.env._now  # _now: no property call on the hot path
+        req.approved_day = req.funded_day = self.env.now
         return self._source(req)
 
     def _stages(self, req):
         env = self.env
         if self.approval.needed(req):
             yield from self.approval.review(req)
-        req.approved_day = env._now
+        req.approved_day = env.now
         if self.funding.needed(req):
             yield from self.funding.fund(req)
-        req.funded_day = env._now
+        req.funded_day = env.now
         return self._source(req)
 
     def _source(self, req):
@@ -51,9 +50,9 @@ class Flow:
         del self.waiting[req.seq]
         lots = self.sourcing.allocate(req)
         for lot in lots[:-1]:
-            Task(self.env, self._lot(lot))
+            self.env.task(self._lot(lot))
         if lots:
-            # The last lot goes on in this task, at once (a tail call, see tasks.Task).
+            # The last lot goes on in this task, at once (a tail call, see kernel).
             return self._lot(lots[-1])
         return None
 
@@ -62,16 +61,16 @@ class Flow:
         if lot.source == "unsourced":
             return
         yield from self.sourcing.ready_steps(lot)
-        lot.ready_day = env._now
+        lot.ready_day = env.now
         if self.switch.any_closed:
             scopes = (stockpiles_mod.RELEASE_SCOPES if lot.source == "stockpile" else us_stock_mod.RELEASE_SCOPES)
             if not self.switch.is_open(scopes):
                 rec.event(env.now, "held", lot.request.request_id, lot.lot_id, lot.item, lot.qty)
-                lot.enter(HELD, env._now)
+                lot.enter(HELD, env.now)
                 yield from self.switch.hold(scopes)
                 rec.event(env.now, "released", lot.request.request_id, lot.lot_id, lot.item, lot.qty)
         if self.transport.has_legs(lot):
             yield from self.transport.carry(lot)
         else:
-            lot.shipped_day = env._now
-        lot.delivered_day = env._now
+            lot.shipped_day = env.now
+        lot.delivered_day = env.now

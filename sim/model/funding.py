@@ -33,7 +33,7 @@ class Account:
 
     def withdraw(self, cost: float, key):
         """An event that fires once `cost` has been taken from the account, in key order."""
-        ev = self.env.event()
+        ev = self.env.signal()
         heapq.heappush(self._waiting, (key, cost, ev))
         self._serve()
         self.rec.level(self.env.now, f"account:{self.name}", self.balance)
@@ -50,7 +50,7 @@ class Account:
             if self.balance < -EPS:
                 raise InvariantError(f"account {self.name} below zero: {self.balance}")
             self.balance = max(self.balance, 0.0)
-            ev.succeed()
+            self.env.fire(ev)
 
 
 class Funding:
@@ -62,7 +62,7 @@ class Funding:
         self.enabled = f.enabled
         self.account = Account(env, recorder, "nato_purl", f.initial_musd)
         if f.enabled and f.contributions:
-            env.process(self._contributions(scenario))
+            env.task(self._contributions(scenario))
 
     def _contributions(self, s: Scenario):
         # Sorted by day, listing order breaking ties, so deposits never depend on process order.
@@ -70,7 +70,7 @@ class Funding:
         for _, c in order:
             day = s.day(c.at)
             if day > self.env.now:
-                yield self.env.timeout(day - self.env.now)
+                yield self.env.delay(day - self.env.now)
             self.account.deposit(c.amount_musd, c.by)
 
     def needed(self, request) -> bool:

@@ -17,7 +17,6 @@ from ..recorder import LINE_QUEUE, LONG_LEAD, MANUFACTURE
 from ..scenario.distributions import Fixed
 from ..scenario.schema import DAYS_PER_MONTH, Line, Scenario
 from .queueing import ServerPool
-from .tasks import delays
 
 RANK_BACKFILL_FIRST, RANK_NORMAL = 0, 1
 BACKLOG_ORDERS = 1000  # the most separate orders other customers' book is split into
@@ -29,7 +28,7 @@ class ProductionLine:
 
     def __init__(self, env, lid: str, spec: Line, scenario: Scenario, streams, recorder, switch):
         self.env, self.lid, self.rec, self.item = env, lid, recorder, spec.item
-        self._delay = delays(env)
+        self._delay = env.delay
         self.node = spec.node
         self._streams = streams
         self.pool = ServerPool(env, spec.servers, on_queue=recorder.level_writer(env, f"queue:line:{lid}"),
@@ -44,9 +43,9 @@ class ProductionLine:
         self._backlog_left = spec.other_backlog_units
         self._backlog_chunk = max(1, math.ceil(spec.other_backlog_units / BACKLOG_ORDERS))
         if spec.other_backlog_units:
-            env.process(self._backlog_order())
+            env.task(self._backlog_order())
         for k, ramp in enumerate(spec.ramps):
-            env.process(self._ramp(scenario.day(ramp.at), ramp.servers, ramp.rate_per_month))
+            env.task(self._ramp(scenario.day(ramp.at), ramp.servers, ramp.rate_per_month))
 
     @staticmethod
     def _unit_spec(unit_days, rate_per_month):
@@ -64,7 +63,7 @@ class ProductionLine:
 
     def _ramp(self, day, servers, rate):
         if day > self.env.now:
-            yield self.env.timeout(day - self.env.now)
+            yield self.env.delay(day - self.env.now)
         self.change(servers, rate)
         self.rec.event(self.env.now, "ramp", where=f"line:{self.lid}")
 
@@ -78,8 +77,8 @@ class ProductionLine:
         qty = min(self._backlog_chunk, self._backlog_left)
         self._backlog_left -= qty
         if self._backlog_left > 0:
-            self.env.process(self._backlog_order())
-        yield self.env.timeout(self.unit.total(qty) * self.stretch)
+            self.env.task(self._backlog_order())
+        yield self.env.delay(self.unit.total(qty) * self.stretch)
         self.pool.release()
 
     def make(self, qty: int, rank: int, tiebreak, purl: bool = True, lot=None):
@@ -93,13 +92,13 @@ class ProductionLine:
             lead = self.long_lead.draw()
             if lead > 0:
                 if lot is not None:
-                    lot.enter(LONG_LEAD, self.env._now)
+                    lot.enter(LONG_LEAD, self.env.now)
                 yield self._delay(lead)
-        grant = self.pool.acquire((rank, self.env._now, tiebreak), lot)
+        grant = self.pool.acquire((rank, self.env.now, tiebreak), lot)
         if grant is not None:
             yield grant
         if lot is not None:
-            lot.enter(MANUFACTURE, self.env._now)
+            lot.enter(MANUFACTURE, self.env.now)
         yield self._delay((self.unit.draw() if qty == 1 else self.unit.total(qty)) * self.stretch)
         self.pool.release()
         if purl:

@@ -12,66 +12,47 @@ from __future__ import annotations
 
 import heapq
 
-import simpy
-from simpy.events import PENDING
-
 from ..recorder import HELD
-
-
-class Grant:
-    """The event a queued job waits on: pending until the pool gives it a server.
-
-    Only what SimPy's loop and processes read is kept (callbacks, `_ok`, `_value`); the pool
-    schedules it with env.schedule, exactly as Event.succeed() would.
-    """
-
-    __slots__ = ("callbacks", "_ok", "_value", "lot")
-
-    def __init__(self, lot=None):
-        self.callbacks = []
-        self._ok, self._value = None, PENDING
-        self.lot = lot  # the lot waiting for it, marked while it waits (None: not a delivery)
 
 
 class ServerPool:
     """c servers and a priority queue in front of them."""
 
-    __slots__ = ("env", "capacity", "busy", "_queue", "_seq", "_closed", "_on_queue", "queue_phase")
+    __slots__ = ("env", "capacity", "busy", "_heap", "_seq", "_closed", "_on_queue", "queue_phase")
 
-    def __init__(self, env: simpy.Environment, capacity: int, on_queue=None, queue_phase=None):
+    def __init__(self, env, capacity: int, on_queue=None, queue_phase=None):
         self.env = env
         self.capacity = capacity
         self.busy = 0
-        self._queue: list = []
+        self._heap: list = []
         self._seq = 0
         self._closed: set[str] = set()
         self._on_queue = on_queue  # called with the queue length whenever it changes
         self.queue_phase = queue_phase  # the phase of a lot waiting here (None: lots are not marked)
 
-    def request(self, key, lot=None) -> Grant:
-        """An event that fires when a server is granted to the work with this key (for `lot`, if any)."""
-        if not self._closed and self.busy < self.capacity and not self._queue:
-            ev = Grant()
+    def request(self, key, lot=None):
+        """A kernel signal that fires when a server is granted to the work with this key (for `lot`, if any)."""
+        ev = self.env.signal()
+        if not self._closed and self.busy < self.capacity and not self._heap:
             self.busy += 1
-            self._succeed(ev)
+            self.env.fire(ev)
             return ev
         if lot is not None and self.queue_phase is not None:
-            lot.enter(HELD if self._closed else self.queue_phase, self.env._now)
+            lot.enter(HELD if self._closed else self.queue_phase, self.env.now)
         else:
             lot = None
-        ev = Grant(lot)
         self._seq += 1
-        heapq.heappush(self._queue, (key, self._seq, ev))
+        heapq.heappush(self._heap, (key, self._seq, ev, lot))  # lot: marked while it waits (None: not a delivery)
         if self._on_queue is not None:
-            self._on_queue(len(self._queue))
+            self._on_queue(len(self._heap))
         return ev
 
-    def acquire(self, key, lot=None) -> Grant | None:
+    def acquire(self, key, lot=None):
         """Like request, but None when a server is free right now: the caller goes on without a yield.
 
         Skipping the event saves a full schedule/step/resume cycle for every job that never waits.
         """
-        if not self._closed and self.busy < self.capacity and not self._queue:
+        if not self._closed and self.busy < self.capacity and not self._heap:
             self.busy += 1
             return None
         return self.request(key, lot)
@@ -79,7 +60,7 @@ class ServerPool:
     def release(self) -> None:
         """A server is free again."""
         self.busy -= 1
-        if self._queue:
+        if self._heap:
             self._dispatch()
 
     def set_capacity(self, capacity: int) -> None:
@@ -104,27 +85,22 @@ class ServerPool:
         """Every lot still waiting here enters `phase` now (the pool was paused or reopened)."""
         if self.queue_phase is None:
             return
-        now = self.env._now
-        for _, _, ev in self._queue:
-            if ev.lot is not None:
-                ev.lot.enter(phase, now)
-
-    def _succeed(self, ev: Grant) -> None:
-        # What Event.succeed() does: same time, priority and id order.
-        ev._ok, ev._value = True, None
-        self.env.schedule(ev)
+        now = self.env.now
+        for _, _, _, lot in self._heap:
+            if lot is not None:
+                lot.enter(phase, now)
 
     @property
     def queue_length(self) -> int:
-        return len(self._queue)
+        return len(self._heap)
 
     def _dispatch(self) -> None:
-        q = self._queue
+        q, fire = self._heap, self.env.fire
         changed = False
         while q and not self._closed and self.busy < self.capacity:
-            _, _, ev = heapq.heappop(q)
+            ev = heapq.heappop(q)[2]
             self.busy += 1
-            self._succeed(ev)
+            fire(ev)
             changed = True
         if changed and self._on_queue is not None:
             self._on_queue(len(q))

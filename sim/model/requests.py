@@ -5,7 +5,6 @@ import math
 
 from ..scenario.schema import Scenario
 from ..streams import Choice, Streams
-from .tasks import Task, delays
 
 RANK = {"urgent": 0, "routine": 1}
 # A drawn quantity is capped like a written one (RequestLine.qty): a long-tailed draw must not make a
@@ -43,7 +42,7 @@ class Requests:
         self._seq = 0
         self._cost = {k: v.unit_cost_musd for k, v in scenario.items.items()}
         if scenario.requests.packages:
-            Task(env, self._packages())
+            env.task(self._packages())
         stream = scenario.requests.stream
         if stream is not None:
             self._gap = streams.sampler("requests.stream.interarrival", stream.interarrival_days)
@@ -52,14 +51,14 @@ class Requests:
             self._qty = {n: streams.sampler(f"requests.stream.qty.{n}", stream.items[n].qty) for n in names}
             pr = [p for p, w in stream.priority.items() if w > 0]
             self._priority = Choice(pr, [stream.priority[p] for p in pr], streams.rng("requests.stream.priority"))
-            Task(env, self._stream(stream))
+            env.task(self._stream(stream))
 
     def _emit(self, request_id, priority, lines, funded_by=(), skip_approval=False, donor=None):
         cost, requested = 0.0, self.requested
         for item, qty in lines:
             cost += self._cost[item] * qty
             requested[item] = requested.get(item, 0) + qty
-        req = Request(self._seq, request_id, priority, lines, cost, self.env._now, funded_by, skip_approval, donor)
+        req = Request(self._seq, request_id, priority, lines, cost, self.env.now, funded_by, skip_approval, donor)
         self._seq += 1
         self.downstream(req)
 
@@ -70,7 +69,7 @@ class Requests:
         for _, pkg in order:
             day = s.day(pkg.at)
             if day > env.now:
-                yield env.timeout(day - env.now)
+                yield env.delay(day - env.now)
             self._emit(pkg.id, pkg.priority, [(ln.item, ln.qty) for ln in pkg.lines],
                        pkg.funded_by, pkg.skip_approval, pkg.donor)
 
@@ -81,15 +80,15 @@ class Requests:
         limit = stream.max_requests or math.inf
         t, n = start, 0
         # Hot loop: draws are C-level iterator steps; a fixed quantity is rounded once, here.
-        gap, pick_item, pick_priority, emit, timeout = (
-            self._gap.draw, self._item.draw, self._priority.draw, self._emit, delays(env))
+        gap, pick_item, pick_priority, emit, delay = (
+            self._gap.draw, self._item.draw, self._priority.draw, self._emit, env.delay)
         fixed_qty = {i: max(1, int(round(q.fixed))) for i, q in self._qty.items() if q.fixed is not None}
         qty_of = {i: q.draw for i, q in self._qty.items()}
         while n < limit:
             t += gap()
             if t > end:
                 return
-            yield timeout(t - env.now)
+            yield delay(t - env.now)
             item = pick_item()
             qty = fixed_qty.get(item) or max(1, int(round(min(qty_of[item](), MAX_QTY))))
             n += 1

@@ -56,5 +56,5 @@ class Stockpiles:
         """Process step: the donor readies the lot for hand-over (the lot's `donor_prep` phase)."""
         d = self._prep[(lot.donor, lot.item)]()
         if d > 0:
-            lot.enter(DONOR_PREP, self.env._now)
-            yield self.env.timeout(d)
+            lot.enter(DONOR_PREP, self.env.now)
+            yield self.env.delay(d)

@@ -20,7 +20,6 @@ from ..scenario.schema import Leg as LegSpec
 from ..scenario.schema import Scenario
 from ..scenario.references import route_for
 from .queueing import ServerPool
-from .tasks import delays
 
 
 class Leg:
@@ -29,7 +28,7 @@ class Leg:
     def __init__(self, env, lid: str, spec: LegSpec, scenario: Scenario, streams, recorder, switch):
         self.env, self.lid, self.rec, self.switch = env, lid, recorder, switch
         self.transit = streams.sampler(f"transport.legs.{lid}.days", spec.days)
-        self._delay = delays(env)
+        self._delay = env.delay
         self.depart_scopes = (f"leg:{lid}", f"outage:leg:{lid}", "all")
         self.outage_scopes = (f"outage:leg:{lid}",)
         self.capacity = spec.capacity
@@ -77,15 +76,15 @@ class Leg:
                 if grant is not None:
                     yield grant
             elif self.switch.any_closed and not self.switch.is_open(self.depart_scopes):
-                lot.enter(HELD, env._now)
+                lot.enter(HELD, env.now)
                 yield from self.switch.hold(self.depart_scopes)
             departed, transit = env.now, self.transit.draw()
         if lot.shipped_day != lot.shipped_day:  # NaN: first departure of this lot
             lot.shipped_day = departed
-        lot.enter(self.transit_phase, env._now)
+        lot.enter(self.transit_phase, env.now)
         yield self._delay(departed + transit - env.now)
         if self.switch.any_closed and not self.switch.is_open(self.outage_scopes):
-            lot.enter(HELD, env._now)  # arrived, but an outage holds it until it ends
+            lot.enter(HELD, env.now)  # arrived, but an outage holds it until it ends
             yield from self.switch.hold(self.outage_scopes)
         if slot is not None:
             slot.release()
@@ -100,11 +99,11 @@ class Leg:
                 k += 1
                 continue
             if day > env.now:
-                lot.enter(WAITING_DEPARTURE, env._now)
-                yield env.timeout(day - env.now)
+                lot.enter(WAITING_DEPARTURE, env.now)
+                yield env.delay(day - env.now)
             if not self.switch.is_open(self.depart_scopes):
                 # Missed this sailing; wait for the leg to open, then take the next one.
-                lot.enter(HELD, env._now)
+                lot.enter(HELD, env.now)
                 yield from self.switch.hold(self.depart_scopes)
                 k = max(k + 1, math.ceil((env.now - first) / every - 1e-12))
                 continue
@@ -159,7 +158,7 @@ class Transport:
         key = (lot.request.rank, self.env.now, lot.request.seq, lot.lot_id)
         for leg in legs:
             if self.switch.any_closed and not self.switch.is_open(scope):
-                lot.enter(HELD, self.env._now)
+                lot.enter(HELD, self.env.now)
                 yield from self.switch.hold(scope)
             yield from leg.traverse(lot, key)
             key = (lot.request.rank, self.env.now, lot.request.seq, lot.lot_id)

@@ -39,5 +39,5 @@ class USStock:
         """Process step: handling before a sold lot is ready to ship (the lot's `us_handling` phase)."""
         d = self.handling()
         if d > 0:
-            lot.enter(US_HANDLING, self.env._now)
-            yield self.env.timeout(d)
+            lot.enter(US_HANDLING, self.env.now)
+            yield self.env.delay(d)

@@ -1,0 +1,241 @@
+"""The simulation kernel: the one module of the model that may touch SimPy's internals.
+
+A kernel is the SimPy Environment of one replication, with the few calls the parts use to make
+time pass. Parts read the clock as `env.now` and otherwise call only these:
+
+- `env.task(generator)`: start a process that nobody waits on or interrupts; a generator may end
+  by returning the generator to go on with (a tail call, run at once as `yield from` would);
+- `env.call(fn, arg)`: a task that first calls `fn(arg)`, which returns its generator or None;
+- `env.delay(days)`: an event `days` from now (SimPy's Timeout);
+- `env.urgent_delay(days)`: the same, but ahead of ordinary events at that instant (disruptions);
+- `env.signal()` and `env.fire(signal)`: an event that waits until the part fires it (a server
+  granted, a scope reopened, money arrived; Event() and succeed());
+- `env.drop_pending()`: forget what is still scheduled once the run is over.
+
+When to use which: every process of a part is a task (`task` or `call`), because nothing in the
+model waits on a process or interrupts one. `env.process` is for a process that something yields
+on or interrupts; there is none today, and one would run as a SimPy Process in both kernels.
+
+Two kernels implement these calls and give the same order of events, ties included:
+- `FastKernel`, the default: light events and tasks driven straight from event callbacks. A task
+  leaves out what nobody here uses (the Process as an event, `active_process`, interrupts); a
+  delay or a start is pushed onto SimPy's queue by hand, skipping Event.__init__ and the schedule
+  call. They run for every wait of every lot, so this is where the engine's speed is, and the
+  reason these internals are used at all; they stay in this module as SimPy keeps its own
+  inlined internals inside the package that owns them.
+- `ReferenceKernel` (`sim.run(..., reference=True)`, `purlsim run --reference`): plain SimPy, a
+  Process per task, Timeout, Event().succeed(). Upgrading SimPy means: run both, compare the
+  tables (tests/test_kernel.py), and fix FastKernel where they differ.
+"""
+from __future__ import annotations
+
+from heapq import heappush
+from typing import Any
+
+import simpy
+from simpy.core import NORMAL, URGENT
+from simpy.events import PENDING
+
+
+class Kernel(simpy.Environment):
+    """The calls the parts use besides `now`; see the module docstring for what each is for."""
+
+    reference = False
+
+    def task(self, generator) -> None:
+        """Start `generator` as a process nobody waits on."""
+        raise NotImplementedError
+
+    def call(self, fn, arg) -> None:
+        """Start a task that first calls `fn(arg)` (returning its generator, or None to end)."""
+        raise NotImplementedError
+
+    def delay(self, days: float):
+        """An event `days` from now."""
+        raise NotImplementedError
+
+    def urgent_delay(self, days: float):
+        """An event `days` from now (at least now), processed before ordinary events at that instant."""
+        raise NotImplementedError
+
+    def signal(self):
+        """An event that fires when `fire` is called with it."""
+        raise NotImplementedError
+
+    def fire(self, signal) -> None:
+        """Succeed `signal` now, as Event.succeed() would."""
+        raise NotImplementedError
+
+    def drop_pending(self) -> None:
+        """Forget every scheduled event (after the run: they would keep the whole replication alive)."""
+        self._queue.clear()
+
+
+def make(reference: bool = False) -> Kernel:
+    """The kernel of one replication: FastKernel, or ReferenceKernel when `reference`."""
+    return ReferenceKernel() if reference else FastKernel()
+
+
+# ---- the fast kernel -------------------------------------------------------------------------
+
+class _Started:
+    """What a generator taken over by a tail call is first sent: an event that succeeded with None."""
+
+    _ok, _value = True, None
+
+
+_STARTED = _Started()
+
+
+class Fired:
+    """An event that has succeeded with None and waits in the event queue: a task's start, a delay.
+
+    It has only what SimPy's loop and processes read (callbacks, `_ok`, `_value`), so making one
+    costs no Event.__init__.
+    """
+
+    __slots__ = ("callbacks",)
+    callbacks: list
+    _ok, _value = True, None
+
+
+class Signal:
+    """A pending event with only what SimPy's loop and processes read; FastKernel.fire schedules it."""
+
+    __slots__ = ("_ok", "_value", "callbacks")
+
+    def __init__(self):
+        self.callbacks = []
+        self._ok, self._value = None, PENDING
+
+
+class Task:
+    """One generator resumed by the events it yields, at the points of the event order a Process would be."""
+
+    # No reference to its own bound method is kept: that cycle would leave every finished task to
+    # the cyclic collector instead of freeing it when its last event is processed.
+    __slots__ = ("_gen",)
+    _gen: Any  # the generator; before a call's start, (fn, arg)
+
+    def _first_call(self, event) -> None:
+        fn, arg = self._gen
+        self._gen = fn(arg)
+        if self._gen is not None:
+            self._resume(_STARTED)
+
+    def _resume(self, event) -> None:
+        gen = self._gen
+        while True:
+            try:
+                if event._ok:
+                    event = gen.send(event._value)
+                else:
+                    event._defused = True  # handed to the generator, which handles it or raises
+                    event = gen.throw(event._value)
+            except StopIteration as stop:
+                if stop.value is None:
+                    return
+                gen = self._gen = stop.value  # tail call
+                event = _STARTED
+                continue
+            if event.callbacks is not None:  # not yet processed: resume when it is
+                event.callbacks.append(self._resume)
+                return
+
+
+class FastKernel(Kernel):
+    """Light tasks, delays and signals, in exactly SimPy's order of events."""
+
+    def __init__(self, initial_time: float = 0):
+        super().__init__(initial_time)
+        queue, eid = self._queue, self._eid
+
+        def delay(days):
+            if days < 0:
+                raise ValueError(f"negative delay {days}")
+            ev = Fired()
+            ev.callbacks = []
+            heappush(queue, (self._now + days, NORMAL, next(eid), ev))
+            return ev
+
+        # An instance attribute, not a method: the per-wait call then costs no bound-method lookup.
+        self.delay = delay  # type: ignore[method-assign]
+
+    def _start(self, callback) -> None:
+        # Urgent at now, as SimPy's Initialize: the same point of the event order as env.process.
+        start = Fired()
+        start.callbacks = [callback]
+        queue: list[Any] = self._queue  # typed for Events; light ones are what its loop reads of them
+        heappush(queue, (self._now, URGENT, next(self._eid), start))
+
+    def task(self, generator) -> None:
+        task = Task.__new__(Task)
+        task._gen = generator
+        self._start(task._resume)
+
+    def call(self, fn, arg) -> None:
+        # A plain call first costs less than a generator that would only return another one.
+        task = Task.__new__(Task)
+        task._gen = (fn, arg)
+        self._start(task._first_call)
+
+    def urgent_delay(self, days: float):
+        ev = Fired()
+        ev.callbacks = []
+        queue: list[Any] = self._queue
+        heappush(queue, (self._now + max(0.0, days), URGENT, next(self._eid), ev))
+        return ev
+
+    def signal(self) -> Signal:
+        return Signal()
+
+    def fire(self, signal) -> None:
+        # What Event.succeed() does: same time, priority and id order.
+        signal._ok, signal._value = True, None
+        heappush(self._queue, (self._now, NORMAL, next(self._eid), signal))
+
+
+# ---- the reference kernel --------------------------------------------------------------------
+
+def _driven(generator):
+    """A task's generator as a Process runs it: tail calls become `yield from`."""
+    while generator is not None:
+        generator = yield from generator
+
+
+def _called(fn, arg):
+    yield from _driven(fn(arg))
+
+
+class _UrgentTimeout(simpy.Event):
+    """SimPy's Timeout with URGENT priority: SimPy has no public urgent timeout, so this one mirrors
+    Timeout.__init__ line for line (the reference kernel's only use of Event internals)."""
+
+    def __init__(self, env: simpy.Environment, delay: float):
+        super().__init__(env)
+        self._ok, self._value = True, None
+        env.schedule(self, URGENT, max(0.0, delay))
+
+
+class ReferenceKernel(Kernel):
+    """Plain SimPy: a Process per task, Timeout, Event().succeed()."""
+
+    reference = True
+
+    def task(self, generator) -> None:
+        self.process(_driven(generator))
+
+    def call(self, fn, arg) -> None:
+        self.process(_called(fn, arg))
+
+    def delay(self, days: float):
+        return self.timeout(days)
+
+    def urgent_delay(self, days: float):
+        return _UrgentTimeout(self, days)
+
+    def signal(self) -> simpy.Event:
+        return self.event()
+
+    def fire(self, signal) -> None:
+        signal.succeed()
