@@ -1,7 +1,6 @@
 """The `purlsim` command line. It reads options, calls the library, prints tables; it never touches SimPy."""
 from __future__ import annotations
 
-import json
 import os
 import sys
 from contextlib import ExitStack, contextmanager
@@ -296,12 +295,19 @@ def validate(files: List[Path] = typer.Argument(..., help="Scenario files to che
 
 
 @app.command()
-def schema():
-    """Print the scenario JSON Schema (for editor completion)."""
-    doc = Scenario.model_json_schema(by_alias=True)
-    doc["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    doc["title"] = "purlsim scenario (format v1)"
-    typer.echo(json.dumps(doc, indent=2))
+def schema(out: Optional[Path] = typer.Option(None, "--out", help="Write the schema to this file instead of "
+                                                              "printing it (e.g. purlsim.schema.json).")):
+    """Print (or write) the JSON Schema of a scenario file, for editors: see docs/scenario-format.md."""
+    from .scenario.file_schema import schema_text
+
+    text = schema_text()
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    if out.is_dir():
+        fail(f"{out}: is a directory; give a file name such as {out / 'purlsim.schema.json'}")
+    out.write_text(text, encoding="utf-8")
+    out_console.print(f"wrote {out}")
 
 
 @app.command()

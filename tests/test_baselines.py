@@ -231,8 +231,8 @@ def user_repo(pytester):
 def test_fixture_missing_baseline_fails_with_how_to_record(user_repo):
     result = run_user(user_repo)
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*no baseline*ci/baselines/mine.json*purlsim baseline record scenarios/mine.yaml "
-                                 "--dir ci/baselines*--purlsim-record*"])
+    result.stdout.fnmatch_lines(["*no baseline*ci/baselines/mine.json*pytest --purlsim-record test_user.py::test_mine"
+                                 "*purlsim baseline record scenarios/mine.yaml --dir ci/baselines*"])
     assert not (user_repo.path / "ci" / "baselines").exists()
 
 
@@ -248,7 +248,12 @@ def test_fixture_records_checks_and_catches_a_slower_sealift(user_repo):
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*AssertionError: delivery-time baseline moved*tolerance mode*",
                                  "*scenario file changed since the baseline*",
-                                 "*items.gmlrs.ttd_p50: 3* -> 3* (change +5*"])
+                                 "*metric*baseline*now*change*allowed*p",
+                                 "*items.gmlrs.ttd_p50 * 3* * 3* * +5*",
+                                 "*If the change is intended, re-record this baseline:",
+                                 "*pytest --purlsim-update test_user.py::test_mine",
+                                 "*or: purlsim baseline check ci/baselines/mine.json --update"])
+    assert "pytest_plugin.py" not in result.stdout.str()
 
     run_user(user_repo, "--purlsim-update").assert_outcomes(passed=1, warnings=1)
     run_user(user_repo).assert_outcomes(passed=1)
@@ -261,3 +266,27 @@ def test_fixture_corrupt_baseline_fails_and_option_sets_the_dir(user_repo):
     result = run_user(user_repo, "--purlsim-baseline-dir", "elsewhere")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*elsewhere/mine.json: corrupt baseline file: not valid JSON*"])
+
+
+def test_fixture_paths_follow_the_test_file_wherever_pytest_starts(pytester):
+    # No ini file: the scenario and the baseline directory are found from the test file's folder,
+    # so pytest started in tests/ and at the top of the repository read the same baseline.
+    (pytester.path / "scenarios").mkdir()
+    (pytester.path / "scenarios" / "mine.yaml").write_text(f"extends: {SHIPPED}\nname: mine\n")
+    tests = pytester.mkdir("tests")
+    (tests / "test_user.py").write_text(USER_TEST.replace('"scenarios/mine.yaml", reps=12', '"../scenarios/mine.yaml", reps=4'))
+    pytester.chdir()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(tests)
+        run_user(pytester, "--purlsim-record", "-p", "no:pytester").assert_outcomes(passed=1, warnings=1)
+        assert bl.load(tests / "baselines" / "mine.json").scenario == "../scenarios/mine.yaml"
+        run_user(pytester).assert_outcomes(passed=1)
+    run_user(pytester, "tests").assert_outcomes(passed=1)
+
+
+def test_the_code_hash_follows_only_the_code_that_decides_results():
+    files = {f.relative_to(REPO / "sim").as_posix() for f in bl.result_code_files()}
+    assert {"model/flow.py", "scenario/loader.py", "streams.py", "recorder.py", "tables.py", "metrics/headline.py",
+            "experiments/ensemble.py"} <= files
+    assert not files & {"plots.py", "report.py", "cli.py", "pytest_plugin.py", "experiments/baselines.py",
+                        "commands/baseline.py", "scenario/descriptions.py", "scenario/file_schema.py"}

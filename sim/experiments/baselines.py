@@ -3,8 +3,8 @@
 A baseline is one JSON file per scenario (keys sorted, numbers rounded to 6 significant digits,
 so a re-record reads well in a git diff). It holds what is needed to re-run the scenario exactly
 (its path, overrides, seed, reps), fingerprints of what the figures depend on (a hash of the fully
-resolved scenario after `extends:` and overrides, a hash of purlsim's source, the versions of
-Python, purlsim, numpy, pandas and simpy and the platform), the tolerances in force, and per
+resolved scenario after `extends:` and overrides, a hash of the code that decides results, the
+versions of Python, purlsim, numpy, pandas and simpy and the platform), the tolerances in force, and per
 metric the mean over replications, its standard error and the per-replication values.
 
 Metrics, all from the metric layer (sim.metrics); `value` is the figure `Results.summary()`
@@ -16,6 +16,13 @@ shows, `per_rep` each replication's own estimate of it (what the paired test com
 - `backfill.<donor/item|ALL>.replaced_gap_mean|donations|open`: the donor's gap in days from the
   donation decision, among replaced donations; donations and donations not replaced by the
   horizon, per replication.
+
+The code hash covers only the code that decides results: the model (`sim/model/`), scenario loading
+(`sim/scenario/`, less the editor schema's `file_schema.py` and `descriptions.py`), the random
+streams (`sim/streams.py`), the recorder, tables and metrics (`sim/recorder.py`, `sim/tables.py`,
+`sim/metrics/`, with `sim/results.py` and `sim/stats.py` they compute through) and the ensemble
+runner (`sim/experiments/ensemble.py`); see `RESULT_CODE`. Editing a plot, the report, the CLI,
+the pytest plugin or this module leaves every baseline in exact mode.
 
 Checking re-runs the scenario with the baseline's seed, reps and overrides and compares, in one of
 two modes:
@@ -287,11 +294,29 @@ def load_resolved(path: Path, overrides: Mapping[str, Any] | None = None) -> tup
     return validate_mapping(data, shown, created), _hash_mapping(data)
 
 
+# The code that decides results (see the module docstring): a change anywhere else in `sim` (plots,
+# report, CLI, this module) leaves a baseline in exact mode.
+RESULT_CODE = ("model", "scenario", "metrics", "streams.py", "recorder.py", "tables.py", "results.py", "stats.py",
+               "experiments/ensemble.py")
+# In sim/scenario/ but only describing the format to editors: no result depends on them.
+NOT_RESULT_CODE = ("scenario/descriptions.py", "scenario/file_schema.py")
+
+
+def result_code_files() -> list[Path]:
+    """The source files of `sim` that decide a run's results, the ones `code_hash` covers."""
+    root = Path(__file__).resolve().parent.parent
+    files = set()
+    for part in RESULT_CODE:
+        target = root / part
+        files |= set(target.rglob("*.py")) if target.is_dir() else {target}
+    return sorted(f for f in files if f.relative_to(root).as_posix() not in NOT_RESULT_CODE)
+
+
 def code_hash() -> str:
-    """sha256 of purlsim's own Python source (the `sim` package), to tell whether the code changed."""
-    root = Path(__file__).resolve().parent
+    """sha256 of the source that decides results (`result_code_files`), to tell whether that code changed."""
+    root = Path(__file__).resolve().parent.parent
     h = hashlib.sha256()
-    for f in sorted(root.rglob("*.py")):
+    for f in result_code_files():
         h.update(f.relative_to(root).as_posix().encode() + b"\0" + f.read_bytes() + b"\0")
     return "sha256:" + h.hexdigest()
 
@@ -363,11 +388,16 @@ def locate(path: Path | str, root: Path | None = None) -> Path:
 
 
 def stored_path(path: Path, root: Path | None = None) -> str:
-    """How a baseline names its scenario: relative to `root` (default: cwd) when inside it, else absolute."""
+    """How a baseline names its scenario: relative to the working directory when inside it, else absolute;
+    relative to `root` whenever one is given (the pytest fixture gives the test file's folder, so
+    `../scenarios/x.yaml` stays relative and the baseline holds in any checkout)."""
     root_abs = os.path.abspath(root or Path.cwd())
     path_abs = os.path.abspath(path)
-    rel = os.path.relpath(path_abs, root_abs)
-    if rel == os.pardir or rel.startswith(os.pardir + os.sep):
+    try:
+        rel = os.path.relpath(path_abs, root_abs)
+    except ValueError:  # another drive
+        return Path(path_abs).as_posix()
+    if root is None and (rel == os.pardir or rel.startswith(os.pardir + os.sep)):
         return Path(path_abs).as_posix()
     return Path(rel).as_posix()
 

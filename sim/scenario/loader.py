@@ -1,7 +1,8 @@
 """Reading scenario files: YAML in, a validated `Scenario` out, or one ScenarioError listing every problem.
 
 Steps: YAML 1.2 read safely with its limits enforced while parsing (`yaml12`), `extends:` resolved
-depth-first with cycle detection and deep merge (mappings merge, everything else replaces),
+depth-first (a path relative to the file's folder, or `purlsim:NAME` for a scenario shipped in the
+package, see `shipped`) with cycle detection and deep merge (mappings merge, everything else replaces),
 dotted overrides applied to the merged mapping, then pydantic validation (its errors worded by
 `wording`), then cross-reference checks (`references`).
 """
@@ -15,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from ..errors import Problem, ScenarioError
+from . import shipped
 from .references import check_references
 from .schema import Scenario
 from .wording import _descend, _suggest, _unannotate, _union_args, pydantic_problems
@@ -87,6 +89,12 @@ def _resolve(path: Path, shown: str, stack: tuple[Path, ...], files: list[Path] 
         return data
     if not isinstance(parent, str) or not parent.strip():
         raise ScenarioError([Problem(shown, "extends", "must be a file path (a string)")])
+    if shipped.is_reference(parent):
+        try:
+            parent_path = shipped.resolve_reference(parent)
+        except ValueError as exc:
+            raise ScenarioError([Problem(shown, "extends", str(exc))]) from None
+        return deep_merge(_resolve(parent_path, parent, (*stack, real), files), data)
     parent_path = path.parent / parent
     try:
         found = parent_path.is_file()

@@ -1,0 +1,146 @@
+"""What each scenario field means, with its unit, for the JSON Schema editors show (`file_schema`).
+
+Keys are `Model.field` (the name as written in a file). A field whose pydantic `Field` already has a
+description is not listed here; `file_schema` appends the allowed range, read from the schema
+itself, to every description, so the range stated is always the one enforced.
+"""
+from __future__ import annotations
+
+_DIST = "in the unit of the field it sets (days for a duration, units for a quantity)"
+
+MEANINGS: dict[str, str] = {
+    # top level
+    "Scenario.extends": "File this one is laid over: a path relative to this file's folder, or purlsim:NAME for a "
+                        "scenario shipped with purlsim (purlsim:common/base.yaml). Mappings merge key by key; lists "
+                        "and numbers replace.",
+    "Scenario.name": "Name shown in tables and outputs.",
+    "Scenario.description": "Free text: the question the scenario asks and its sources.",
+    "Scenario.start": "Calendar date of day 0; every moment is a date or a number of days from it. Required in the "
+                      "merged scenario.",
+    "Scenario.seed": "Default base seed of the random streams (--seed overrides it).",
+    "Scenario.items": "The catalogue: item id to item. Required in the merged scenario.",
+    "Scenario.requests": "What Ukraine asks for: explicit packages and/or a stochastic stream. Required in the merged "
+                         "scenario.",
+    "Scenario.approval": "The availability check by the US/NATO command before allies fund a request.",
+    "Scenario.funding": "The NATO PURL account and the money paid into it.",
+    "Scenario.us_stock": "US stocks available for sale, above their reserve floor.",
+    "Scenario.production": "US production lines: line id to line.",
+    "Scenario.transport": "Nodes, legs, routes and the rules that choose a route.",
+    "Scenario.policy": "How a funded request is sourced and how donors are replaced.",
+    "Scenario.stockpiles": "Allies' stocks that may be donated: ally id to stockpile.",
+    "Scenario.disruptions": "Pauses, outages, capacity changes and gates, in any order.",
+    # catalogue
+    "Item.name": "Human-readable name of the item.",
+    "Item.unit_cost_musd": "Cost of one unit in millions of US dollars.",
+    # requests
+    "RequestLine.item": "Item id (a key of items).",
+    "RequestLine.qty": "Units requested.",
+    "Package.id": "Request id, unique among packages.",
+    "Package.at": "When the request is made: a date or days from start.",
+    "Package.priority": "urgent requests may draw on allied stockpiles (policy.stockpile_priorities).",
+    "Package.lines": "Items and quantities requested.",
+    "StreamItem.weight": "Relative share of stream requests for this item (weights need not add up to 1).",
+    "StreamItem.qty": "Units per request: a number or a distribution.",
+    "RequestStream.interarrival_days": "Days between two requests of the stream: a number or a distribution.",
+    "RequestStream.items": "Item id to its share and quantity per request.",
+    "RequestStream.priority": "Relative weight of each priority among stream requests.",
+    "RequestStream.start": "First moment the stream may emit a request: a date or days from start.",
+    "RequestStream.end": "Moment after which the stream stops (default: the horizon): a date or days from start.",
+    "RequestStream.max_requests": "Number of requests after which the stream stops.",
+    "Requests.packages": "Explicit requests from Ukraine's list.",
+    "Requests.stream": "A stochastic stream of single-line requests.",
+    # approval and funding
+    "Approval.enabled": "false skips the availability check (requests are approved when made).",
+    "Approval.delay_days": "Days from request to approval: a number or a distribution.",
+    "Contribution.by": "Ally paying (an id).",
+    "Contribution.amount_musd": "Amount paid, in millions of US dollars.",
+    "Contribution.at": "When the money arrives: a date or days from start.",
+    "Funding.enabled": "false means no money limit at all.",
+    "Funding.initial_musd": "Money in the account at day 0, in millions of US dollars.",
+    "Funding.contributions": "Payments into the account.",
+    # stocks and production
+    "StockLevel.on_hand": "Units on hand at day 0.",
+    "StockLevel.reserve_floor": "Units the US keeps: sales never take stock below this.",
+    "USStock.node": "Node where US stocks are held (goods start their route there).",
+    "USStock.handling_days": "Days to prepare a sale from stock: a number or a distribution.",
+    "USStock.items": "Item id to its US stock level.",
+    "Ramp.at": "When the line's capacity changes: a date or days from start.",
+    "Ramp.servers": "Number of parallel servers from then on.",
+    "Ramp.rate_per_month": "Units per 30-day month per server from then on.",
+    "Line.item": "Item id the line makes.",
+    "Line.node": "Node where the line is (goods start their route there).",
+    "Line.servers": "Parallel servers, each making one order at a time.",
+    "Line.ramps": "Changes of the line's servers or rate on dates.",
+    # transport
+    "Node.kind": "What the node is.",
+    "Node.country": "Country the node is in (shown only).",
+    "Departures.every_days": "Days between two departures.",
+    "Departures.first": "First departure: a date or days from start.",
+    "Leg.from": "Node the leg starts at.",
+    "Leg.to": "Node the leg ends at.",
+    "Leg.mode": "Mode of transport.",
+    "Leg.days": "Transit time in days: a number or a distribution.",
+    "Leg.capacity": "Lots on the leg at once (unscheduled) or boarding one departure (scheduled); none means no "
+                    "limit.",
+    "Leg.departures": "Scheduled departures (a ship every N days); none means a lot leaves when it arrives.",
+    "Route.legs": "Leg ids in order, from the origin node to the destination.",
+    "RouteRule.origin": "Node goods start from.",
+    "RouteRule.item": "Item id the rule is for (left out: any item).",
+    "RouteRule.route": "Route id to take, or direct for no transport.",
+    "Transport.destination": "Node where goods count as delivered.",
+    "Transport.nodes": "Node id to node.",
+    "Transport.legs": "Leg id to leg.",
+    "Transport.routes": "Route id to route (direct is reserved).",
+    "Transport.choose": "Rules choosing a route by origin (and item); the first that matches applies.",
+    # allies
+    "AllyStock.on_hand": "Units the ally holds at day 0.",
+    "AllyStock.min_keep": "Units the ally always keeps (at most on_hand).",
+    "AllyStock.prep_days": "Days to prepare a hand-over: a number or a distribution.",
+    "Stockpile.node": "Node where the ally's stocks are (donations start their route there).",
+    "Stockpile.items": "Item id to the ally's holding.",
+    # policy
+    "Policy.sources": "Sources tried in order for each funded request line.",
+    "Policy.stockpile_priorities": "Priorities that may draw on allied stockpiles.",
+    "Policy.donor_choice": "How a donor is chosen among allies that can give.",
+    "Policy.backfill": "Order in which donors' replacement orders enter US production.",
+    # disruptions
+    "Pause.kind": "pause: work caught in the window waits, then resumes.",
+    "Pause.scope": "What pauses: approvals, us_releases, donations, releases, all, line:ID, leg:ID or route:ID "
+                   "(see docs/scenario-format.md).",
+    "Pause.start": "Start of the window: a date or days from start.",
+    "Pause.end": "End of the window: a date or days from start.",
+    "Outage.kind": "outage: the leg or hub is out of action; goods in transit arrive no earlier than the end.",
+    "Outage.scope": "leg:ID, or hub:NODE for every leg from or to the hub.",
+    "Outage.start": "Start of the window: a date or days from start.",
+    "Outage.end": "End of the window: a date or days from start.",
+    "CapacityChange.kind": "capacity: a line's or leg's capacity changes on a date.",
+    "CapacityChange.scope": "line:ID or leg:ID.",
+    "CapacityChange.at": "When: a date or days from start.",
+    "CapacityChange.servers": "A line's parallel servers from then on.",
+    "CapacityChange.rate_per_month": "A line's units per 30-day month per server from then on.",
+    "CapacityChange.capacity": "A leg's lots at once (or per departure) from then on.",
+    "Gate.kind": "gate: on a date, deliveries go on with probability p_continue, otherwise releases stop.",
+    "Gate.at": "When the gate is passed: a date or days from start.",
+    "Gate.scope": "What closes for good when the gate fails: us_releases, donations, releases or all.",
+    # distributions
+    "Fixed.dist": "fixed: always the same value.",
+    "Fixed.value": f"The value, {_DIST}.",
+    "Exponential.dist": "exponential: memoryless, with the given mean.",
+    "Exponential.mean": f"Mean, {_DIST}.",
+    "Uniform.dist": "uniform: any value between low and high equally likely.",
+    "Uniform.low": f"Lowest value, {_DIST}.",
+    "Uniform.high": f"Highest value, {_DIST}.",
+    "Triangular.dist": "triangular: from low to high, most likely at mode.",
+    "Triangular.low": f"Lowest value, {_DIST}.",
+    "Triangular.mode": f"Most likely value, {_DIST}.",
+    "Triangular.high": f"Highest value, {_DIST}.",
+    "Lognormal.dist": "lognormal: positive and right-skewed, given by its own mean and sd.",
+    "Lognormal.mean": f"Mean of the values (not of their log), {_DIST}.",
+    "Lognormal.sd": f"Standard deviation of the values, {_DIST}.",
+    "Normal.dist": "normal, truncated below at zero (negative draws are redrawn).",
+    "Normal.mean": f"Mean before truncation, {_DIST}.",
+    "Normal.sd": f"Standard deviation, {_DIST}.",
+    "Empirical.dist": "empirical: one of the listed values, drawn with the given weights.",
+    "Empirical.values": f"Values to draw from, {_DIST}.",
+    "Empirical.weights": "Relative weight of each value (default: all equal); as many as values.",
+}
