@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup bench clean
+.PHONY: run test lint setup bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -26,8 +26,12 @@ run: $(STAMP)
 	$(BIN)/purlsim report $(REPORT_SCENARIOS) --reps $(REPORT_REPS) --out out/report.html --quiet
 	@echo "Report: $(CURDIR)/out/report.html (one self-contained file: open it in any browser)"
 
-test: $(STAMP)
+test: $(STAMP) lint
 	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check sim tests benchmarks
+	$(BIN)/ruff format --check sim tests benchmarks
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py

@@ -7,6 +7,7 @@ Each is timed in this one process, the three back to back in every round; the ra
 medians of the rounds' ratios, so machine load affects both sides of each alike.
 Targets: purlsim at most 1.5x the hand-written SimPy model, at least 2x faster than Ciw.
 """
+
 from __future__ import annotations
 
 import os
@@ -18,8 +19,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-import sim  # noqa: E402
 from mm3_reference import ciw_mm3, simpy_mm3  # noqa: E402
+
+import sim  # noqa: E402
 
 N = int(os.environ.get("PURLSIM_BENCH_ARRIVALS", 200_000))
 ROUNDS = int(os.environ.get("PURLSIM_BENCH_ROUNDS", 7))
@@ -48,7 +50,7 @@ def main() -> list[tuple]:
     for r in range(ROUNDS):
         # The three run back to back, in a rotating order: each ratio pairs runs a few seconds
         # apart, so a slow spell of this shared machine moves both sides of it alike.
-        for name in order[r % 3:] + order[:r % 3]:
+        for name in order[r % 3 :] + order[: r % 3]:
             times[name].append(runs[name](N))
     vs_simpy = statistics.median(p / s for p, s in zip(times["purlsim"], times["simpy"]))
     vs_ciw = statistics.median(c / p for p, c in zip(times["purlsim"], times["ciw"]))
@@ -57,8 +59,10 @@ def main() -> list[tuple]:
     for name, label in (("purlsim", "purlsim (full engine)"), ("simpy", "hand-written SimPy"), ("ciw", "Ciw")):
         best = min(times[name])
         print(f"{label:<22}{best:>10.2f}{statistics.median(times[name]):>10.2f}{N / best:>14,.0f}")
-    rows = [("purlsim / hand-written SimPy", f"{vs_simpy:.2f}x", "<= 1.5x", vs_simpy <= 1.5),
-            ("Ciw / purlsim (speed-up)", f"{vs_ciw:.2f}x", ">= 2x", vs_ciw >= 2.0)]
+    rows = [
+        ("purlsim / hand-written SimPy", f"{vs_simpy:.2f}x", "<= 1.5x", vs_simpy <= 1.5),
+        ("Ciw / purlsim (speed-up)", f"{vs_ciw:.2f}x", ">= 2x", vs_ciw >= 2.0),
+    ]
     for name, measured, target, ok in rows:
         print(f"{name:<32}{measured:>10}  target {target:<8} {'PASS' if ok else 'MISS'}")
     return rows

@@ -12,6 +12,7 @@ depend on whatever else the machine runs, so it also prints the speed-up two pla
 get at the same moment (the machine's ceiling) and, on Linux, the speed-up projected from CPU
 time (one process's CPU time over the busiest of main and workers), which contention does not bend.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,8 +22,8 @@ import time
 from pathlib import Path
 
 import sim
-from sim.experiments.ensemble import run_stats
 from sim.executors import dask_executor, default_workers, process_pool
+from sim.experiments.ensemble import run_stats
 
 REPO = Path(__file__).resolve().parent.parent
 TARGET = 1.7
@@ -91,8 +92,10 @@ def main() -> None:
 
     sc = sim.load_scenario(args.scenario)
     sim.run(sc, reps=2, seed=0)  # imports and first-call costs out of the way
-    print(f"scenario {sc.name}, {args.reps} replications, cores {default_workers()}, "
-          f"load average {os.getloadavg()[0]:.2f}")
+    print(
+        f"scenario {sc.name}, {args.reps} replications, cores {default_workers()}, "
+        f"load average {os.getloadavg()[0]:.2f}"
+    )
     cases = {
         "sim.run (all tables)": lambda ex: sim.run(sc, reps=args.reps, seed=1, executor=ex),
         "run_stats (figures only)": lambda ex: run_stats([sc], args.reps, [1], ex),
@@ -104,15 +107,19 @@ def main() -> None:
         results = {name: measure(fn, pool, args.repeat) for name, fn in cases.items()}
     print(f"machine ceiling now (two busy loops on two processes): speed-up {ceiling:.2f}")
     for name, r in results.items():
-        print(f"{name:26s} 1 worker {args.reps / r['one']:6.1f} reps/s   2 workers {args.reps / r['two']:6.1f} reps/s"
-              f"   speed-up {r['speedup']:.2f}   projected from CPU time {r['projected']:.2f} "
-              f"(workers {' + '.join(f'{c:.2f}' for c in r['workers_cpu'])} s, main {r['main_cpu']:.2f} s)")
+        print(
+            f"{name:26s} 1 worker {args.reps / r['one']:6.1f} reps/s   2 workers {args.reps / r['two']:6.1f} reps/s"
+            f"   speed-up {r['speedup']:.2f}   projected from CPU time {r['projected']:.2f} "
+            f"(workers {' + '.join(f'{c:.2f}' for c in r['workers_cpu'])} s, main {r['main_cpu']:.2f} s)"
+        )
     print(f"pool start-up (not counted): {start_up:.2f} s")
     r = results["sim.run (all tables)"]
     measured = r["speedup"]
     verdict = "PASS" if measured >= TARGET else "MISS"
-    print(f"{verdict}: speed-up {measured:.2f} with 2 workers (target >= {TARGET}; the machine allowed "
-          f"{ceiling:.2f} at the time; projected on two idle cores {r['projected']:.2f})")
+    print(
+        f"{verdict}: speed-up {measured:.2f} with 2 workers (target >= {TARGET}; the machine allowed "
+        f"{ceiling:.2f} at the time; projected on two idle cores {r['projected']:.2f})"
+    )
 
     # The same ensemble through a real Dask LocalCluster (2 worker processes, 1 thread each),
     # timed in rounds against the pool: each round runs both back to back (alternating which goes
@@ -132,11 +139,14 @@ def main() -> None:
                     run_all(ex)
                     walls[name].append(time.perf_counter() - t)
     ratio = statistics.median(d / p for d, p in zip(walls["dask"], walls["pool"]))
-    print(f"Dask LocalCluster (2 workers) {args.reps / min(walls['dask']):6.1f} reps/s, local pool "
-          f"{args.reps / min(walls['pool']):6.1f} reps/s; Dask's time {ratio:.2f}x the pool's "
-          f"(median of {len(walls['dask'])} paired rounds; start-up {dask_start:.1f} s, not counted)")
+    print(
+        f"Dask LocalCluster (2 workers) {args.reps / min(walls['dask']):6.1f} reps/s, local pool "
+        f"{args.reps / min(walls['pool']):6.1f} reps/s; Dask's time {ratio:.2f}x the pool's "
+        f"(median of {len(walls['dask'])} paired rounds; start-up {dask_start:.1f} s, not counted)"
+    )
     verdict = "PASS" if ratio <= DASK_TARGET else "MISS"
     print(f"{verdict}: Dask takes {ratio:.2f}x the local pool's time (target <= {DASK_TARGET:.2f}x, within 10%)")
+
 
 if __name__ == "__main__":
     main()

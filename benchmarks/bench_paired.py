@@ -8,6 +8,7 @@ alternating order, each in a fresh process timing purlsim and the hand-written S
 ratios reported are medians of the rounds' ratios, so a slow spell of a shared machine moves both
 sides of a pair alike.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,8 +38,9 @@ print(json.dumps({"purlsim": p, "simpy": s}))
 
 def _time(tree: Path, n: int) -> dict:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    out = subprocess.run([sys.executable, "-c", CHILD, str(tree), str(n)], capture_output=True, text=True,
-                         check=True, env=env)
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, str(tree), str(n)], capture_output=True, text=True, check=True, env=env
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -51,10 +53,12 @@ def main(argv=None) -> float:
     trees = {"this": HERE.parent, "other": args.other.resolve()}
     times: dict[str, list[dict]] = {k: [] for k in trees}
     for r in range(args.rounds):
-        for name in (("this", "other") if r % 2 else ("other", "this")):
+        for name in ("this", "other") if r % 2 else ("other", "this"):
             times[name].append(_time(trees[name], args.arrivals))
-        print(f"round {r + 1}: this {times['this'][-1]['purlsim']:.2f}s, other {times['other'][-1]['purlsim']:.2f}s",
-              flush=True)
+        print(
+            f"round {r + 1}: this {times['this'][-1]['purlsim']:.2f}s, other {times['other'][-1]['purlsim']:.2f}s",
+            flush=True,
+        )
     this_vs_other = statistics.median(a["purlsim"] / b["purlsim"] for a, b in zip(times["this"], times["other"]))
     print(f"M/M/3, {args.arrivals:,} arrivals, {args.rounds} paired rounds (medians of per-round ratios)")
     for name, tree in trees.items():

@@ -9,6 +9,7 @@ of cores while rendering stays single-threaded, so on 2 cores the wall ratio is 
 
     .venv/bin/python benchmarks/bench_report.py [--reps 200] [SCENARIO ...]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -56,7 +57,9 @@ def main() -> int:
     print(f"report:     {rep_cpu:7.2f} s CPU  {rep_wall:7.2f} s wall ({size / 1024:,.0f} KiB of HTML)")
     print(f"ratio report/simulation: {ratio:.3f} CPU, {rep_wall / sim_wall:.3f} wall")
     verdict = "PASS" if ratio <= TARGET else "MISS"
-    print(f"{verdict}: the report costs {ratio:.0%} of the simulation (target: at most {TARGET:.0%}, 'a small fraction')")
+    print(
+        f"{verdict}: the report costs {ratio:.0%} of the simulation (target: at most {TARGET:.0%}, 'a small fraction')"
+    )
     return 0
 
 

@@ -4,6 +4,7 @@ Each size runs in a fresh subprocess so its peak resident memory (ru_maxrss) is 
 Targets: time grows linearly (each 10x in lots costs at most 11x), at most 300 bytes per
 delivery row held in memory (the deliveries DataFrame, deep), and 10^6 lots under 2 GB peak.
 """
+
 from __future__ import annotations
 
 import json
@@ -26,21 +27,29 @@ def child(n: int) -> None:
     # The same arrival rate at every size (the horizon grows with n), below capacity, so that
     # each lot costs the same work and time should grow linearly.
     gap = 0.03
-    scenario = sim.load_scenario(HERE / "scenarios" / "purl_flow.yaml", {
-        "requests.stream.max_requests": n,
-        "requests.stream.interarrival_days": {"dist": "exponential", "mean": gap},
-        "horizon_days": round(n * gap * 1.05 + 400),
-    })
+    scenario = sim.load_scenario(
+        HERE / "scenarios" / "purl_flow.yaml",
+        {
+            "requests.stream.max_requests": n,
+            "requests.stream.interarrival_days": {"dist": "exponential", "mean": gap},
+            "horizon_days": round(n * gap * 1.05 + 400),
+        },
+    )
     t = time.perf_counter()
     results = sim.run(scenario, reps=1, seed=1, record_events=True)
     elapsed = time.perf_counter() - t
     d = results.deliveries
-    print(json.dumps({
-        "lots": len(d), "seconds": elapsed,
-        "row_bytes": d.memory_usage(deep=True).sum() / len(d),
-        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "delivered": float(d["delivered_day"].notna().mean()),
-    }))
+    print(
+        json.dumps(
+            {
+                "lots": len(d),
+                "seconds": elapsed,
+                "row_bytes": d.memory_usage(deep=True).sum() / len(d),
+                "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                "delivered": float(d["delivered_day"].notna().mean()),
+            }
+        )
+    )
 
 
 def main() -> list[tuple]:
@@ -52,17 +61,23 @@ def main() -> list[tuple]:
     runs: dict[int, list[dict]] = {n: [] for n in SIZES}
     for _ in range(ROUNDS):
         for n in SIZES:
-            proc = subprocess.run([sys.executable, __file__, "--child", str(n)], capture_output=True, text=True, check=True)
+            proc = subprocess.run(
+                [sys.executable, __file__, "--child", str(n)], capture_output=True, text=True, check=True
+            )
             runs[n].append(json.loads(proc.stdout.strip().splitlines()[-1]))
     out = [{**min(runs[n], key=lambda r: r["seconds"]), "peak_mb": max(r["peak_mb"] for r in runs[n])} for n in SIZES]
     print(f"{'requests':>10}{'lots':>10}{'seconds':>10}{'us/lot':>9}{'row bytes':>11}{'peak MB':>9}{'delivered':>10}")
     for n, r in zip(SIZES, out):
-        print(f"{n:>10,}{r['lots']:>10,}{r['seconds']:>10.2f}{1e6 * r['seconds'] / r['lots']:>9.1f}"
-              f"{r['row_bytes']:>11.0f}{r['peak_mb']:>9.0f}{r['delivered']:>10.1%}")
+        print(
+            f"{n:>10,}{r['lots']:>10,}{r['seconds']:>10.2f}{1e6 * r['seconds'] / r['lots']:>9.1f}"
+            f"{r['row_bytes']:>11.0f}{r['peak_mb']:>9.0f}{r['delivered']:>10.1%}"
+        )
     rows = []
     for a, b in zip(out, out[1:]):
         growth = (b["seconds"] / a["seconds"]) / (b["lots"] / a["lots"]) * 10
-        rows.append((f"time growth {a['lots']:,} -> {b['lots']:,} lots (per 10x)", f"{growth:.1f}x", "<= 11x", growth <= 11))
+        rows.append(
+            (f"time growth {a['lots']:,} -> {b['lots']:,} lots (per 10x)", f"{growth:.1f}x", "<= 11x", growth <= 11)
+        )
     worst = max(r["row_bytes"] for r in out)
     rows.append(("bytes per delivery row (deep)", f"{worst:.0f}", "<= 300", worst <= 300))
     big = out[-1]

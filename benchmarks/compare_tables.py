@@ -6,6 +6,7 @@
 For a change that must not move any result (the kernel, a speed-up): record before it, compare
 after it. Tables are compared exactly (assert_frame_equal, no tolerance), 3 replications, seed 0.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,7 +19,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import sim
+import sim  # noqa: E402 (after the path set-up above: the tree being compared, not an installed one)
 
 TABLES = ("deliveries", "event_log", "levels", "backfills")
 REPS, SEED = 3, 0
@@ -37,8 +38,11 @@ def tables(path: Path, reference: bool = False) -> dict[str, pd.DataFrame]:
 
 
 def _name(path: Path) -> str:
-    return f"{path.parent.parent.name}.{path.stem}" if path.parent.name == "scenarios" and \
-        path.parent.parent.name == "validation" else path.stem
+    return (
+        f"{path.parent.parent.name}.{path.stem}"
+        if path.parent.name == "scenarios" and path.parent.parent.name == "validation"
+        else path.stem
+    )
 
 
 def main(argv=None) -> int:

@@ -5,6 +5,7 @@ distributions, the minimum code each tool needs, and the records a user would ke
 per customer). Random draws are batched with numpy, as purlsim does, so the comparison is of
 event-handling overhead, not of random number generation.
 """
+
 from __future__ import annotations
 
 import numpy as np

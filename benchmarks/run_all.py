@@ -3,6 +3,7 @@
 Each benchmark runs in its own process and prints its measurements and each target with
 PASS/MISS. results.md records them with the machine's cores, Python and package versions.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -30,13 +31,19 @@ def main() -> int:
     only = set(sys.argv[1:])
     scripts = sorted(p for p in HERE.glob("bench_*.py") if not only or p.stem in only)
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    lines = ["# Benchmark results", "",
-             f"Measured {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC on {cores} cores, "
-             f"{platform.machine()}, Python {platform.python_version()}; "
-             + ", ".join(f"{p} {_version(p)}" for p in PACKAGES) + ".", "",
-             "Each benchmark prints its measurements and every target as PASS or MISS. Times are wall",
-             "clock; competing load on the machine slows every model in a benchmark alike, so the",
-             "ratios are the figures to read.", ""]
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {cores} cores, "
+        f"{platform.machine()}, Python {platform.python_version()}; "
+        + ", ".join(f"{p} {_version(p)}" for p in PACKAGES)
+        + ".",
+        "",
+        "Each benchmark prints its measurements and every target as PASS or MISS. Times are wall",
+        "clock; competing load on the machine slows every model in a benchmark alike, so the",
+        "ratios are the figures to read.",
+        "",
+    ]
     status = 0
     for script in scripts:
         print(f"== {script.stem}", flush=True)

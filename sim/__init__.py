@@ -1,16 +1,27 @@
 """purlsim: a discrete-event simulator of weapons deliveries to Ukraine under NATO's PURL scheme.
 
-    import sim
-    scenario = sim.load_scenario("scenarios/baseline.yaml")
-    results = sim.run(scenario, reps=20, seed=1)
-    results.summary()
+import sim
+scenario = sim.load_scenario("scenarios/baseline.yaml")
+results = sim.run(scenario, reps=20, seed=1)
+results.summary()
 """
+
+from .errors import InvariantError, Problem, ScenarioError
 from .experiments.compare import compare
 from .experiments.ensemble import run
-from .errors import InvariantError, Problem, ScenarioError
+from .experiments.sweep import sweep
 from .results import Results
 from .scenario import Scenario, load_scenario
-from .experiments.sweep import sweep
 
 __version__ = "0.1.0"
-__all__ = ["load_scenario", "run", "Results", "Scenario", "ScenarioError", "InvariantError", "Problem", "compare", "sweep"]
+__all__ = [
+    "load_scenario",
+    "run",
+    "Results",
+    "Scenario",
+    "ScenarioError",
+    "InvariantError",
+    "Problem",
+    "compare",
+    "sweep",
+]

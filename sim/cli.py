@@ -1,11 +1,11 @@
 """The `purlsim` command line. It reads options, calls the library, prints tables; it never touches SimPy."""
+
 from __future__ import annotations
 
 import os
 import sys
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import List, Optional
 
 import typer
 from rich.console import Console
@@ -15,8 +15,11 @@ from .scenario.loader import input_files, load_scenario, parse_override_value
 from .scenario.schema import Scenario
 from .scenario.workload import MAX_REPS, MAX_SEED, run_problem
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="purlsim: how long do weapons take to reach Ukraine under PURL, and what changes it?")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="purlsim: how long do weapons take to reach Ukraine under PURL, and what changes it?",
+)
 
 
 class SafeConsole(Console):
@@ -86,11 +89,14 @@ def latency_footnote(reps: int, summary=None, scenario=None) -> str:
     """The note under a headline table: what it counts and how its intervals are made."""
     from .console_tables import headline_note
 
-    return headline_note(summary, reps, scenario) if summary is not None else (
-        "Time to delivery counts every requested unit (delivered, or censored at the horizon).")
+    return (
+        headline_note(summary, reps, scenario)
+        if summary is not None
+        else ("Time to delivery counts every requested unit (delivered, or censored at the horizon).")
+    )
 
 
-def check_reps_seed(reps: int, seed: Optional[int]) -> None:
+def check_reps_seed(reps: int, seed: int | None) -> None:
     """Exit 2 on replications or a seed outside their ranges."""
     if reps < 1:
         fail(f"--reps: must be at least 1 (got {reps})")
@@ -125,7 +131,7 @@ def inputs_of(paths: list[Path]) -> list[Path]:
     return found
 
 
-def check_out_or_exit(out: Optional[Path], force: bool, inputs: list[Path], kind: str = "directory") -> None:
+def check_out_or_exit(out: Path | None, force: bool, inputs: list[Path], kind: str = "directory") -> None:
     """Exit 2 unless --out may be written: never an input, never what purlsim did not write."""
     from .outdir import OutputRefused, check_target
 
@@ -137,7 +143,7 @@ def check_out_or_exit(out: Optional[Path], force: bool, inputs: list[Path], kind
         fail(str(exc))
 
 
-def check_parallel(workers: Optional[int], chunk_size: Optional[int] = None) -> None:
+def check_parallel(workers: int | None, chunk_size: int | None = None) -> None:
     """Exit 2 on a worker count or chunk size below 1."""
     if workers is not None and workers < 1:
         fail(f"--workers: must be at least 1 (got {workers})")
@@ -146,7 +152,7 @@ def check_parallel(workers: Optional[int], chunk_size: Optional[int] = None) -> 
 
 
 @contextmanager
-def executor_or_exit(workers: Optional[int], dask: Optional[str], tasks: Optional[int] = None):
+def executor_or_exit(workers: int | None, dask: str | None, tasks: int | None = None):
     """The executor asked for (None: in-process); a Dask or option problem exits 2 with its message."""
     from .executors import ExecutorError, open_executor
 
@@ -164,20 +170,37 @@ def progress_bar(total: int, what: str, quiet: bool = False):
     if quiet or not err_console.is_terminal:
         yield lambda n: None
         return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("replications"),
-                  TimeElapsedColumn(), TimeRemainingColumn(), console=err_console, transient=True) as bar:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("replications"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+    ) as bar:
         task = bar.add_task(what, total=total)
         yield lambda n: bar.advance(task, n)
 
 
-TAU_HELP = ("Bound of the restricted mean time to delivery, days (default: the largest multiple of 30 within two "
-            "thirds of the shortest horizon).")
+TAU_HELP = (
+    "Bound of the restricted mean time to delivery, days (default: the largest multiple of 30 within two "
+    "thirds of the shortest horizon)."
+)
 COHORT_HELP = "Count requests made from FROM to TO (days from start, FROM:TO; default: 0 to the horizon minus tau)."
 
 
-def parse_cohort(text: Optional[str]) -> tuple[float, float] | None:
+def parse_cohort(text: str | None) -> tuple[float, float] | None:
     """`FROM:TO` in days, or exit 2 with the reason."""
     if text is None:
         return None
@@ -191,93 +214,12 @@ def parse_cohort(text: Optional[str]) -> tuple[float, float] | None:
     return lo, hi
 
 
-def check_tau(tau: Optional[float]) -> None:
+def check_tau(tau: float | None) -> None:
     if tau is not None and not (0 < tau < float("inf")):
         fail(f"--tau: must be a positive number of days (got {tau})")
 
 
 DASK_HELP = "Run on Dask: a scheduler address (tcp://HOST:PORT) or 'local' for a LocalCluster of --workers processes."
-
-
-@app.command()
-def run(
-    scenario: Path = typer.Argument(..., help="Scenario YAML file."),
-    reps: int = typer.Option(1, "--reps", "-n", help="Replications."),
-    seed: Optional[int] = typer.Option(None, "--seed", help="Base seed (default: the scenario's)."),
-    set_: Optional[List[str]] = typer.Option(None, "--set", help="Override a field: path.to.field=value."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Write tables (Parquet and CSV), summary.json and PNG plots here, chunk by chunk."),
-    force: bool = typer.Option(False, "--force", help="Replace an existing --out directory (and discard an unfinished run)."),
-    workers: Optional[int] = typer.Option(None, "--workers", help="Local worker processes (default: cores; 1 = in-process)."),
-    dask: Optional[str] = typer.Option(None, "--dask", help=DASK_HELP),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
-    resume: bool = typer.Option(False, "--resume", help="Finish the interrupted run into --out (same scenario, seed and reps)."),
-    chunk_size: Optional[int] = typer.Option(None, "--chunk-size", help="Replications per chunk (default: a few chunks per worker, at most 50)."),
-    plots: bool = typer.Option(True, "--plots/--no-plots", help="With --out, also write the plots as PNG."),
-    tau: Optional[float] = typer.Option(None, "--tau", help=TAU_HELP),
-    cohort: Optional[str] = typer.Option(None, "--cohort", help=COHORT_HELP),
-    reference: bool = typer.Option(False, "--reference", help="Run on the reference kernel (plain SimPy processes and timeouts; slower, same results): for checking the engine."),
-):
-    """Run a scenario and print its latency table; with --out, results stream to disk chunk by chunk (Ctrl-C keeps them; --resume finishes)."""
-    from . import metrics, output
-    from .console_tables import backfill_table, closure_table, delivered_table, headline_table
-    from .experiments.ensemble import run_stats
-    from .experiments.streamed import PartialRunError, finished_chunks, partial_dir, run_to_dir
-    from .outdir import OutputRefused, os_reason
-
-    check_reps_seed(reps, seed)
-    check_parallel(workers, chunk_size)
-    check_tau(tau)
-    window = parse_cohort(cohort)
-    if resume and out is None:
-        fail("--resume: needs --out DIR, the output of the interrupted run")
-    sc = load_or_exit(scenario, parse_sets(set_))
-    seed = sc.seed if seed is None else seed
-    check_work([sc], reps, [scenario])
-    check_out_or_exit(out, force, inputs_of([scenario]))
-    if out is not None:
-        if partial_dir(out).exists() and not (resume or force):
-            fail(f"{partial_dir(out)}: an unfinished run into {out} is there; finish it with --resume or discard it with --force")
-    resumed, had_partial = 0, out is not None and partial_dir(out).exists()
-    try:
-        with executor_or_exit(workers, dask, reps) as executor, progress_bar(reps, sc.name, quiet) as advance:
-            if out is not None:
-                done = run_to_dir(sc, out, reps, seed, executor, chunk_size, resume=resume, force=force,
-                                  progress=advance, plots=plots, tau=tau, cohort=window,
-                                  reference=reference)
-                summary, bf, resumed, closure = done.latency, done.backfill, done.resumed_reps, done.closure
-            else:
-                [stats] = run_stats([sc], reps, [seed], executor, chunk_size, advance, reference=reference)
-                summary = metrics.lot_summary(stats, reps, sc.horizon_days, tau, window)
-                closure = metrics.closure_summary(stats, reps, sc.horizon_days, tau, window)
-                bf = metrics.backfill_summary(stats, reps, sc.horizon_days)
-    except (PartialRunError, output.OutputExists, OutputRefused) as exc:
-        fail(str(exc))
-    except OSError as exc:  # writing --out failed outside the streamed run's own handling
-        fail(f"{out}: cannot write: {os_reason(exc)}")
-    except KeyboardInterrupt:
-        if out is None:
-            fail("interrupted", code=130)
-        partial = partial_dir(out)
-        n = len(finished_chunks(partial))
-        fail(f"interrupted: {n} finished chunk(s) kept in {partial}; run the same command with --resume to finish "
-             f"(or --force to start over)", code=130)
-    out_console.print(headline_table(summary, f"{sc.name}: time to delivery in days, every unit counted, "
-                                               f"{reps} replication(s), seed {seed}", sc, out_console.width))
-    out_console.print(latency_footnote(reps, summary, sc), markup=False, highlight=False)
-    if len(closure):
-        out_console.print(closure_table(closure, "Requests closed (every line arrived) and groups of items that work "
-                                                 "together, each request counted once", sc))
-    out_console.print(delivered_table(summary, "Among delivered lots only (one count per lot, all requests; "
-                                               "leaves out what is still on its way)", sc))
-    if len(bf):
-        out_console.print(backfill_table(bf))
-    if out is not None:
-        note = f" (resumed: {resumed} replication(s) were already finished)" if resumed else ""
-        if resume and not had_partial:
-            note = " (no unfinished run was there to resume: ran from the start)"
-        out_console.print(f"Wrote {out}{note}")
-        if done.pngs:
-            out_console.print(f"Plots: {', '.join(done.pngs)}" + png_note(reps))
 
 
 def png_note(reps: int) -> str:
@@ -288,15 +230,18 @@ def png_note(reps: int) -> str:
 
 
 @app.command()
-def validate(files: List[Path] = typer.Argument(..., help="Scenario files to check.")):
+def validate(files: list[Path] = typer.Argument(..., help="Scenario files to check.")):
     """Check scenario files; print every problem as FILE: path: message."""
     load_all_or_exit(files)
     out_console.print(f"{len(files)} scenario file(s) valid")
 
 
 @app.command()
-def schema(out: Optional[Path] = typer.Option(None, "--out", help="Write the schema to this file instead of "
-                                                              "printing it (e.g. purlsim.schema.json).")):
+def schema(
+    out: Path | None = typer.Option(
+        None, "--out", help="Write the schema to this file instead of printing it (e.g. purlsim.schema.json)."
+    ),
+):
     """Print (or write) the JSON Schema of a scenario file, for editors: see docs/scenario-format.md."""
     from .scenario.file_schema import schema_text
 
@@ -369,4 +314,8 @@ def _last_words(message: str | None, code: int) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # `python -m sim.cli`: the commands of sim.commands register on `sim.cli.app`, the module
+    # they import, not on this `__main__` copy of it, so run that module's entry point.
+    from sim.cli import main as _main
+
+    _main()

@@ -5,6 +5,7 @@ quantile the curve does not reach is printed `> N d` (N: where the curve ends), 
 the data do not support. Item labels are the catalogue names, wrapped (never cut) by the table,
 so two items never look the same at 80 columns.
 """
+
 from __future__ import annotations
 
 import math
@@ -30,6 +31,7 @@ def share(v) -> str:
 
 def estimate(row, name: str, kind: str = "days", bound: float | None = None, sep: str = " ") -> str:
     """An estimate and its bracketed interval, rounded alike; `>N` for a level not reached before `bound`."""
+
     def one(v, percent_sign=True):
         if v == math.inf:
             return f">{days(bound)}" if bound is not None and bound == bound else "not reached"
@@ -80,20 +82,25 @@ def headline_table(summary, title: str, scenario=None, width: int | None = None)
     tau = summary["rmst_tau"].iloc[0] if len(summary) else math.nan
     narrow = width is not None and width < NARROW
     sep = "\n" if narrow else " "
-    cols = [("units/rep", lambda r: days(r["qty"])),
-            ("delivered by horizon", lambda r: estimate(r, "delivered_share", "share", sep=sep)),
-            ("median d", lambda r: estimate(r, "ttd_p50", bound=r.get("followup_days"), sep=sep)),
-            ("p90 d", lambda r: estimate(r, "ttd_p90", bound=r.get("followup_days"), sep=sep)),
-            (f"mean to {days(tau)} d", lambda r: estimate(r, "rmst", sep=sep)),
-            ("within 90 d", lambda r: estimate(r, "share_90d", "share", sep=sep))]
+    cols = [
+        ("units/rep", lambda r: days(r["qty"])),
+        ("delivered by horizon", lambda r: estimate(r, "delivered_share", "share", sep=sep)),
+        ("median d", lambda r: estimate(r, "ttd_p50", bound=r.get("followup_days"), sep=sep)),
+        ("p90 d", lambda r: estimate(r, "ttd_p90", bound=r.get("followup_days"), sep=sep)),
+        (f"mean to {days(tau)} d", lambda r: estimate(r, "rmst", sep=sep)),
+        ("within 90 d", lambda r: estimate(r, "share_90d", "share", sep=sep)),
+    ]
     if narrow:
         cols = [c for c in cols if c[0] not in ("p90 d", "within 90 d")]
     table = Table(title=title, title_justify="left")
     table.add_column("item", justify="left", overflow="fold", min_width=12 if narrow else None)
     for name, _ in cols:
         # narrow: headers broken by hand, cells never (a number folded in two reads as two)
-        head = name.replace(" by ", "\nby ").replace("mean to ", "mean to\n").replace("units/", "units\n/") \
-            if narrow else name
+        head = (
+            name.replace(" by ", "\nby ").replace("mean to ", "mean to\n").replace("units/", "units\n/")
+            if narrow
+            else name
+        )
         table.add_column(head, justify="right", no_wrap=narrow)
     for item, row in summary.iterrows():
         r = row.to_dict()
@@ -104,11 +111,13 @@ def headline_table(summary, title: str, scenario=None, width: int | None = None)
 def headline_note(summary, reps: int, scenario=None) -> str:
     """What the headline table counts and how its intervals are made."""
     tau = summary["rmst_tau"].iloc[0] if len(summary) else math.nan
-    head = (f"Time to delivery from request, every requested unit counted (delivered or censored at the horizon; "
-            f"Kaplan-Meier, weighted by units; All items by value), over "
-            f"{cohort_text(summary.iloc[0], scenario.start) if scenario is not None and len(summary) else 'the cohort'}"
-            f" (at least {days(tau)} d before the horizon). 'mean to {days(tau)} d': restricted mean (a unit later "
-            f"or never delivered counts {days(tau)} d); '> N': the curve ends at N d before reaching that level.")
+    head = (
+        f"Time to delivery from request, every requested unit counted (delivered or censored at the horizon; "
+        f"Kaplan-Meier, weighted by units; All items by value), over "
+        f"{cohort_text(summary.iloc[0], scenario.start) if scenario is not None and len(summary) else 'the cohort'}"
+        f" (at least {days(tau)} d before the horizon). 'mean to {days(tau)} d': restricted mean (a unit later "
+        f"or never delivered counts {days(tau)} d); '> N': the curve ends at N d before reaching that level."
+    )
     if reps > 1:
         return head + " Brackets: 95% bootstrap interval over replications."
     return head + " One replication: no interval."
@@ -122,9 +131,14 @@ def closure_table(closure, title: str, scenario=None) -> Table:
     for what, row in closure.iterrows():
         r = row.to_dict()
         name = "whole requests" if what == "request" else f"{what} (group)"
-        table.add_row(name, days(r["requests"], 1), estimate(r, "delivered_share", "share"),
-                      estimate(r, "ttd_p50", bound=r.get("followup_days")),
-                      estimate(r, "ttd_p90", bound=r.get("followup_days")), estimate(r, "share_90d", "share"))
+        table.add_row(
+            name,
+            days(r["requests"], 1),
+            estimate(r, "delivered_share", "share"),
+            estimate(r, "ttd_p50", bound=r.get("followup_days")),
+            estimate(r, "ttd_p90", bound=r.get("followup_days")),
+            estimate(r, "share_90d", "share"),
+        )
     return table
 
 
@@ -135,23 +149,45 @@ def delivered_table(summary, title: str, scenario=None) -> Table:
         table.add_column(col, justify="left" if col == "item" else "right", overflow="fold")
     for item, row in summary.iterrows():
         r = row.to_dict()
-        table.add_row(label(str(item), scenario), days(r["delivered_lots"], 1), days(r["undelivered_lots"], 1),
-                      estimate(r, "delivered_mean"), estimate(r, "delivered_p90"))
+        table.add_row(
+            label(str(item), scenario),
+            days(r["delivered_lots"], 1),
+            days(r["undelivered_lots"], 1),
+            estimate(r, "delivered_mean"),
+            estimate(r, "delivered_p90"),
+        )
     return table
 
 
 def backfill_table(bf) -> Table:
     """The donor's readiness gap per donor and item: from the decision, censored, and from the hand-over."""
-    table = Table(title="Backfill: donor's readiness gap in days, from the donation decision (censored at the "
-                        "horizon)", title_justify="left")
-    for col in ("donor", "item", "donations/rep", "replaced", "median gap", "mean gap (replaced)",
-                "from hand-over (replaced)", "open at horizon/rep"):
+    table = Table(
+        title="Backfill: donor's readiness gap in days, from the donation decision (censored at the horizon)",
+        title_justify="left",
+    )
+    for col in (
+        "donor",
+        "item",
+        "donations/rep",
+        "replaced",
+        "median gap",
+        "mean gap (replaced)",
+        "from hand-over (replaced)",
+        "open at horizon/rep",
+    ):
         table.add_column(col, justify="left" if col in ("donor", "item") else "right", overflow="fold")
     for (donor, item), row in bf.iterrows():
         r = row.to_dict()
-        table.add_row(str(donor), str(item), days(r["donations"], 1), share(r["replaced_share"]),
-                      estimate(r, "gap_p50", bound=r.get("gap_rmst_tau")), estimate(r, "replaced_gap_mean"),
-                      estimate(r, "handover_gap_mean"), days(r["open_per_rep"], 1))
+        table.add_row(
+            str(donor),
+            str(item),
+            days(r["donations"], 1),
+            share(r["replaced_share"]),
+            estimate(r, "gap_p50", bound=r.get("gap_rmst_tau")),
+            estimate(r, "replaced_gap_mean"),
+            estimate(r, "handover_gap_mean"),
+            days(r["open_per_rep"], 1),
+        )
     return table
 
 
@@ -173,10 +209,12 @@ def comparison_table(df, title: str, lead: list[str] | None = None, width: int |
     table = Table(title=title, title_justify="left")
     first = ["item"] + (lead or ["scenario"])
     tau = df["rmst_tau"].iloc[0] if len(df) else math.nan
-    cols = [("delivered by horizon", lambda r: estimate(r, "delivered_share", "share", sep=sep)),
-            ("median d", lambda r: estimate(r, "ttd_p50", bound=r.get("followup_days"), sep=sep)),
-            (f"mean to {days(tau)} d", lambda r: estimate(r, "rmst", sep=sep)),
-            ("vs first d", lambda r: difference(r).replace(" (", sep + "(", 1))]
+    cols = [
+        ("delivered by horizon", lambda r: estimate(r, "delivered_share", "share", sep=sep)),
+        ("median d", lambda r: estimate(r, "ttd_p50", bound=r.get("followup_days"), sep=sep)),
+        (f"mean to {days(tau)} d", lambda r: estimate(r, "rmst", sep=sep)),
+        ("vs first d", lambda r: difference(r).replace(" (", sep + "(", 1)),
+    ]
     if narrow:
         cols = [c for c in cols if c[0] != "median d"]
     for col in first:
@@ -188,7 +226,8 @@ def comparison_table(df, title: str, lead: list[str] | None = None, width: int |
     for _, row in df.iterrows():
         r = row.to_dict()
         key = r["item_name"] if "item_name" in r else r["item"]
-        table.add_row(key if key != last else "", *[str(r[c]) for c in (lead or ["scenario"])],
-                      *[fn(r) for _, fn in cols])
+        table.add_row(
+            key if key != last else "", *[str(r[c]) for c in (lead or ["scenario"])], *[fn(r) for _, fn in cols]
+        )
         last = key
     return table

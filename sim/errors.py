@@ -1,4 +1,5 @@
 """Errors a user can cause and errors only a bug can cause, kept apart."""
+
 from __future__ import annotations
 
 import re
@@ -10,8 +11,7 @@ _UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u20
 
 def printable(text: str) -> str:
     """`text` with every character that could drive a terminal written as an escape (ESC as \\x1b)."""
-    return _UNPRINTABLE.sub(lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}",
-                            str(text))
+    return _UNPRINTABLE.sub(lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}", str(text))
 
 
 @dataclass(frozen=True)

@@ -7,15 +7,16 @@ optional extra (`pip install 'purlsim[dask]'`) imported only when asked for. Loc
 capped at the machine's cores (results never depend on the count, and more only cost memory) and
 die with the process that started them, even when it is killed with SIGKILL.
 """
+
 from __future__ import annotations
 
 import multiprocessing
 import os
 import signal
 import sys
+from collections.abc import Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
-from typing import Iterator
 
 DASK_CONNECT_TIMEOUT_S = 5.0
 DASK_WORKERS_TIMEOUT_S = 10.0
@@ -93,8 +94,9 @@ def _ready() -> int:
 @contextmanager
 def process_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
     """A pool of `workers` processes that ignore Ctrl-C; on any exception (Ctrl-C) its workers are stopped at once."""
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context(), initializer=_worker_init,
-                               initargs=(os.getpid(),))
+    pool = ProcessPoolExecutor(
+        max_workers=workers, mp_context=_mp_context(), initializer=_worker_init, initargs=(os.getpid(),)
+    )
     try:
         pool.submit(_ready).result()  # start the workers now, while this process has a single thread
         yield pool
@@ -123,8 +125,9 @@ def _import_distributed():
 
 
 @contextmanager
-def dask_executor(address: str, workers: int | None = None,
-                  connect_timeout: float = DASK_CONNECT_TIMEOUT_S) -> Iterator[Executor]:
+def dask_executor(
+    address: str, workers: int | None = None, connect_timeout: float = DASK_CONNECT_TIMEOUT_S
+) -> Iterator[Executor]:
     """A Dask Client's executor: `address` of a running scheduler, or "local" for a LocalCluster of `workers` processes."""
     distributed = _import_distributed()
     address = (address or "").strip()
@@ -136,21 +139,24 @@ def dask_executor(address: str, workers: int | None = None,
             if workers is not None and workers < 1:
                 raise ExecutorError(f"--workers: must be at least 1 (got {workers})")
             n = capped_workers(workers)
-            cluster = distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                               host="127.0.0.1", dashboard_address=None)
+            cluster = distributed.LocalCluster(
+                n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+            )
             client = distributed.Client(cluster)
         else:
             try:
                 client = distributed.Client(address, timeout=connect_timeout)
             except (OSError, TimeoutError, ValueError) as exc:
-                raise ExecutorError(f"--dask {address}: cannot reach a Dask scheduler within "
-                                    f"{connect_timeout:g} s ({exc})") from None
+                raise ExecutorError(
+                    f"--dask {address}: cannot reach a Dask scheduler within {connect_timeout:g} s ({exc})"
+                ) from None
         try:
             try:
                 client.wait_for_workers(1, timeout=DASK_WORKERS_TIMEOUT_S)
             except (OSError, TimeoutError) as exc:
-                raise ExecutorError(f"--dask {address}: the scheduler has no workers "
-                                    f"(waited {DASK_WORKERS_TIMEOUT_S:g} s: {exc})") from None
+                raise ExecutorError(
+                    f"--dask {address}: the scheduler has no workers (waited {DASK_WORKERS_TIMEOUT_S:g} s: {exc})"
+                ) from None
             yield client.get_executor(pure=False)
         finally:
             client.close()
@@ -160,7 +166,9 @@ def dask_executor(address: str, workers: int | None = None,
 
 
 @contextmanager
-def open_executor(workers: int | None = None, dask: str | None = None, tasks: int | None = None) -> Iterator[Executor | None]:
+def open_executor(
+    workers: int | None = None, dask: str | None = None, tasks: int | None = None
+) -> Iterator[Executor | None]:
     """The executor the command-line options ask for; None runs in-process (one worker, or one task)."""
     if workers is not None and workers < 1:
         raise ExecutorError(f"--workers: must be at least 1 (got {workers})")

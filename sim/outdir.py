@@ -7,6 +7,7 @@ two runs into one output cannot mix their chunks; the lock dies with its process
 directories a killed run left behind (`.NAME.partial-*`, `.NAME.old-*`) are removed by the next
 run that holds the lock.
 """
+
 from __future__ import annotations
 
 import errno
@@ -14,9 +15,9 @@ import fcntl
 import json
 import os
 import shutil
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable, Iterator
 
 OUTPUT_FORMAT = "purlsim-output/1"
 REPORT_HEAD = "<!DOCTYPE html"
@@ -99,8 +100,10 @@ def check_target(out: Path, force: bool, inputs: Iterable[Path] = (), kind: str 
     if out.is_symlink() or not out.is_dir():
         raise OutputRefused(f"{out}: exists and is not a directory; --force replaces only an earlier purlsim output")
     if not is_purlsim_output(out) and any(out.iterdir()):
-        raise OutputRefused(f"{out}: is not a purlsim output (no purlsim manifest.json); "
-                            "--force replaces only an earlier purlsim output or an empty directory")
+        raise OutputRefused(
+            f"{out}: is not a purlsim output (no purlsim manifest.json); "
+            "--force replaces only an earlier purlsim output or an empty directory"
+        )
 
 
 def lock_path(out: Path) -> Path:
@@ -126,8 +129,9 @@ def locked(out: Path) -> Iterator[None]:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             os.close(fd)
-            raise OutputRefused(f"{out}: another purlsim run is writing it (lock {path.name}); "
-                                "wait for it to finish") from None
+            raise OutputRefused(
+                f"{out}: another purlsim run is writing it (lock {path.name}); wait for it to finish"
+            ) from None
         # The holder before us may have removed the file after we opened it: then lock the new one.
         try:
             same = os.fstat(fd).st_ino == os.stat(path).st_ino

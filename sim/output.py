@@ -4,6 +4,7 @@ Files are written into a temporary sibling directory and renamed into place when
 killed run never leaves something that looks finished. Every output carries `manifest.json`
 listing its files with sizes and SHA-256 checksums.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -21,8 +22,17 @@ MANIFEST = "manifest.json"
 FORMAT = "purlsim-output/1"
 # What each kind of purlsim output holds: a manifest must list every file of one of these sets.
 REQUIRED = {
-    "run": ("deliveries.parquet", "deliveries.csv", "events.parquet", "events.csv", "levels.parquet",
-            "levels.csv", "backfills.parquet", "backfills.csv", "summary.json"),
+    "run": (
+        "deliveries.parquet",
+        "deliveries.csv",
+        "events.parquet",
+        "events.csv",
+        "levels.parquet",
+        "levels.csv",
+        "backfills.parquet",
+        "backfills.csv",
+        "summary.json",
+    ),
     "compare": ("comparison.csv", "comparison.json"),
     "sweep": ("sweep.csv", "sweep.json"),
 }
@@ -95,11 +105,14 @@ def verify(directory: Path) -> list[str]:
     if not isinstance(files, dict) or not all(isinstance(m, dict) for m in files.values()):
         return [f"{mpath}: unreadable manifest"]
     if manifest.get("format") != FORMAT:
-        return [f"{mpath}: not a purlsim output manifest (format {str(manifest.get('format'))[:40]!r}, "
-                f"expected {FORMAT!r})"]
+        return [
+            f"{mpath}: not a purlsim output manifest (format {str(manifest.get('format'))[:40]!r}, expected {FORMAT!r})"
+        ]
     if not any(all(name in files for name in names) for names in REQUIRED.values()):
-        return [f"{mpath}: lists none of the table sets a purlsim output has "
-                f"(a run's deliveries, events, levels, backfills and summary.json)"]
+        return [
+            f"{mpath}: lists none of the table sets a purlsim output has "
+            f"(a run's deliveries, events, levels, backfills and summary.json)"
+        ]
     problems = []
     root = directory.resolve()
     for name, meta in files.items():

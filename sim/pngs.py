@@ -6,6 +6,7 @@ comparison keeps the tables of its first PLOT_REPS replications per scenario whi
 memory stays bounded however many replications ran; each figure's title says how many it shows.
 The comparison plot itself is drawn from the compare table, over every replication.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -24,8 +25,17 @@ COLUMNS = {  # the columns the plots and the metric layer's observations read, p
     "deliveries": ["rep", "request_id", "item", "qty", *MILESTONES, *PHASE_COLUMNS, "latency_days"],
     "events": ["rep", "day", "kind", "request_id", "item", "qty", "where"],
     "levels": ["rep", "day", "series", "value"],
-    "backfills": ["rep", "donor", "item", "qty", "decided_day", "donated_day", "backfilled_day", "backfill_gap_days",
-                  "handover_gap_days"],
+    "backfills": [
+        "rep",
+        "donor",
+        "item",
+        "qty",
+        "decided_day",
+        "donated_day",
+        "backfilled_day",
+        "backfill_gap_days",
+        "handover_gap_days",
+    ],
 }
 
 
@@ -40,7 +50,9 @@ def read_back(directory: Path, scenario: Scenario, seed: int, reps: int, max_rep
     return Results(scenario, seed, n, tables["deliveries"], tables["events"], tables["levels"], tables["backfills"])
 
 
-def write_run_pngs(directory: Path, scenario: Scenario, seed: int, reps: int, max_reps: int | None = None) -> list[Path]:
+def write_run_pngs(
+    directory: Path, scenario: Scenario, seed: int, reps: int, max_reps: int | None = None
+) -> list[Path]:
     """Write the standard plots of a run's output directory (its Parquet tables) as PNG files beside them."""
     return plots.write_pngs(read_back(directory, scenario, seed, reps, max_reps), directory)
 

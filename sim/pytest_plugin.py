@@ -14,13 +14,15 @@ frame of this plugin in the traceback; a missing baseline fails with the command
 or is recorded when pytest runs with `--purlsim-record`; `--purlsim-update` re-records baselines
 whose results moved. Method and modes: see `sim.experiments.baselines`.
 """
+
 from __future__ import annotations
 
 import os
 import shlex
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import pytest
 
@@ -31,15 +33,31 @@ DEFAULT_DIR = "baselines"  # beside the test file
 def pytest_addoption(parser: pytest.Parser) -> None:
     """Register purlsim's command-line and ini options."""
     group = parser.getgroup("purlsim", "purlsim delivery-time baselines")
-    group.addoption("--purlsim-baseline-dir", default=None, metavar="DIR",
-                    help=f"directory of delivery-time baselines (default: ini {INI_DIR}, else {DEFAULT_DIR}/ "
-                         "beside each test file)")
-    group.addoption("--purlsim-record", action="store_true", default=False,
-                    help="record missing delivery-time baselines instead of failing")
-    group.addoption("--purlsim-update", action="store_true", default=False,
-                    help="re-record delivery-time baselines whose results moved instead of failing")
-    parser.addini(INI_DIR, default="", help="directory of delivery-time baselines, relative to the ini file "
-                                            f"(default: {DEFAULT_DIR}/ beside each test file)")
+    group.addoption(
+        "--purlsim-baseline-dir",
+        default=None,
+        metavar="DIR",
+        help=f"directory of delivery-time baselines (default: ini {INI_DIR}, else {DEFAULT_DIR}/ "
+        "beside each test file)",
+    )
+    group.addoption(
+        "--purlsim-record",
+        action="store_true",
+        default=False,
+        help="record missing delivery-time baselines instead of failing",
+    )
+    group.addoption(
+        "--purlsim-update",
+        action="store_true",
+        default=False,
+        help="re-record delivery-time baselines whose results moved instead of failing",
+    )
+    parser.addini(
+        INI_DIR,
+        default="",
+        help="directory of delivery-time baselines, relative to the ini file "
+        f"(default: {DEFAULT_DIR}/ beside each test file)",
+    )
 
 
 class BaselineRecorded(UserWarning):
@@ -54,8 +72,15 @@ class DeliveryBaseline:
     failure messages print.
     """
 
-    def __init__(self, directory: Path, root: Path, record_missing: bool = False, update: bool = False,
-                 nodeid: str = "", invoked: Path | None = None):
+    def __init__(
+        self,
+        directory: Path,
+        root: Path,
+        record_missing: bool = False,
+        update: bool = False,
+        nodeid: str = "",
+        invoked: Path | None = None,
+    ):
         self.directory = directory
         self.root = root
         self.record_missing = record_missing
@@ -69,9 +94,19 @@ class DeliveryBaseline:
 
         return default_file(self.directory, scenario, name)
 
-    def check(self, scenario: str | Path, *, name: str | None = None, overrides: Mapping[str, Any] | None = None,
-              reps: int | None = None, seed: int | None = None, mode: str | None = None,
-              rtol: float | None = None, atol: float | None = None, alpha: float | None = None):
+    def check(
+        self,
+        scenario: str | Path,
+        *,
+        name: str | None = None,
+        overrides: Mapping[str, Any] | None = None,
+        reps: int | None = None,
+        seed: int | None = None,
+        mode: str | None = None,
+        rtol: float | None = None,
+        atol: float | None = None,
+        alpha: float | None = None,
+    ):
         """Check `scenario` against its baseline; AssertionError with the moved metrics. Returns the Check.
 
         overrides, reps and seed are used only when recording a missing baseline; the check itself
@@ -82,15 +117,20 @@ class DeliveryBaseline:
 
         path = bl.locate(scenario, self.root)
         if not path.is_file():
-            pytest.fail(f"delivery baseline: scenario {scenario} not found (relative to the test file's folder "
-                        f"{self.root})", pytrace=False)
+            pytest.fail(
+                f"delivery baseline: scenario {scenario} not found (relative to the test file's folder {self.root})",
+                pytrace=False,
+            )
         file = self.baseline_file(scenario, name)
         if not file.exists():
             if not self.record_missing:
-                pytest.fail(f"delivery baseline: no baseline {file} for {scenario}; record it with "
-                            f"`{self._pytest_command('--purlsim-record')}`, or{self._in_root()}: "
-                            f"`purlsim baseline record {scenario} --dir {self._from_root(self.directory)}`"
-                            f" (run pytest with --purlsim-record to record every missing baseline)", pytrace=False)
+                pytest.fail(
+                    f"delivery baseline: no baseline {file} for {scenario}; record it with "
+                    f"`{self._pytest_command('--purlsim-record')}`, or{self._in_root()}: "
+                    f"`purlsim baseline record {scenario} --dir {self._from_root(self.directory)}`"
+                    f" (run pytest with --purlsim-record to record every missing baseline)",
+                    pytrace=False,
+                )
             return self._record(scenario, name, overrides, reps, seed, stacklevel=3)
         problems: list[str] = []
         try:
@@ -110,8 +150,15 @@ class DeliveryBaseline:
             raise AssertionError(self._moved_message(result))
         return result
 
-    def record(self, scenario: str | Path, *, name: str | None = None, overrides: Mapping[str, Any] | None = None,
-               reps: int | None = None, seed: int | None = None):
+    def record(
+        self,
+        scenario: str | Path,
+        *,
+        name: str | None = None,
+        overrides: Mapping[str, Any] | None = None,
+        reps: int | None = None,
+        seed: int | None = None,
+    ):
         """Record (or re-record) the baseline of `scenario` and return it."""
         __tracebackhide__ = True
         return self._record(scenario, name, overrides, reps, seed, stacklevel=3)
@@ -140,16 +187,22 @@ class DeliveryBaseline:
 
         head, *notes = [line for line in result.describe().splitlines() if not line.startswith("    ")]
         rows = [("metric", "baseline", "now", "change", "allowed", "p")]
-        rows += [(m.metric, bl.fmt(m.old), bl.fmt(m.new), bl.fmt_change(m), bl.fmt_allowed(m, result.mode),
-                  bl.fmt_p(m.p)) for m in result.moved]
+        rows += [
+            (m.metric, bl.fmt(m.old), bl.fmt(m.new), bl.fmt_change(m), bl.fmt_allowed(m, result.mode), bl.fmt_p(m.p))
+            for m in result.moved
+        ]
         widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
         table = ["    " + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
-        return "\n".join([
-            f"delivery-time baseline moved: {head}", *notes, *table,
-            "If the change is intended, re-record this baseline:",
-            f"    {self._pytest_command('--purlsim-update')}",
-            f"or{self._in_root()}: purlsim baseline check {self._from_root(result.file)} --update",
-        ])
+        return "\n".join(
+            [
+                f"delivery-time baseline moved: {head}",
+                *notes,
+                *table,
+                "If the change is intended, re-record this baseline:",
+                f"    {self._pytest_command('--purlsim-update')}",
+                f"or{self._in_root()}: purlsim baseline check {self._from_root(result.file)} --update",
+            ]
+        )
 
     def _pytest_command(self, option: str) -> str:
         return f"pytest {option} {shlex.quote(self.nodeid)}" if self.nodeid else f"pytest {option}"
@@ -184,15 +237,20 @@ def delivery_baseline(request: pytest.FixtureRequest) -> DeliveryBaseline:
         directory = (Path(config.inipath).parent if config.inipath else Path(config.rootpath)) / ini
     else:
         directory = here / DEFAULT_DIR
-    return DeliveryBaseline(directory, here, record_missing=config.getoption("--purlsim-record"),
-                            update=config.getoption("--purlsim-update"), nodeid=_node_arg(request, invoked),
-                            invoked=invoked)
+    return DeliveryBaseline(
+        directory,
+        here,
+        record_missing=config.getoption("--purlsim-record"),
+        update=config.getoption("--purlsim-update"),
+        nodeid=_node_arg(request, invoked),
+        invoked=invoked,
+    )
 
 
 def _node_arg(request: pytest.FixtureRequest, invoked: Path) -> str:
     """The test's node id as pytest takes it from where it was started (node ids are rootdir-relative)."""
     nodeid = request.node.nodeid
-    rest = nodeid[nodeid.index("::"):] if "::" in nodeid else ""
+    rest = nodeid[nodeid.index("::") :] if "::" in nodeid else ""
     try:
         return Path(os.path.relpath(request.path, invoked)).as_posix() + rest
     except ValueError:

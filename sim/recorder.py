@@ -6,6 +6,7 @@ only when the lot really waits there; `tables()` turns the marks into one column
 phase. The marks are kept here, not in sim/model/, because the delivery columns are named after
 them and the model imports the recorder (never the other way round).
 """
+
 from __future__ import annotations
 
 import math
@@ -24,31 +25,55 @@ NAN = math.nan
 # Every mode a leg may have in the scenario schema gets its own transit phase.
 TRANSIT_MODES: tuple[str, ...] = get_args(LegSpec.model_fields["mode"].annotation)
 PHASES: tuple[str, ...] = (
-    "approval",           # request: requested -> approved (the review, and any approvals pause)
-    "funding",            # request: approved -> funded (waiting for money in the NATO account)
-    "unsourced",          # no source could supply the lot: funded -> horizon
-    "long_lead",          # production: the line's long-lead delay before the order may queue
-    "line_queue",         # production: queued at the line, behind other customers' book and orders
-    "manufacture",        # production: a server is making the lot
-    "us_handling",        # US stock: handling before a sold lot is ready
-    "donor_prep",         # stockpile: the donor prepares the lot for hand-over
-    "held",               # a pause, outage or closed gate holds the lot
+    "approval",  # request: requested -> approved (the review, and any approvals pause)
+    "funding",  # request: approved -> funded (waiting for money in the NATO account)
+    "unsourced",  # no source could supply the lot: funded -> horizon
+    "long_lead",  # production: the line's long-lead delay before the order may queue
+    "line_queue",  # production: queued at the line, behind other customers' book and orders
+    "manufacture",  # production: a server is making the lot
+    "us_handling",  # US stock: handling before a sold lot is ready
+    "donor_prep",  # stockpile: the donor prepares the lot for hand-over
+    "held",  # a pause, outage or closed gate holds the lot
     "waiting_departure",  # waiting for a slot on a leg or for its next sailing
     *(f"transit_{mode}" for mode in TRANSIT_MODES),  # on a leg, by the leg's mode
 )
-(APPROVAL, FUNDING, UNSOURCED, LONG_LEAD, LINE_QUEUE, MANUFACTURE, US_HANDLING, DONOR_PREP, HELD,
- WAITING_DEPARTURE) = range(10)
+(APPROVAL, FUNDING, UNSOURCED, LONG_LEAD, LINE_QUEUE, MANUFACTURE, US_HANDLING, DONOR_PREP, HELD, WAITING_DEPARTURE) = (
+    range(10)
+)
 TRANSIT = {mode: PHASES.index(f"transit_{mode}") for mode in TRANSIT_MODES}  # phase code per leg mode
 PHASE_COLUMNS = [f"phase_{name}_days" for name in PHASES]
 PHASE_AT_HORIZON = "phase_at_horizon"
 
 DELIVERY_COLUMNS = [
-    "lot_id", "request_id", "item", "qty", "priority", "source", "donor", "route",
-    "requested_day", "approved_day", "funded_day", "ready_day", "shipped_day", "delivered_day",
-    *PHASE_COLUMNS, PHASE_AT_HORIZON,
+    "lot_id",
+    "request_id",
+    "item",
+    "qty",
+    "priority",
+    "source",
+    "donor",
+    "route",
+    "requested_day",
+    "approved_day",
+    "funded_day",
+    "ready_day",
+    "shipped_day",
+    "delivered_day",
+    *PHASE_COLUMNS,
+    PHASE_AT_HORIZON,
 ]
-BACKFILL_COLUMNS = ["donor", "item", "qty", "request_id", "lot_id", "paid_by", "donated_day",
-                    "ordered_day", "backfilled_day", "decided_day"]
+BACKFILL_COLUMNS = [
+    "donor",
+    "item",
+    "qty",
+    "request_id",
+    "lot_id",
+    "paid_by",
+    "donated_day",
+    "ordered_day",
+    "backfilled_day",
+    "decided_day",
+]
 EVENT_COLUMNS = ["day", "kind", "request_id", "lot_id", "item", "qty", "where"]
 LEVEL_COLUMNS = ["day", "series", "value"]
 
@@ -56,8 +81,21 @@ LEVEL_COLUMNS = ["day", "series", "value"]
 class Lot:
     """Goods moving together: one piece of one request line, from one source."""
 
-    __slots__ = ("lot_id", "request", "item", "qty", "source", "donor", "origin", "route",
-                 "ready_day", "shipped_day", "delivered_day", "seq", "marks")
+    __slots__ = (
+        "lot_id",
+        "request",
+        "item",
+        "qty",
+        "source",
+        "donor",
+        "origin",
+        "route",
+        "ready_day",
+        "shipped_day",
+        "delivered_day",
+        "seq",
+        "marks",
+    )
 
     def __init__(self, lot_id: int, request, item: str, qty: int, source: str, donor: str, origin: str):
         self.lot_id = lot_id
@@ -198,7 +236,8 @@ class Recorder:
         lots = self.lots
         n, n_phases = len(lots), len(PHASES)
         requested, approved, funded, delivered = (
-            cols[c] for c in ("requested_day", "approved_day", "funded_day", "delivered_day"))
+            cols[c] for c in ("requested_day", "approved_day", "funded_day", "delivered_day")
+        )
         rows = len(requested)
         undelivered = np.isnan(delivered)
         end = np.where(undelivered, self.horizon, delivered)
@@ -210,8 +249,9 @@ class Recorder:
         at = np.full(rows, -1, dtype=np.int64)  # phase code at the horizon; -1: delivered
         if n:
             pairs = np.fromiter((len(lot.marks) for lot in lots), dtype=np.int64, count=n) // 2
-            flat = np.fromiter(chain.from_iterable(lot.marks for lot in lots), dtype=np.float64,
-                               count=2 * int(pairs.sum()))
+            flat = np.fromiter(
+                chain.from_iterable(lot.marks for lot in lots), dtype=np.float64, count=2 * int(pairs.sum())
+            )
             code, start = flat[0::2].astype(np.int64), flat[1::2]
             spent = np.empty_like(start)  # a mark lasts until the next one; each lot's last, until its end
             spent[:-1] = start[1:]

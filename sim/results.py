@@ -3,6 +3,7 @@
 The figures come from the one metric layer (sim.metrics); this container only holds the tables,
 computes each figure once on first use, and hands the tables to the plots.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -42,7 +43,7 @@ class Results:
         return self._events
 
     @classmethod
-    def from_frames(cls, scenario: Scenario, seed: int, reps: int, frames: dict[str, list[pd.DataFrame]]) -> "Results":
+    def from_frames(cls, scenario: Scenario, seed: int, reps: int, frames: dict[str, list[pd.DataFrame]]) -> Results:
         """Concatenate per-chunk frames (already in rep order)."""
         tables = {}
         for kind in COLUMNS:
@@ -60,13 +61,15 @@ class Results:
     def plot(self):
         """Plots of these results as `results.plot.NAME()` (see sim.plots)."""
         from .plots import PlotAccessor
+
         return PlotAccessor(self)
 
     def observations(self) -> dict[str, pd.DataFrame]:
         """What the metrics count (sim.metrics.observations): lots, requests and donations, delivered or censored."""
         if self._obs is None:
-            self._obs = metrics.chunk_observations({"deliveries": self.deliveries, "backfills": self.backfills},
-                                                   self.scenario)
+            self._obs = metrics.chunk_observations(
+                {"deliveries": self.deliveries, "backfills": self.backfills}, self.scenario
+            )
         return self._obs
 
     def _cached(self, key, compute):
@@ -85,16 +88,21 @@ class Results:
         lots, all requests (`delivered_mean`, `delivered_p50`, ... see sim.metrics.delivered).
         tau: days (default by rule, see sim.metrics.headline.default_tau); cohort: (from, to) days.
         """
-        return self._cached(("summary", tau, cohort), lambda: metrics.lot_summary(
-            self.observations(), self.reps, self.horizon_days, tau, cohort))
+        return self._cached(
+            ("summary", tau, cohort),
+            lambda: metrics.lot_summary(self.observations(), self.reps, self.horizon_days, tau, cohort),
+        )
 
     def closure_summary(self, tau: float | None = None, cohort: tuple[float, float] | None = None) -> pd.DataFrame:
         """Time to close each request, and each group of items that work together, censored the same way."""
-        return self._cached(("closure", tau, cohort), lambda: metrics.closure_summary(
-            self.observations(), self.reps, self.horizon_days, tau, cohort))
+        return self._cached(
+            ("closure", tau, cohort),
+            lambda: metrics.closure_summary(self.observations(), self.reps, self.horizon_days, tau, cohort),
+        )
 
     def per_rep(self, tau: float | None = None, cohort: tuple[float, float] | None = None) -> pd.DataFrame:
         """Each replication's own headline estimates per item (rows: item, rep), as baselines test them."""
+
         def compute():
             tau_, window = metrics.window_for([self.horizon_days], tau, cohort)
             est = metrics.estimates(self.observations(), self.reps, tau_, window, counts=np.eye(self.reps))
@@ -104,11 +112,14 @@ class Results:
                     v = metrics.headline.values(f, name)
                     rows.append(pd.DataFrame({"item": item, "rep": range(self.reps), "figure": name, "value": v}))
             long = pd.concat(rows, ignore_index=True)
-            return long.pivot_table(index=["item", "rep"], columns="figure", values="value", dropna=False,
-                                    sort=True)[metrics.FIGURES].reset_index()
+            return long.pivot_table(index=["item", "rep"], columns="figure", values="value", dropna=False, sort=True)[
+                metrics.FIGURES
+            ].reset_index()
+
         return self._cached(("per_rep", tau, cohort), compute)
 
     def backfill_summary(self) -> pd.DataFrame:
         """The donor's readiness gap per donor and item (see sim.metrics.backfill)."""
-        return self._cached("backfill", lambda: metrics.backfill_summary(self.observations(), self.reps,
-                                                                          self.horizon_days))
+        return self._cached(
+            "backfill", lambda: metrics.backfill_summary(self.observations(), self.reps, self.horizon_days)
+        )

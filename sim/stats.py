@@ -5,6 +5,7 @@ the mean of those per-replication values and its 95% interval is the t-interval 
 Replications are independent, so this is valid for percentiles as well as for means. Two
 scenarios run with common random numbers are compared by the paired difference per replication.
 """
+
 from __future__ import annotations
 
 import math

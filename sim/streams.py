@@ -3,6 +3,7 @@
 Two scenarios run with the same seed draw identical numbers in every part they share, whatever
 else differs, because a part's stream depends only on its name, never on creation order.
 """
+
 from __future__ import annotations
 
 import hashlib

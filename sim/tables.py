@@ -1,4 +1,5 @@
 """The tables of a run: one typed DataFrame per kind (deliveries, events, levels, backfills), `rep` first."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -8,8 +9,12 @@ import pyarrow as pa
 from .recorder import BACKFILL_COLUMNS, DELIVERY_COLUMNS, EVENT_COLUMNS, LEVEL_COLUMNS, Labels, labels, whole_units
 
 CATEGORIES = {"item", "priority", "source", "donor", "route", "kind", "where", "series", "paid_by", "phase_at_horizon"}
-COLUMNS = {"deliveries": DELIVERY_COLUMNS, "events": EVENT_COLUMNS, "levels": LEVEL_COLUMNS,
-           "backfills": BACKFILL_COLUMNS}
+COLUMNS = {
+    "deliveries": DELIVERY_COLUMNS,
+    "events": EVENT_COLUMNS,
+    "levels": LEVEL_COLUMNS,
+    "backfills": BACKFILL_COLUMNS,
+}
 
 
 INT_COLUMNS = {"lot_id", "qty"}
@@ -44,8 +49,9 @@ def _categorical(pieces: list) -> pd.Categorical:
         if not len(piece):
             continue
         lab = piece if isinstance(piece, Labels) else labels(piece)
-        onto = np.fromiter((index.setdefault(u, len(index)) for u in lab.uniques), dtype=np.int64,
-                           count=len(lab.uniques))
+        onto = np.fromiter(
+            (index.setdefault(u, len(index)) for u in lab.uniques), dtype=np.int64, count=len(lab.uniques)
+        )
         codes.append(onto[lab.codes])  # labels are never missing, so there is no -1 code
     joined = np.concatenate(codes) if codes else np.empty(0, dtype=np.int64)
     # Categories sorted here, as `finish` wants them, at the cost of a small relabelling.
@@ -122,9 +128,14 @@ def finish(kind: str, df: pd.DataFrame, start) -> pd.DataFrame:
 
 
 # Stage events derived from the deliveries table: (kind, day column, request-level?, `where` column).
-STAGES = [("requested", "requested_day", True, None), ("approved", "approved_day", True, None),
-          ("funded", "funded_day", True, None), ("ready", "ready_day", False, "source"),
-          ("shipped", "shipped_day", False, "route"), ("delivered", "delivered_day", False, "route")]
+STAGES = [
+    ("requested", "requested_day", True, None),
+    ("approved", "approved_day", True, None),
+    ("funded", "funded_day", True, None),
+    ("ready", "ready_day", False, "source"),
+    ("shipped", "shipped_day", False, "route"),
+    ("delivered", "delivered_day", False, "route"),
+]
 
 
 def with_stage_events(events: pd.DataFrame, deliveries: pd.DataFrame) -> pd.DataFrame:
@@ -135,15 +146,21 @@ def with_stage_events(events: pd.DataFrame, deliveries: pd.DataFrame) -> pd.Data
         if per_request:
             d = d.drop_duplicates(["rep", "request_id"])
         n = len(d)
-        parts.append(pd.DataFrame({
-            "rep": d["rep"].to_numpy(), "day": d[col].to_numpy(), "kind": np.full(n, kind, dtype=object),
-            "request_id": d["request_id"].to_numpy(dtype=object),
-            "lot_id": (np.full(n, -1) if per_request else d["lot_id"].to_numpy()),
-            # A request-level stage covers all its lines: no single item or quantity.
-            "item": (np.full(n, "", dtype=object) if per_request else d["item"].astype(object).to_numpy()),
-            "qty": (np.full(n, np.nan) if per_request else d["qty"].to_numpy(dtype=float)),
-            "where": (np.full(n, "", dtype=object) if where is None else d[where].astype(object).to_numpy()),
-        }))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "rep": d["rep"].to_numpy(),
+                    "day": d[col].to_numpy(),
+                    "kind": np.full(n, kind, dtype=object),
+                    "request_id": d["request_id"].to_numpy(dtype=object),
+                    "lot_id": (np.full(n, -1) if per_request else d["lot_id"].to_numpy()),
+                    # A request-level stage covers all its lines: no single item or quantity.
+                    "item": (np.full(n, "", dtype=object) if per_request else d["item"].astype(object).to_numpy()),
+                    "qty": (np.full(n, np.nan) if per_request else d["qty"].to_numpy(dtype=float)),
+                    "where": (np.full(n, "", dtype=object) if where is None else d[where].astype(object).to_numpy()),
+                }
+            )
+        )
     out = pd.concat([p.astype({c: object for c in CATEGORIES & set(p.columns)}) for p in parts], ignore_index=True)
     out = out.sort_values(["rep", "day"], kind="stable", ignore_index=True)
     for c in CATEGORIES & set(out.columns):

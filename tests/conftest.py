@@ -1,4 +1,5 @@
 """Shared test helpers: a minimal valid scenario to build small cases on, and a way to run the CLI."""
+
 from __future__ import annotations
 
 import copy
@@ -39,8 +40,12 @@ MINIMAL = {
     "production": {"line": {"item": "shell", "node": "plant", "rate_per_month": 10}},
     "transport": {
         "destination": "ukraine",
-        "nodes": {"plant": {"kind": "plant"}, "depot": {"kind": "depot"}, "port": {"kind": "port"},
-                  "ukraine": {"kind": "destination"}},
+        "nodes": {
+            "plant": {"kind": "plant"},
+            "depot": {"kind": "depot"},
+            "port": {"kind": "port"},
+            "ukraine": {"kind": "destination"},
+        },
         "choose": [{"origin": "plant", "route": "direct"}, {"origin": "depot", "route": "direct"}],
     },
 }
@@ -76,8 +81,9 @@ class CliResult:
 def run_cli(*args, cwd: Path | None = None, timeout: float = 120) -> CliResult:
     """Run the installed `purlsim` console script in a fresh process."""
     env = dict(os.environ, COLUMNS="200", NO_COLOR="1", TERM="dumb")
-    proc = subprocess.run([str(PURLSIM), *map(str, args)], capture_output=True, text=True,
-                          cwd=cwd or REPO, timeout=timeout, env=env)
+    proc = subprocess.run(
+        [str(PURLSIM), *map(str, args)], capture_output=True, text=True, cwd=cwd or REPO, timeout=timeout, env=env
+    )
     return CliResult(proc.returncode, proc.stdout, proc.stderr)
 
 
@@ -125,11 +131,19 @@ def run_cli_many(argvs: list[list[str]], workdir: Path, cwd: Path | None = None)
     """Run many CLI command lines, each in its own forked process, paying start-up once."""
     import json
 
-    jobs = [([str(a) for a in argv], str(workdir / f"{k}.out"), str(workdir / f"{k}.err"))
-            for k, argv in enumerate(argvs)]
+    jobs = [
+        ([str(a) for a in argv], str(workdir / f"{k}.out"), str(workdir / f"{k}.err")) for k, argv in enumerate(argvs)
+    ]
     env = dict(os.environ, COLUMNS="200", NO_COLOR="1", TERM="dumb")
-    proc = subprocess.run([sys.executable, "-c", _FORK_DRIVER], input=json.dumps(jobs), capture_output=True,
-                          text=True, cwd=cwd or REPO, timeout=300, env=env)
+    proc = subprocess.run(
+        [sys.executable, "-c", _FORK_DRIVER],
+        input=json.dumps(jobs),
+        capture_output=True,
+        text=True,
+        cwd=cwd or REPO,
+        timeout=300,
+        env=env,
+    )
     assert proc.returncode == 0, proc.stderr
     codes = json.loads(proc.stdout.strip().splitlines()[-1])
     return [CliResult(code, Path(o).read_text(), Path(e).read_text()) for code, (_, o, e) in zip(codes, jobs)]

@@ -14,6 +14,7 @@ whose mean inter-arrival time is zero (it would never let time pass), and a user
 Profiles (environment variable PURLSIM_HYPOTHESIS_PROFILE): `fast` (default: `make test`) and
 `long` (thousands of examples, for a night run). Use them as decorators: `@profile()`.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -32,11 +33,18 @@ GATE_SCOPES = ("us_releases", "donations", "releases", "all")
 # The fast profile is derandomized: `make test` tries the same examples on every run, so CI never
 # turns red on a draw that no code change caused; the long profile explores new ones.
 settings.register_profile(
-    "purlsim-fast", max_examples=30, deadline=None, print_blob=True, derandomize=True,
+    "purlsim-fast",
+    max_examples=30,
+    deadline=None,
+    print_blob=True,
+    derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example],
 )
 settings.register_profile(
-    "purlsim-long", max_examples=2000, deadline=None, print_blob=True,
+    "purlsim-long",
+    max_examples=2000,
+    deadline=None,
+    print_blob=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example],
 )
 PROFILE = os.environ.get("PURLSIM_HYPOTHESIS_PROFILE", "fast")
@@ -51,6 +59,7 @@ def profile(fast_examples: int | None = None) -> settings:
 
 
 # --- small pieces --------------------------------------------------------------------------
+
 
 def floats(lo: float, hi: float) -> st.SearchStrategy[float]:
     return st.floats(lo, hi, allow_nan=False, allow_infinity=False)
@@ -84,8 +93,9 @@ def dist(draw, lo: float, hi: float, allow_zero: bool = True):
 
     allow_zero=False keeps every draw strictly positive (inter-arrival times).
     """
-    kind = draw(st.sampled_from(["number", "fixed", "exponential", "uniform", "triangular",
-                                 "lognormal", "normal", "empirical"]))
+    kind = draw(
+        st.sampled_from(["number", "fixed", "exponential", "uniform", "triangular", "lognormal", "normal", "empirical"])
+    )
     floor = 0.0 if allow_zero else lo
     if kind == "number":
         return draw(floats(max(lo, 1e-3), hi))
@@ -116,6 +126,7 @@ def delay(hi: float = 10.0):
 
 # --- the whole scenario ----------------------------------------------------------------------
 
+
 @st.composite
 def scenarios(draw, max_horizon: float = 240.0) -> dict:
     """A random valid scenario mapping (see the module doc)."""
@@ -141,8 +152,7 @@ def scenarios(draw, max_horizon: float = 240.0) -> dict:
     production = {}
     for i in items:
         for k in range(draw(st.integers(0, 2))):
-            line = {"item": i, "node": draw(st.sampled_from(plants)),
-                    "servers": draw(st.integers(1, 3))}
+            line = {"item": i, "node": draw(st.sampled_from(plants)), "servers": draw(st.integers(1, 3))}
             if draw(st.booleans()):
                 line["unit_days"] = draw(dist(0.05, 3.0))
             else:
@@ -177,8 +187,9 @@ def scenarios(draw, max_horizon: float = 240.0) -> dict:
         sc["us_stock"] = {
             "node": "usdepot",
             "handling_days": draw(delay(3)),
-            "items": {i: {"on_hand": draw(st.integers(0, 80)), "reserve_floor": draw(st.integers(0, 60))}
-                      for i in us_items},
+            "items": {
+                i: {"on_hand": draw(st.integers(0, 80)), "reserve_floor": draw(st.integers(0, 60))} for i in us_items
+            },
         }
 
     # Allied stockpiles.
@@ -202,8 +213,11 @@ def scenarios(draw, max_horizon: float = 240.0) -> dict:
         sc["stockpiles"] = stockpiles
 
     # Transport: each origin gets 0-2 routes of its own through the hubs to the destination.
-    origins = sorted({n for n, v in nodes.items() if v["kind"] in ("plant",)} | ({"usdepot"} if us_items else set())
-                     | {f"{a}_node" for a in allies})
+    origins = sorted(
+        {n for n, v in nodes.items() if v["kind"] in ("plant",)}
+        | ({"usdepot"} if us_items else set())
+        | {f"{a}_node" for a in allies}
+    )
     legs: dict = {}
     routes: dict = {}
     choose: list = []
@@ -254,8 +268,10 @@ def scenarios(draw, max_horizon: float = 240.0) -> dict:
 
     sc["approval"] = {"enabled": draw(st.booleans()), "delay_days": draw(delay(15))}
     funding = {"enabled": draw(st.booleans()), "initial_musd": draw(floats(0, 500))}
-    contributions = [{"by": f"payer{k}", "amount_musd": draw(floats(0.1, 500)), "at": draw(moment(0, horizon * 1.1))}
-                     for k in range(draw(st.integers(0, 5)))]
+    contributions = [
+        {"by": f"payer{k}", "amount_musd": draw(floats(0.1, 500)), "at": draw(moment(0, horizon * 1.1))}
+        for k in range(draw(st.integers(0, 5)))
+    ]
     if draw(st.booleans()) and contributions:  # one exactly at the horizon: the edge of "arrived"
         contributions[0]["at"] = horizon
     if contributions:
@@ -268,8 +284,12 @@ def scenarios(draw, max_horizon: float = 240.0) -> dict:
     for _ in range(draw(st.integers(0, 4))):
         kind = draw(st.sampled_from(["pause", "outage", "capacity", "gate"]))
         if kind == "pause":
-            scopes = list(GLOBAL_SCOPES) + [f"line:{x}" for x in line_ids] + [f"leg:{x}" for x in leg_ids] \
+            scopes = (
+                list(GLOBAL_SCOPES)
+                + [f"line:{x}" for x in line_ids]
+                + [f"leg:{x}" for x in leg_ids]
                 + [f"route:{x}" for x in route_ids]
+            )
             start, end = draw(window(horizon))
             disruptions.append({"kind": "pause", "scope": draw(st.sampled_from(scopes)), "start": start, "end": end})
         elif kind == "outage":
@@ -292,9 +312,14 @@ def scenarios(draw, max_horizon: float = 240.0) -> dict:
                 d["capacity"] = draw(st.integers(1, 4))
             disruptions.append(d)
         else:
-            disruptions.append({"kind": "gate", "at": draw(moment(0, horizon)),
-                                "p_continue": draw(st.sampled_from([0.0, 1.0]) | floats(0, 1)),
-                                "scope": draw(st.sampled_from(GATE_SCOPES))})
+            disruptions.append(
+                {
+                    "kind": "gate",
+                    "at": draw(moment(0, horizon)),
+                    "p_continue": draw(st.sampled_from([0.0, 1.0]) | floats(0, 1)),
+                    "scope": draw(st.sampled_from(GATE_SCOPES)),
+                }
+            )
     if disruptions:
         sc["disruptions"] = disruptions
 
@@ -302,8 +327,7 @@ def scenarios(draw, max_horizon: float = 240.0) -> dict:
     requests: dict = {}
     packages = []
     for k in range(draw(st.integers(0, 5))):
-        pkg = {"id": f"pkg{k}", "at": draw(moment(0, horizon)),
-               "priority": draw(st.sampled_from(PRIORITIES))}
+        pkg = {"id": f"pkg{k}", "at": draw(moment(0, horizon)), "priority": draw(st.sampled_from(PRIORITIES))}
         donor = None
         if allies and draw(st.integers(0, 3)) == 0:
             a = draw(st.sampled_from(allies))
@@ -311,8 +335,10 @@ def scenarios(draw, max_horizon: float = 240.0) -> dict:
             if giving:
                 donor = a
         pool = giving if donor else items
-        pkg["lines"] = [{"item": draw(st.sampled_from(pool)), "qty": draw(st.integers(1, 30))}
-                        for _ in range(draw(st.integers(1, 3)))]
+        pkg["lines"] = [
+            {"item": draw(st.sampled_from(pool)), "qty": draw(st.integers(1, 30))}
+            for _ in range(draw(st.integers(1, 3)))
+        ]
         if donor:
             pkg["donor"] = donor
         if draw(st.booleans()):
@@ -324,7 +350,10 @@ def scenarios(draw, max_horizon: float = 240.0) -> dict:
         requests["packages"] = packages
     if not packages or draw(st.booleans()):
         stream_items = draw(st.lists(st.sampled_from(items), unique=True, min_size=1, max_size=n_items))
-        prio = {p: draw(floats(0, 3)) for p in draw(st.lists(st.sampled_from(PRIORITIES), unique=True, min_size=1, max_size=2))}
+        prio = {
+            p: draw(floats(0, 3))
+            for p in draw(st.lists(st.sampled_from(PRIORITIES), unique=True, min_size=1, max_size=2))
+        }
         if sum(prio.values()) <= 0:
             prio["routine"] = 1.0
         stream = {

@@ -5,6 +5,7 @@ produce (expected.yaml). Each file goes through `purlsim validate` and `purlsim 
 command in its own process; both must exit 2, print exactly the expected lines on stderr, show
 no traceback and write nothing. The Python API must raise one ScenarioError with the same list.
 """
+
 from __future__ import annotations
 
 import re
@@ -13,11 +14,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import MINIMAL, REPO, run_cli, run_cli_many
 
 import sim
 from sim.scenario import validate_mapping
-
-from conftest import MINIMAL, REPO, run_cli, run_cli_many
 
 BAD = REPO / "tests" / "bad_scenarios"
 EXPECTED: dict[str, list[list[str]]] = yaml.safe_load((BAD / "expected.yaml").read_text(encoding="utf-8"))
@@ -27,19 +27,36 @@ BASE = BAD / "_base.yaml"
 # Extra command lines beyond the corpus: problems that are not a file's content.
 # name -> (argv with {out} for the output path, file shown in messages, [(path, fragment)])
 EXTRA = {
-    "missing_file": (["run", BAD / "no_such_file.yaml", "--out", "{out}"], BAD / "no_such_file.yaml",
-                     [("", "file not found")]),
-    "missing_file_validate": (["validate", BAD / "no_such_file.yaml"], BAD / "no_such_file.yaml",
-                              [("", "file not found")]),
-    "override_path_missing": (["run", BASE, "--set", "production.nosuch.servers=3", "--out", "{out}"], BASE,
-                              [("production.nosuch.servers", "override path does not exist (no 'production.nosuch')")]),
-    "override_key_typo": (["run", BASE, "--set", "production.line.servrs=3", "--out", "{out}"], BASE,
-                          [("production.line.servrs", "override path does not exist (did you mean 'servers'?)")]),
-    "override_huge_servers": (["run", BASE, "--set", "production.line.servers=1e12", "--out", "{out}"], BASE,
-                              [("production.line.servers", "must be at most 100000 (got 1e+12)")]),
-    "override_bad_value": (["run", BASE, "--set", "transport.legs.road.days={dist: exponential, mean: -3}",
-                            "--out", "{out}"], BASE,
-                           [("transport.legs.road.days.mean", "must be greater than 0 (got -3)")]),
+    "missing_file": (
+        ["run", BAD / "no_such_file.yaml", "--out", "{out}"],
+        BAD / "no_such_file.yaml",
+        [("", "file not found")],
+    ),
+    "missing_file_validate": (
+        ["validate", BAD / "no_such_file.yaml"],
+        BAD / "no_such_file.yaml",
+        [("", "file not found")],
+    ),
+    "override_path_missing": (
+        ["run", BASE, "--set", "production.nosuch.servers=3", "--out", "{out}"],
+        BASE,
+        [("production.nosuch.servers", "override path does not exist (no 'production.nosuch')")],
+    ),
+    "override_key_typo": (
+        ["run", BASE, "--set", "production.line.servrs=3", "--out", "{out}"],
+        BASE,
+        [("production.line.servrs", "override path does not exist (did you mean 'servers'?)")],
+    ),
+    "override_huge_servers": (
+        ["run", BASE, "--set", "production.line.servers=1e12", "--out", "{out}"],
+        BASE,
+        [("production.line.servers", "must be at most 100000 (got 1e+12)")],
+    ),
+    "override_bad_value": (
+        ["run", BASE, "--set", "transport.legs.road.days={dist: exponential, mean: -3}", "--out", "{out}"],
+        BASE,
+        [("transport.legs.road.days.mean", "must be greater than 0 (got -3)")],
+    ),
 }
 
 LINE = re.compile(r"^(?P<file>.+?): (?:(?P<path>[^\s:]+): )?(?P<message>\S.*)$")
@@ -158,7 +175,10 @@ def test_issue_2_list_through_the_installed_console_script(tmp_path):
     out = tmp_path / "out"
     res = run_cli("run", BASE, "--set", "production.nosuch.servers=3", "--out", out)
     assert res.returncode == 2 and "Traceback" not in res.stderr, res.stderr
-    assert res.stderr.strip() == f"{BASE}: production.nosuch.servers: override path does not exist (no 'production.nosuch')"
+    assert (
+        res.stderr.strip()
+        == f"{BASE}: production.nosuch.servers: override path does not exist (no 'production.nosuch')"
+    )
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
@@ -190,19 +210,26 @@ def minimal(**changes) -> dict:
     return data
 
 
-@pytest.mark.parametrize("days, path, fragment", [
-    ({"dist": "exponential", "mean": -3}, "transport.legs.l.days.mean", "must be greater than 0 (got -3)"),
-    ({"dist": "uniform", "low": 5, "high": 1}, "transport.legs.l.days", "high must be >= low"),
-    ([1, 2], "transport.legs.l.days", "expected a number or a distribution"),
-    ("slow", "transport.legs.l.days", "expected a number or a distribution {dist: NAME, ...} (got 'slow')"),
-    (None, "transport.legs.l.days", "expected a number or a distribution {dist: NAME, ...} (got null)"),
-    (-2, "transport.legs.l.days", "must be greater than 0 (got -2)"),
-    ({"mean": 3}, "transport.legs.l.days", "a distribution needs a 'dist' key"),
-])
+@pytest.mark.parametrize(
+    "days, path, fragment",
+    [
+        ({"dist": "exponential", "mean": -3}, "transport.legs.l.days.mean", "must be greater than 0 (got -3)"),
+        ({"dist": "uniform", "low": 5, "high": 1}, "transport.legs.l.days", "high must be >= low"),
+        ([1, 2], "transport.legs.l.days", "expected a number or a distribution"),
+        ("slow", "transport.legs.l.days", "expected a number or a distribution {dist: NAME, ...} (got 'slow')"),
+        (None, "transport.legs.l.days", "expected a number or a distribution {dist: NAME, ...} (got null)"),
+        (-2, "transport.legs.l.days", "must be greater than 0 (got -2)"),
+        ({"mean": 3}, "transport.legs.l.days", "a distribution needs a 'dist' key"),
+    ],
+)
 def test_union_field_problem_is_one_line(days, path, fragment):
     """A value pydantic tries against a number and every distribution still makes one problem."""
-    data = minimal(transport={**MINIMAL["transport"],
-                              "legs": {"l": {"from": "plant", "to": "ukraine", "mode": "road", "days": days}}})
+    data = minimal(
+        transport={
+            **MINIMAL["transport"],
+            "legs": {"l": {"from": "plant", "to": "ukraine", "mode": "road", "days": days}},
+        }
+    )
     with pytest.raises(sim.ScenarioError) as info:
         validate_mapping(data)
     problems = info.value.problems
@@ -210,11 +237,14 @@ def test_union_field_problem_is_one_line(days, path, fragment):
     assert problems[0].path == path and fragment in problems[0].message, problems[0]
 
 
-@pytest.mark.parametrize("at, fragment", [
-    ([3], "expected a date (YYYY-MM-DD) or a number of days (got a list)"),
-    (-1, "must be at least 0 (got -1)"),
-    ("2025-02-30", "must be a date (YYYY-MM-DD)"),
-])
+@pytest.mark.parametrize(
+    "at, fragment",
+    [
+        ([3], "expected a date (YYYY-MM-DD) or a number of days (got a list)"),
+        (-1, "must be at least 0 (got -1)"),
+        ("2025-02-30", "must be a date (YYYY-MM-DD)"),
+    ],
+)
 def test_moment_problem_is_one_line(at, fragment):
     """A moment (a date or a number of days) that is neither gives one line naming both options."""
     data = minimal(requests={"packages": [{"id": "p1", "at": at, "lines": [{"item": "shell", "qty": 1}]}]})
@@ -230,7 +260,8 @@ def test_disruption_paths_do_not_carry_union_tags():
     with pytest.raises(sim.ScenarioError) as info:
         validate_mapping(data)
     assert [(p.path, p.message) for p in info.value.problems] == [
-        ("disruptions.0.p_continue", "must be a number (got 'high')")]
+        ("disruptions.0.p_continue", "must be a number (got 'high')")
+    ]
 
 
 def test_names_that_look_like_union_tags_stay_in_the_path():
@@ -239,4 +270,5 @@ def test_names_that_look_like_union_tags_stay_in_the_path():
     with pytest.raises(sim.ScenarioError) as info:
         validate_mapping(data)
     assert ("items.uniform.unit_cost_musd", "must be at least 0 (got -1)") in [
-        (p.path, p.message) for p in info.value.problems]
+        (p.path, p.message) for p in info.value.problems
+    ]

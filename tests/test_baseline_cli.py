@@ -1,15 +1,15 @@
 """`purlsim baseline record|check`: files written, moves caught and named, bad input refused with exit 2."""
+
 from __future__ import annotations
 
 import json
 
 import pytest
+from conftest import SEALIFT_5_DAYS_SLOWER, SHIPPED
 from typer.testing import CliRunner
 
-from sim.experiments import baselines as bl
 from sim.cli import app
-
-from conftest import SEALIFT_5_DAYS_SLOWER, SHIPPED
+from sim.experiments import baselines as bl
 
 
 def purlsim(*args):
@@ -35,15 +35,25 @@ def assert_refused(result, *messages):
 
 
 def test_record_writes_one_file_per_scenario_with_what_a_rerun_needs(repo):
-    result = purlsim("baseline", "record", "mine.yaml", "other.yaml", "--dir", "bl", "--reps", 8,
-                     "--set", "requests.stream.interarrival_days.mean=12")
+    result = purlsim(
+        "baseline",
+        "record",
+        "mine.yaml",
+        "other.yaml",
+        "--dir",
+        "bl",
+        "--reps",
+        8,
+        "--set",
+        "requests.stream.interarrival_days.mean=12",
+    )
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in (repo / "bl").iterdir()) == ["mine.json", "other.json"]
     mine = json.loads((repo / "bl" / "mine.json").read_text())
     other = bl.load(repo / "bl" / "other.json")
     overrides = {"requests.stream.interarrival_days.mean": 12}
     assert (mine["scenario"], mine["reps"], mine["seed"], mine["overrides"]) == ("mine.yaml", 8, 2025, overrides)
-    assert (other.scenario, other.seed) == ("other.yaml", 9)                 # the scenario's own seed
+    assert (other.scenario, other.seed) == ("other.yaml", 9)  # the scenario's own seed
     assert mine["scenario_hash"] == bl.scenario_hash(repo / "mine.yaml", overrides) != other.scenario_hash
     assert mine["versions"] == bl.versions() and mine["tolerances"] == bl.Tolerances().model_dump()
     assert set(mine["items"]) == {"ALL", "gmlrs", "pac3_mse", "shell_155"}
@@ -51,8 +61,26 @@ def test_record_writes_one_file_per_scenario_with_what_a_rerun_needs(repo):
 
 
 def test_record_without_scenarios_rerecords_each_baseline_with_its_own_settings(repo):
-    assert purlsim("baseline", "record", "mine.yaml", "--dir", "bl", "--reps", 5, "--seed", 7, "--name", "mine_fast",
-                   "--set", "approval.delay_days=20", "--rtol", 0.03).exit_code == 0
+    assert (
+        purlsim(
+            "baseline",
+            "record",
+            "mine.yaml",
+            "--dir",
+            "bl",
+            "--reps",
+            5,
+            "--seed",
+            7,
+            "--name",
+            "mine_fast",
+            "--set",
+            "approval.delay_days=20",
+            "--rtol",
+            0.03,
+        ).exit_code
+        == 0
+    )
     before = (repo / "bl" / "mine_fast.json").read_text()
     assert purlsim("baseline", "record", "--dir", "bl").exit_code == 0
     again = bl.load(repo / "bl" / "mine_fast.json")
@@ -76,11 +104,11 @@ def test_slower_sealift_is_caught_and_named_and_a_rerecord_passes(repo):
     assert "Results moved beyond what is allowed" in out
     for metric in ("items.shell_155.rmst", "items.shell_155.ttd_p50"):
         assert metric in out
-    assert "items.pac3_mse" not in out                   # interceptors fly: the sealift does not touch them
+    assert "items.pac3_mse" not in out  # interceptors fly: the sealift does not touch them
     row = next(line for line in out.splitlines() if "items.shell_155.ttd_p50" in line)
-    assert "+5" in row and "±" in row                    # change and allowed shift are shown
+    assert "+5" in row and "±" in row  # change and allowed shift are shown
 
-    assert purlsim("baseline", "check", "mine.yaml", "--dir", "bl", "--atol", 10).exit_code == 0   # 5 d < 10 d
+    assert purlsim("baseline", "check", "mine.yaml", "--dir", "bl", "--atol", 10).exit_code == 0  # 5 d < 10 d
     updated = purlsim("baseline", "check", "--dir", "bl", "--update")
     assert updated.exit_code == 0 and "re-recorded 1 baseline" in updated.output
     assert bl.load(repo / "bl" / "mine.json").scenario_hash == bl.scenario_hash(repo / "mine.yaml")
@@ -92,7 +120,7 @@ def test_exact_mode_flags_what_tolerance_mode_lets_pass(repo):
     assert purlsim("baseline", "record", "mine.yaml", "--dir", "bl", "--reps", 6).exit_code == 0
     file = repo / "bl" / "mine.json"
     data = json.loads(file.read_text())
-    data["items"]["ALL"]["rmst"]["per_rep"][2] += 0.01                  # a hundredth of a day
+    data["items"]["ALL"]["rmst"]["per_rep"][2] += 0.01  # a hundredth of a day
     file.write_text(json.dumps(data))
     exact = purlsim("baseline", "check", "--dir", "bl", "--mode", "exact")
     assert exact.exit_code == 1 and "items.ALL.rmst" in exact.output and "exact (1e-09)" in exact.output
@@ -109,6 +137,7 @@ def test_check_without_scenarios_checks_every_baseline_in_the_dir(repo):
 
 # --- bad input: exit 2, a clear message, never a silent pass ------------------------------------
 
+
 @pytest.fixture
 def recorded(repo):
     assert purlsim("baseline", "record", "mine.yaml", "--dir", "bl", "--reps", 3).exit_code == 0
@@ -116,19 +145,29 @@ def recorded(repo):
 
 
 def test_missing_baseline_file_is_refused(recorded):
-    assert_refused(purlsim("baseline", "check", "bl/nothere.json", "--dir", "bl"),
-                   "bl/nothere.json: baseline file not found")
-    assert_refused(purlsim("baseline", "check", "other.yaml", "--dir", "bl"),
-                   "other.yaml: no baseline in bl", "purlsim baseline record other.yaml --dir bl")
+    assert_refused(
+        purlsim("baseline", "check", "bl/nothere.json", "--dir", "bl"), "bl/nothere.json: baseline file not found"
+    )
+    assert_refused(
+        purlsim("baseline", "check", "other.yaml", "--dir", "bl"),
+        "other.yaml: no baseline in bl",
+        "purlsim baseline record other.yaml --dir bl",
+    )
 
 
-@pytest.mark.parametrize("damage, message", [
-    (lambda text: text[: len(text) // 2], "corrupt baseline file: not valid JSON"),
-    (lambda text: text.replace('"reps": 3,', ''), "corrupt baseline file: reps: Field required"),
-    (lambda text: text.replace('"rtol": 0.01', '"rtol": -0.01', 1),
-     "corrupt baseline file: tolerances.metrics.rmst.rtol: Input should be greater than or equal to 0"),
-    (lambda text: text.replace('"format": "purlsim-baseline/2"', '"format": "other/2"'), "not a purlsim baseline"),
-], ids=["truncated", "missing-key", "negative-tolerance", "wrong-format"])
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        (lambda text: text[: len(text) // 2], "corrupt baseline file: not valid JSON"),
+        (lambda text: text.replace('"reps": 3,', ""), "corrupt baseline file: reps: Field required"),
+        (
+            lambda text: text.replace('"rtol": 0.01', '"rtol": -0.01', 1),
+            "corrupt baseline file: tolerances.metrics.rmst.rtol: Input should be greater than or equal to 0",
+        ),
+        (lambda text: text.replace('"format": "purlsim-baseline/2"', '"format": "other/2"'), "not a purlsim baseline"),
+    ],
+    ids=["truncated", "missing-key", "negative-tolerance", "wrong-format"],
+)
 def test_corrupt_baseline_file_is_refused(recorded, damage, message):
     recorded.write_text(damage(recorded.read_text()))
     assert_refused(purlsim("baseline", "check", "--dir", "bl"), "bl/mine.json: ", message)
@@ -143,14 +182,15 @@ def test_corrupt_file_among_good_ones_fails_the_whole_check(recorded, repo):
 
 def test_baseline_of_a_deleted_scenario_is_refused(recorded, repo):
     (repo / "mine.yaml").unlink()
-    assert_refused(purlsim("baseline", "check", "--dir", "bl"),
-                   "bl/mine.json: the scenario mine.yaml no longer exists")
+    assert_refused(purlsim("baseline", "check", "--dir", "bl"), "bl/mine.json: the scenario mine.yaml no longer exists")
 
 
 def test_baseline_of_a_scenario_that_no_longer_loads_is_refused(recorded, repo):
     (repo / "mine.yaml").write_text(f"extends: {SHIPPED}\nname: mine\nhorizon_dayz: 3\n")
-    assert_refused(purlsim("baseline", "check", "--dir", "bl"),
-                   "bl/mine.json: its scenario no longer loads: mine.yaml: horizon_dayz: unknown key")
+    assert_refused(
+        purlsim("baseline", "check", "--dir", "bl"),
+        "bl/mine.json: its scenario no longer loads: mine.yaml: horizon_dayz: unknown key",
+    )
 
 
 @pytest.mark.parametrize("option", [["--rtol", -0.1], ["--atol", -1], ["--alpha", 1.5], ["--mode", "fuzzy"]])
@@ -161,8 +201,10 @@ def test_bad_check_options_are_refused(recorded, option):
 def test_bad_record_input_is_refused(repo):
     assert_refused(purlsim("baseline", "record", "mine.yaml", "--dir", "bl", "--rtol", -1), "--rtol: must be")
     assert_refused(purlsim("baseline", "record", "gone.yaml", "--dir", "bl"), "gone.yaml: scenario file not found")
-    assert_refused(purlsim("baseline", "record", "mine.yaml", "--dir", "bl", "--set", "transport.legs.nope.days=3"),
-                   "override path does not exist")
+    assert_refused(
+        purlsim("baseline", "record", "mine.yaml", "--dir", "bl", "--set", "transport.legs.nope.days=3"),
+        "override path does not exist",
+    )
     assert not (repo / "bl").exists()
 
 

@@ -1,4 +1,5 @@
 """Delivery-time baselines: the shipped scenarios against their recorded baselines, the method, and the pytest fixture."""
+
 from __future__ import annotations
 
 import json
@@ -7,10 +8,10 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import REPO, SEALIFT_5_DAYS_SLOWER, SHIPPED
 from scipy import stats
 
 import sim
-from conftest import REPO, SEALIFT_5_DAYS_SLOWER, SHIPPED
 from sim.experiments import baselines as bl
 
 pytest_plugins = ["pytester"]
@@ -30,6 +31,7 @@ policy:
 
 # --- the project's own regression check: every recorded baseline ---------------------------------
 
+
 @pytest.mark.parametrize("file", sorted(BASELINE_DIR.glob("*.json")), ids=lambda p: p.stem)
 def test_shipped_baseline_holds(file):
     result = bl.check(file, root=REPO)
@@ -42,10 +44,12 @@ def test_every_shipped_scenario_has_a_baseline():
     missing = sorted(shipped - recorded)
     assert shipped and not missing, (
         f"no baseline for {missing}; record with: .venv/bin/purlsim baseline record "
-        f"{' '.join(missing)} --dir tests/baselines")
+        f"{' '.join(missing)} --dir tests/baselines"
+    )
 
 
 # --- what a baseline holds ---------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def stockpile_run(tmp_path_factory):
@@ -92,30 +96,38 @@ def test_file_is_sorted_rounded_and_reads_back(tmp_path, stockpile_run):
         return dict(pairs)
 
     data = json.loads(text, object_pairs_hook=sorted_pairs)
-    numbers = [v for g in data["items"].values() for m in g.values() for v in [m["value"], m["se"], *m["per_rep"]]
-               if v is not None]
+    numbers = [
+        v
+        for g in data["items"].values()
+        for m in g.values()
+        for v in [m["value"], m["se"], *m["per_rep"]]
+        if v is not None
+    ]
     assert numbers and all(len(f"{abs(v):e}".split("e")[0].replace(".", "").rstrip("0")) <= 6 for v in numbers)
     assert data["scenario"] == "with_stockpile.yaml" and data["reps"] == 4 and data["seed"] == 3
     assert {"python", "purlsim", "numpy", "pandas", "simpy"} <= set(data["versions"])
-    assert data["tolerances"]["metrics"]["ttd_p90"] == {"atol": 1.0, "rtol": 0.01} and data["tolerances"]["alpha"] == 0.05
+    assert (
+        data["tolerances"]["metrics"]["ttd_p90"] == {"atol": 1.0, "rtol": 0.01} and data["tolerances"]["alpha"] == 0.05
+    )
     assert "germany/pac3_mse" in data["backfill"]
     assert bl.load(file) == baseline
-    assert bl.dumps(bl.record(scenario, reps=4, seed=3, root=tmp_path)) == text   # a re-record diffs as nothing
+    assert bl.dumps(bl.record(scenario, reps=4, seed=3, root=tmp_path)) == text  # a re-record diffs as nothing
 
 
 def test_scenario_hash_is_of_the_resolved_scenario(tmp_path):
     parent = tmp_path / "parent.yaml"
-    parent.write_text(SHIPPED.read_text().replace("extends: common/base.yaml",
-                                                  f"extends: {SHIPPED.parent / 'common/base.yaml'}"))
+    parent.write_text(
+        SHIPPED.read_text().replace("extends: common/base.yaml", f"extends: {SHIPPED.parent / 'common/base.yaml'}")
+    )
     child = tmp_path / "child.yaml"
     child.write_text("extends: parent.yaml\n")
     first = bl.scenario_hash(child)
     child.write_text("# a comment changes nothing\nextends: parent.yaml\n")
     assert bl.scenario_hash(child) == first
     parent.write_text(parent.read_text().replace("mean: 15", "mean: 16"))
-    assert bl.scenario_hash(child) != first                    # the extended file counts
+    assert bl.scenario_hash(child) != first  # the extended file counts
     assert bl.scenario_hash(child, {"seed": 7}) != bl.scenario_hash(child)
-    assert bl.scenario_hash(child, {"seed": 2025}) == bl.scenario_hash(child)   # same value, same scenario
+    assert bl.scenario_hash(child, {"seed": 2025}) == bl.scenario_hash(child)  # same value, same scenario
 
 
 def test_one_read_gives_the_scenario_the_loader_gives():
@@ -127,13 +139,22 @@ def test_one_read_gives_the_scenario_the_loader_gives():
 
 # --- the method: synthetic baselines with known answers ----------------------------------------
 
+
 def synthetic(values: dict[str, list[float]], seed: int = 0) -> bl.Baseline:
     """A baseline whose ALL group holds the given per-replication values."""
     reps = len(next(iter(values.values())))
     metrics = {m: bl._metric(pd.Series(v), reps, math.nan) for m, v in values.items()}
-    return bl.Baseline(scenario="x.yaml", scenario_name="x", scenario_hash="sha256:s", code_hash="sha256:c",
-                       seed=seed, reps=reps, versions={"python": "3"}, tolerances=bl.Tolerances(),
-                       items={"ALL": metrics})
+    return bl.Baseline(
+        scenario="x.yaml",
+        scenario_name="x",
+        scenario_hash="sha256:s",
+        code_hash="sha256:c",
+        seed=seed,
+        reps=reps,
+        versions={"python": "3"},
+        tolerances=bl.Tolerances(),
+        items={"ALL": metrics},
+    )
 
 
 RNG = np.random.default_rng(11)
@@ -141,8 +162,11 @@ OLD = RNG.normal(200, 20, 30)
 
 
 def test_a_real_shift_is_flagged_and_named():
-    result = bl.compare(synthetic({"rmst": OLD, "ttd_p90": OLD + 50}),
-                        synthetic({"rmst": OLD + 5, "ttd_p90": OLD + 50}), mode="tolerance")
+    result = bl.compare(
+        synthetic({"rmst": OLD, "ttd_p90": OLD + 50}),
+        synthetic({"rmst": OLD + 5, "ttd_p90": OLD + 50}),
+        mode="tolerance",
+    )
     assert [m.metric for m in result.moved] == ["items.ALL.rmst"]
     moved = result.moved[0]
     assert moved.change == pytest.approx(5, abs=1e-3) and moved.allowed == pytest.approx(0.01 * moved.old)
@@ -151,12 +175,12 @@ def test_a_real_shift_is_flagged_and_named():
 
 def test_a_shift_the_replications_cannot_resolve_is_not_flagged():
     noise = RNG.normal(200, 20, 30)
-    unresolved = noise + (OLD.mean() + 3 - noise.mean())              # +3 days, but only noise pairs with OLD
-    resolved = OLD + 3 + RNG.normal(0, 1, 30)                         # +3 days, paired noise small
+    unresolved = noise + (OLD.mean() + 3 - noise.mean())  # +3 days, but only noise pairs with OLD
+    resolved = OLD + 3 + RNG.normal(0, 1, 30)  # +3 days, paired noise small
     assert bl.compare(synthetic({"rmst": OLD}), synthetic({"rmst": unresolved}), mode="tolerance").ok
     flagged = bl.compare(synthetic({"rmst": OLD}), synthetic({"rmst": resolved}), mode="tolerance")
     assert [m.metric for m in flagged.moved] == ["items.ALL.rmst"]
-    assert flagged.moved[0].change > flagged.moved[0].allowed        # both runs moved beyond tolerance
+    assert flagged.moved[0].change > flagged.moved[0].allowed  # both runs moved beyond tolerance
 
 
 def test_a_significant_shift_within_tolerance_is_not_flagged():
@@ -167,8 +191,10 @@ def test_a_significant_shift_within_tolerance_is_not_flagged():
 
 def test_a_count_that_disappears_counts_as_zero():
     old = synthetic({"rmst": OLD})
-    old.items["gmlrs"] = {"delivered_lots": bl._metric(pd.Series([3.0] * 30), 30, 0.0),
-                          "rmst": bl._metric(pd.Series(OLD), 30, math.nan)}
+    old.items["gmlrs"] = {
+        "delivered_lots": bl._metric(pd.Series([3.0] * 30), 30, 0.0),
+        "rmst": bl._metric(pd.Series(OLD), 30, math.nan),
+    }
     result = bl.compare(old, synthetic({"rmst": OLD}), mode="tolerance")
     assert [(m.metric, m.old, m.new) for m in result.moved] == [("items.gmlrs.delivered_lots", 3.0, 0.0)]
 
@@ -177,7 +203,9 @@ def test_exact_mode_catches_any_difference_beyond_1e_9():
     old = synthetic({"rmst": OLD, "ttd_p50": OLD})
     nudged = OLD.copy()
     nudged[7] *= 1 + 1e-5
-    assert [m.metric for m in bl.compare(old, synthetic({"rmst": OLD, "ttd_p50": nudged})).moved] == ["items.ALL.ttd_p50"]
+    assert [m.metric for m in bl.compare(old, synthetic({"rmst": OLD, "ttd_p50": nudged})).moved] == [
+        "items.ALL.ttd_p50"
+    ]
     assert bl.compare(old, synthetic({"rmst": OLD, "ttd_p50": OLD})).ok
     assert bl.compare(old, synthetic({"rmst": OLD, "ttd_p50": nudged})).mode == "exact"
 
@@ -193,7 +221,7 @@ def test_mode_is_exact_only_when_scenario_code_and_versions_are_unchanged():
 def test_paired_test_and_holm_match_known_values():
     a, b = RNG.normal(0, 1, 12), RNG.normal(0.5, 1, 12)
     assert bl.paired_p(list(a), list(b)) == pytest.approx(stats.ttest_rel(b, a).pvalue, rel=1e-12)
-    assert bl.paired_p([1.0, None, 2.0], [1.5, 3.0, 2.5]) == 0.0          # constant shift, one rep unpaired
+    assert bl.paired_p([1.0, None, 2.0], [1.5, 3.0, 2.5]) == 0.0  # constant shift, one rep unpaired
     assert math.isnan(bl.paired_p([1.0], [2.0]))
     adjusted = bl.holm([0.01, 0.04, math.nan, 0.03])
     assert adjusted[:2] + adjusted[3:] == pytest.approx([0.03, 0.06, 0.06]) and math.isnan(adjusted[2])
@@ -231,8 +259,12 @@ def user_repo(pytester):
 def test_fixture_missing_baseline_fails_with_how_to_record(user_repo):
     result = run_user(user_repo)
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*no baseline*ci/baselines/mine.json*pytest --purlsim-record test_user.py::test_mine"
-                                 "*purlsim baseline record scenarios/mine.yaml --dir ci/baselines*"])
+    result.stdout.fnmatch_lines(
+        [
+            "*no baseline*ci/baselines/mine.json*pytest --purlsim-record test_user.py::test_mine"
+            "*purlsim baseline record scenarios/mine.yaml --dir ci/baselines*"
+        ]
+    )
     assert not (user_repo.path / "ci" / "baselines").exists()
 
 
@@ -246,13 +278,17 @@ def test_fixture_records_checks_and_catches_a_slower_sealift(user_repo):
         f.write(SEALIFT_5_DAYS_SLOWER)
     result = run_user(user_repo)
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*AssertionError: delivery-time baseline moved*tolerance mode*",
-                                 "*scenario file changed since the baseline*",
-                                 "*metric*baseline*now*change*allowed*p",
-                                 "*items.gmlrs.ttd_p50 * 3* * 3* * +5*",
-                                 "*If the change is intended, re-record this baseline:",
-                                 "*pytest --purlsim-update test_user.py::test_mine",
-                                 "*or: purlsim baseline check ci/baselines/mine.json --update"])
+    result.stdout.fnmatch_lines(
+        [
+            "*AssertionError: delivery-time baseline moved*tolerance mode*",
+            "*scenario file changed since the baseline*",
+            "*metric*baseline*now*change*allowed*p",
+            "*items.gmlrs.ttd_p50 * 3* * 3* * +5*",
+            "*If the change is intended, re-record this baseline:",
+            "*pytest --purlsim-update test_user.py::test_mine",
+            "*or: purlsim baseline check ci/baselines/mine.json --update",
+        ]
+    )
     assert "pytest_plugin.py" not in result.stdout.str()
 
     run_user(user_repo, "--purlsim-update").assert_outcomes(passed=1, warnings=1)
@@ -274,7 +310,9 @@ def test_fixture_paths_follow_the_test_file_wherever_pytest_starts(pytester):
     (pytester.path / "scenarios").mkdir()
     (pytester.path / "scenarios" / "mine.yaml").write_text(f"extends: {SHIPPED}\nname: mine\n")
     tests = pytester.mkdir("tests")
-    (tests / "test_user.py").write_text(USER_TEST.replace('"scenarios/mine.yaml", reps=12', '"../scenarios/mine.yaml", reps=4'))
+    (tests / "test_user.py").write_text(
+        USER_TEST.replace('"scenarios/mine.yaml", reps=12', '"../scenarios/mine.yaml", reps=4')
+    )
     pytester.chdir()
     with pytest.MonkeyPatch.context() as mp:
         mp.chdir(tests)
@@ -286,7 +324,22 @@ def test_fixture_paths_follow_the_test_file_wherever_pytest_starts(pytester):
 
 def test_the_code_hash_follows_only_the_code_that_decides_results():
     files = {f.relative_to(REPO / "sim").as_posix() for f in bl.result_code_files()}
-    assert {"model/flow.py", "scenario/loader.py", "streams.py", "recorder.py", "tables.py", "metrics/headline.py",
-            "experiments/ensemble.py"} <= files
-    assert not files & {"plots.py", "report.py", "cli.py", "pytest_plugin.py", "experiments/baselines.py",
-                        "commands/baseline.py", "scenario/descriptions.py", "scenario/file_schema.py"}
+    assert {
+        "model/flow.py",
+        "scenario/loader.py",
+        "streams.py",
+        "recorder.py",
+        "tables.py",
+        "metrics/headline.py",
+        "experiments/ensemble.py",
+    } <= files
+    assert not files & {
+        "plots.py",
+        "report.py",
+        "cli.py",
+        "pytest_plugin.py",
+        "experiments/baselines.py",
+        "commands/baseline.py",
+        "scenario/descriptions.py",
+        "scenario/file_schema.py",
+    }

@@ -14,6 +14,7 @@ record. These tests therefore check that the pieces add up (transit legs, the or
 approval, funding, sourcing and transport, the pause and hold logic), not that the model
 predicts 2025 independently.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,5 +1,6 @@
 """The ensemble command line: bad input exits 2 with a message, Ctrl-C keeps finished chunks and
 --resume finishes them, --dask local runs on a real LocalCluster, a progress bar only on a terminal."""
+
 from __future__ import annotations
 
 import signal
@@ -9,14 +10,13 @@ import time
 import pandas as pd
 import pytest
 import yaml
+from conftest import PURLSIM, REPO, run_cli, run_cli_many
+from test_ensemble import DONOR
 from typer.testing import CliRunner
 
 import sim
 from sim.cli import app
 from sim.experiments.streamed import finished_chunks, partial_dir, run_to_dir
-
-from conftest import PURLSIM, REPO, run_cli, run_cli_many
-from test_ensemble import DONOR
 
 BASELINE = REPO / "scenarios" / "baseline.yaml"
 
@@ -36,21 +36,30 @@ BAD = [
     (["run", BASELINE, "--resume"], "--resume: needs --out"),
     (["compare", BASELINE], "at least two scenario files"),
     (["compare", BASELINE, BASELINE, "--reps", "0"], "--reps: must be at least 1"),
-    (["sweep", BASELINE, "--param", "production.nope.rate_per_month=40,60"],
-     "production.nope.rate_per_month: override path does not exist"),
-    (["sweep", BASELINE, "--param", "transport.legs.sealift.days.mode=8:20:4"],
-     "need low <= mode <= high (sweep points transport.legs.sealift.days.mode=8; transport.legs.sealift.days.mode=20)"),
+    (
+        ["sweep", BASELINE, "--param", "production.nope.rate_per_month=40,60"],
+        "production.nope.rate_per_month: override path does not exist",
+    ),
+    (
+        ["sweep", BASELINE, "--param", "transport.legs.sealift.days.mode=8:20:4"],
+        "need low <= mode <= high (sweep points transport.legs.sealift.days.mode=8; transport.legs.sealift.days.mode=20)",
+    ),
     (["sweep", BASELINE, "--param", "production.pac3_line.rate_per_month=40:80"], "a range is from:to:step"),
     (["sweep", BASELINE, "--param", "production.pac3_line.rate_per_month"], "expected PATH=VALUES"),
-    (["sweep", BASELINE, "--param", "production.pac3_line.rate_per_month=40", "--seed", "-1"], "--seed: must not be negative"),
+    (
+        ["sweep", BASELINE, "--param", "production.pac3_line.rate_per_month=40", "--seed", "-1"],
+        "--seed: must not be negative",
+    ),
 ]
 
 
 def test_bad_input_exits_2_with_a_clear_message_and_no_traceback(tmp_path):
     # An unreachable Dask scheduler is among them: a clear error after the 5 s connect timeout,
     # not a hang (the whole batch would run into its limit).
-    unreachable = (["run", BASELINE, "--reps", "2", "--dask", "tcp://127.0.0.1:9"],
-                   "--dask tcp://127.0.0.1:9: cannot reach a Dask scheduler within 5 s")
+    unreachable = (
+        ["run", BASELINE, "--reps", "2", "--dask", "tcp://127.0.0.1:9"],
+        "--dask tcp://127.0.0.1:9: cannot reach a Dask scheduler within 5 s",
+    )
     t = time.perf_counter()
     results = run_cli_many([argv for argv, _ in BAD + [unreachable]], tmp_path)
     assert time.perf_counter() - t < 60
@@ -65,8 +74,22 @@ def test_ctrl_c_keeps_finished_chunks_and_resume_finishes_them_identically(tmp_p
     # One replication per chunk: the interrupt must land mid-run however fast replications get
     # (in 10 chunks of 4, a run once finished before the Ctrl-C arrived).
     reps, size = 40, 1
-    argv = [str(PURLSIM), "run", str(BASELINE), "--reps", str(reps), "--seed", "9", "--chunk-size", str(size),
-            "--workers", "2", "--out", str(out), "-q"]
+    argv = [
+        str(PURLSIM),
+        "run",
+        str(BASELINE),
+        "--reps",
+        str(reps),
+        "--seed",
+        "9",
+        "--chunk-size",
+        str(size),
+        "--workers",
+        "2",
+        "--out",
+        str(out),
+        "-q",
+    ]
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
     partial = partial_dir(out)
     deadline = time.monotonic() + 60
@@ -88,17 +111,36 @@ def test_ctrl_c_keeps_finished_chunks_and_resume_finishes_them_identically(tmp_p
     run_to_dir(sim.load_scenario(BASELINE), tmp_path / "whole", reps=reps, seed=9, chunk_size=size)
     for name in ("deliveries.csv", "events.csv", "levels.csv", "backfills.csv", "summary.json"):
         assert (out / name).read_bytes() == (tmp_path / "whole" / name).read_bytes(), name
-    pd.testing.assert_frame_equal(pd.read_parquet(out / "deliveries.parquet"),
-                                  pd.read_parquet(tmp_path / "whole" / "deliveries.parquet"))
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(out / "deliveries.parquet"), pd.read_parquet(tmp_path / "whole" / "deliveries.parquet")
+    )
 
 
 def test_dask_local_starts_a_cluster_and_gives_the_in_process_results(tmp_path, donor_file):
     runner = CliRunner()
-    res = runner.invoke(app, ["run", str(donor_file), "--reps", "6", "--seed", "4", "--dask", "local",
-                              "--workers", "2", "--out", str(tmp_path / "dask"), "-q"])
+    res = runner.invoke(
+        app,
+        [
+            "run",
+            str(donor_file),
+            "--reps",
+            "6",
+            "--seed",
+            "4",
+            "--dask",
+            "local",
+            "--workers",
+            "2",
+            "--out",
+            str(tmp_path / "dask"),
+            "-q",
+        ],
+    )
     assert res.exit_code == 0, res.output
-    res = runner.invoke(app, ["run", str(donor_file), "--reps", "6", "--seed", "4", "--workers", "1",
-                              "--out", str(tmp_path / "one"), "-q"])
+    res = runner.invoke(
+        app,
+        ["run", str(donor_file), "--reps", "6", "--seed", "4", "--workers", "1", "--out", str(tmp_path / "one"), "-q"],
+    )
     assert res.exit_code == 0, res.output
     for name in ("deliveries.csv", "backfills.csv", "summary.json"):
         assert (tmp_path / "dask" / name).read_bytes() == (tmp_path / "one" / name).read_bytes(), name
@@ -128,18 +170,52 @@ def test_a_progress_bar_on_a_terminal_only_and_not_with_quiet(monkeypatch, donor
 def test_compare_and_sweep_on_the_command_line(tmp_path, donor_file):
     runner = CliRunner()
     faster = tmp_path / "faster.yaml"
-    faster.write_text(yaml.safe_dump({"extends": str(donor_file), "name": "fast_line",
-                                      "production": {"x_line": {"unit_days": {"dist": "exponential", "mean": 2}}}}))
-    res = runner.invoke(app, ["compare", str(donor_file), str(faster), "--reps", "12", "--seed", "1", "--workers", "2",
-                              "--out", str(tmp_path / "cmp")])
+    faster.write_text(
+        yaml.safe_dump(
+            {
+                "extends": str(donor_file),
+                "name": "fast_line",
+                "production": {"x_line": {"unit_days": {"dist": "exponential", "mean": 2}}},
+            }
+        )
+    )
+    res = runner.invoke(
+        app,
+        [
+            "compare",
+            str(donor_file),
+            str(faster),
+            "--reps",
+            "12",
+            "--seed",
+            "1",
+            "--workers",
+            "2",
+            "--out",
+            str(tmp_path / "cmp"),
+        ],
+    )
     assert res.exit_code == 0, res.output
     text = " ".join(res.output.split())
     assert "Interceptor X: fast_line is" in text and "faster than donor_stream (mean time to delivery to" in text
     table = pd.read_csv(tmp_path / "cmp" / "comparison.csv")
     assert set(table["scenario"]) == {"donor_stream", "fast_line"} and (tmp_path / "cmp" / "comparison.json").is_file()
 
-    res = runner.invoke(app, ["sweep", str(donor_file), "--param", "production.x_line.unit_days.mean=2:6:4",
-                              "--reps", "6", "--workers", "1", "--out", str(tmp_path / "sw")])
+    res = runner.invoke(
+        app,
+        [
+            "sweep",
+            str(donor_file),
+            "--param",
+            "production.x_line.unit_days.mean=2:6:4",
+            "--reps",
+            "6",
+            "--workers",
+            "1",
+            "--out",
+            str(tmp_path / "sw"),
+        ],
+    )
     assert res.exit_code == 0, res.output
     sweep = pd.read_csv(tmp_path / "sw" / "sweep.csv")
     assert sorted(sweep["production.x_line.unit_days.mean"].unique()) == [2, 6] and len(sweep) == 4

@@ -1,4 +1,5 @@
 """Compare and sweep: common random numbers, paired differences and their sentences, parameter grids."""
+
 from __future__ import annotations
 
 import math
@@ -7,17 +8,16 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from conftest import MINIMAL, REPO
 
 import sim
-from sim.metrics import delivered
-from sim.metrics.comparison import unique_names
-from sim.experiments.ensemble import run_stats
 from sim.errors import ScenarioError
 from sim.executors import process_pool
-from sim.scenario.schema import DAYS_PER_MONTH
+from sim.experiments.ensemble import run_stats
 from sim.experiments.sweep import SweepError, grid, parse_param, parse_values
-
-from conftest import MINIMAL, REPO
+from sim.metrics import delivered
+from sim.metrics.comparison import unique_names
+from sim.scenario.schema import DAYS_PER_MONTH
 
 BASELINE = REPO / "scenarios" / "baseline.yaml"
 FAST_SEALIFT = {"transport.legs.sealift.departures.every_days": 7}
@@ -53,7 +53,8 @@ def test_common_random_numbers_shrink_the_variance_of_a_paired_difference(pool):
     row = rows.loc["every7"]
     assert row["diff_rmst"] == pytest.approx(row["rmst"] - rows.loc["every10", "rmst"])
     assert row["diff_rmst_hi"] - row["diff_rmst_lo"] < (row["rmst_hi"] - row["rmst_lo"]) + (
-        rows.loc["every10", "rmst_hi"] - rows.loc["every10", "rmst_lo"])
+        rows.loc["every10", "rmst_hi"] - rows.loc["every10", "rmst_lo"]
+    )
     assert row["verdict"] in ("faster", "slower", "no significant difference")
     assert row["sentence"].startswith("All items (by value): ")
     assert set(df["scenario"]) == {"every10", "every7"} and df.attrs["seed"] == 1 and df.attrs["tau"] > 0
@@ -63,8 +64,10 @@ def line_scenario(rate_per_month: float, horizon_days: int = 1000, name: str = "
     """One line at `rate_per_month`, one package of 3 units at day 0: latency 3 units' time, no randomness."""
     from sim.scenario.loader import deep_merge, validate_mapping
 
-    data = deep_merge(MINIMAL, {"name": name, "horizon_days": horizon_days,
-                                "production": {"line": {"rate_per_month": rate_per_month}}})
+    data = deep_merge(
+        MINIMAL,
+        {"name": name, "horizon_days": horizon_days, "production": {"line": {"rate_per_month": rate_per_month}}},
+    )
     data["requests"] = {"packages": [{"id": "p", "at": 0, "lines": [{"item": "shell", "qty": 3}]}]}
     return validate_mapping(data, "<line>")
 
@@ -78,8 +81,10 @@ def test_compare_says_faster_by_how_much_and_counts_an_item_never_delivered():
     gain = 3 * DAYS_PER_MONTH / 10 - 3 * DAYS_PER_MONTH / 20
     assert shell.loc["fast", "diff_rmst"] == pytest.approx(-gain) and shell.loc["fast", "ttd_p50"] == 4.5
     assert shell.loc["fast", "verdict"] == "faster"
-    assert shell.loc["fast", "sentence"] == (f"155 mm round: fast is {gain:.1f} days faster than slow "
-                                             f"(mean time to delivery to 660 d, 95% CI {gain:.1f}-{gain:.1f}).")
+    assert shell.loc["fast", "sentence"] == (
+        f"155 mm round: fast is {gain:.1f} days faster than slow "
+        f"(mean time to delivery to 660 d, 95% CI {gain:.1f}-{gain:.1f})."
+    )
     assert shell.loc["slow", "sentence"] == ""  # the reference has no difference of its own
     # A horizon too short for the 3 units (9 days of production) delivers none: one tau for both
     # (two thirds of the shortest horizon, 3.3 d) and every unit counts, so the verdict is no difference
@@ -107,14 +112,21 @@ def test_sweep_values_and_grid():
             parse_values(bad)
     with pytest.raises(SweepError, match="PATH=VALUES"):
         parse_param("no_equals_sign")
-    assert grid({"a": [1, 2], "b": ["x", "y"]}) == [{"a": 1, "b": "x"}, {"a": 1, "b": "y"},
-                                                   {"a": 2, "b": "x"}, {"a": 2, "b": "y"}]
+    assert grid({"a": [1, 2], "b": ["x", "y"]}) == [
+        {"a": 1, "b": "x"},
+        {"a": 1, "b": "y"},
+        {"a": 2, "b": "x"},
+        {"a": 2, "b": "y"},
+    ]
 
 
 def test_sweep_runs_the_grid_with_the_same_seeds(tmp_path):
     path = tmp_path / "line.yaml"
-    data = dict(MINIMAL, requests={"packages": [{"id": "p", "at": 0, "lines": [{"item": "shell", "qty": 3}]}]},
-                approval={"delay_days": {"dist": "uniform", "low": 1, "high": 9}})
+    data = dict(
+        MINIMAL,
+        requests={"packages": [{"id": "p", "at": 0, "lines": [{"item": "shell", "qty": 3}]}]},
+        approval={"delay_days": {"dist": "uniform", "low": 1, "high": 9}},
+    )
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     df = sim.sweep(path, {"production.line.rate_per_month": "10,20", "description": ["a", "b"]}, reps=4, seed=3)
     assert len(df) == 4 * 2 and list(df.columns[:3]) == ["point", "production.line.rate_per_month", "description"]
@@ -126,8 +138,11 @@ def test_sweep_runs_the_grid_with_the_same_seeds(tmp_path):
     assert shell.loc[(20, "a"), "diff_rmst"] == pytest.approx(-gain)  # against the first point, paired
     assert shell.loc[(20, "a"), "diff_rmst_lo"] == pytest.approx(-gain)  # every resample the same shift
     # ...and a parameter that changes nothing in the model changes no figure at all.
-    same = [c for c in shell.columns if c not in ("point", "scenario") and not c.startswith("diff_")
-            and c not in ("verdict", "sentence")]
+    same = [
+        c
+        for c in shell.columns
+        if c not in ("point", "scenario") and not c.startswith("diff_") and c not in ("verdict", "sentence")
+    ]
     pd.testing.assert_series_equal(shell.loc[(10, "a"), same], shell.loc[(10, "b"), same], check_names=False)
     assert shell.loc[(10, "a"), "rmst_hi"] > shell.loc[(10, "a"), "rmst_lo"]  # there is randomness to share
 

@@ -1,19 +1,30 @@
 """The CLI's headline tables: readable at 80 columns, intervals rounded like their estimates, `> N` when not reached."""
+
 from __future__ import annotations
 
 import math
 
+from conftest import REPO
 from rich.console import Console
 
 from sim.console_tables import estimate, headline_table, label
 
-from conftest import REPO
-
 
 def test_estimates_and_intervals_are_rounded_alike_and_unreached_levels_say_so():
-    row = {"rmst": 201.6, "rmst_lo": 196.7, "rmst_hi": 206.2, "ttd_p50": math.inf, "ttd_p50_lo": 380.2,
-           "ttd_p50_hi": math.inf, "ttd_p90": math.inf, "ttd_p90_lo": math.inf, "ttd_p90_hi": math.inf,
-           "delivered_share": 0.537, "delivered_share_lo": 0.51, "delivered_share_hi": 0.574}
+    row = {
+        "rmst": 201.6,
+        "rmst_lo": 196.7,
+        "rmst_hi": 206.2,
+        "ttd_p50": math.inf,
+        "ttd_p50_lo": 380.2,
+        "ttd_p50_hi": math.inf,
+        "ttd_p90": math.inf,
+        "ttd_p90_lo": math.inf,
+        "ttd_p90_hi": math.inf,
+        "delivered_share": 0.537,
+        "delivered_share_lo": 0.51,
+        "delivered_share_hi": 0.574,
+    }
     assert estimate(row, "rmst") == "202 (197-206)"
     assert estimate(row, "ttd_p50", bound=514.0) == ">514 (380 to >514)"
     assert estimate(row, "ttd_p90", bound=514.0) == ">514 (>514)"

@@ -7,6 +7,7 @@ makes (route `direct`). Handling, approval and funding take no time unless a tes
 US-stock lot requested on day t leaves on day t and arrives on day t + 12 when nothing is in the
 way. Windows are [start, end): work reaching a pause at its start waits, at its end it passes.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -29,10 +30,16 @@ def scenario(**over):
         "production": {"x_line": {"item": "x", "node": "plant", "unit_days": 10}},
         "transport": {
             "destination": "ua",
-            "nodes": {"us_depot": {"kind": "depot"}, "hub": {"kind": "hub"}, "plant": {"kind": "plant"},
-                      "ua": {"kind": "destination"}},
-            "legs": {"leg1": {"from": "us_depot", "to": "hub", "mode": "road", "days": 10},
-                     "leg2": {"from": "hub", "to": "ua", "mode": "road", "days": 2}},
+            "nodes": {
+                "us_depot": {"kind": "depot"},
+                "hub": {"kind": "hub"},
+                "plant": {"kind": "plant"},
+                "ua": {"kind": "destination"},
+            },
+            "legs": {
+                "leg1": {"from": "us_depot", "to": "hub", "mode": "road", "days": 10},
+                "leg2": {"from": "hub", "to": "ua", "mode": "road", "days": 2},
+            },
             "routes": {"main": {"legs": ["leg1", "leg2"]}},
             "choose": [{"origin": "us_depot", "route": "main"}, {"origin": "plant", "route": "direct"}],
         },
@@ -60,6 +67,7 @@ def run1(sc, **kw):
 
 # --- pauses -------------------------------------------------------------------------------------
 
+
 def test_release_pause_delays_then_releases_everything_it_held():
     days = (0, 4, 5, 8, 14, 15, 20)
     free = run1(scenario(requests=packages(*days)))
@@ -80,8 +88,11 @@ def test_release_pause_delays_then_releases_everything_it_held():
 
 
 def test_approval_pause_holds_requests_until_it_ends():
-    sc = scenario(requests=packages(0, 6, 14), approval={"enabled": True, "delay_days": 0},
-                  disruptions=[pause("approvals", 5, 15)])
+    sc = scenario(
+        requests=packages(0, 6, 14),
+        approval={"enabled": True, "delay_days": 0},
+        disruptions=[pause("approvals", 5, 15)],
+    )
     res = run1(sc)
     d = res.deliveries.set_index("request_id")
     assert d["approved_day"].to_dict() == {"r0": 0.0, "r1": 15.0, "r2": 15.0}
@@ -91,8 +102,9 @@ def test_approval_pause_holds_requests_until_it_ends():
 def test_line_pause_stops_new_starts_but_not_work_in_progress():
     # r0 starts on day 0 and finishes on day 10 despite the pause from day 5; r1 (day 1) would
     # start on day 10 but the line is paused until 20: it runs 20-30.
-    sc = scenario(requests=packages(0, 1), policy={"sources": ["production"]},
-                  disruptions=[pause("line:x_line", 5, 20)])
+    sc = scenario(
+        requests=packages(0, 1), policy={"sources": ["production"]}, disruptions=[pause("line:x_line", 5, 20)]
+    )
     assert delivered(run1(sc)) == {"r0": 10.0, "r1": 30.0}
 
 
@@ -127,16 +139,31 @@ def test_nothing_is_lost_under_many_overlapping_disruptions():
     # A random stream through every kind of pause and an outage: the same lots and quantities
     # are delivered as without them (the horizon leaves time to drain), every held lot is
     # released, and no process is left waiting on a scope that is open.
-    common = {"requests": {"stream": {"interarrival_days": {"dist": "exponential", "mean": 2}, "end": 200,
-                                      "priority": {"urgent": 0.3, "routine": 0.7},
-                                      "items": {"x": {"weight": 1, "qty": {"dist": "uniform", "low": 1, "high": 40}}}}},
-              "us_stock": {"items": {"x": {"on_hand": 600, "reserve_floor": 100}}},
-              "approval": {"enabled": True, "delay_days": {"dist": "uniform", "low": 0, "high": 5}},
-              "production": {"x_line": {"unit_days": {"dist": "uniform", "low": 0.2, "high": 0.6}}},
-              "horizon_days": 2000}
-    windows = [pause("approvals", 10, 30), pause("us_releases", 20, 60), pause("releases", 50, 70),
-               pause("line:x_line", 40, 90), pause("leg:leg1", 80, 120), pause("route:main", 100, 110),
-               pause("all", 130, 140), pause("hub:hub", 150, 170, kind="outage"), pause("leg:leg2", 160, 200, kind="outage")]
+    common = {
+        "requests": {
+            "stream": {
+                "interarrival_days": {"dist": "exponential", "mean": 2},
+                "end": 200,
+                "priority": {"urgent": 0.3, "routine": 0.7},
+                "items": {"x": {"weight": 1, "qty": {"dist": "uniform", "low": 1, "high": 40}}},
+            }
+        },
+        "us_stock": {"items": {"x": {"on_hand": 600, "reserve_floor": 100}}},
+        "approval": {"enabled": True, "delay_days": {"dist": "uniform", "low": 0, "high": 5}},
+        "production": {"x_line": {"unit_days": {"dist": "uniform", "low": 0.2, "high": 0.6}}},
+        "horizon_days": 2000,
+    }
+    windows = [
+        pause("approvals", 10, 30),
+        pause("us_releases", 20, 60),
+        pause("releases", 50, 70),
+        pause("line:x_line", 40, 90),
+        pause("leg:leg1", 80, 120),
+        pause("route:main", 100, 110),
+        pause("all", 130, 140),
+        pause("hub:hub", 150, 170, kind="outage"),
+        pause("leg:leg2", 160, 200, kind="outage"),
+    ]
     free = sim.run(scenario(**common), reps=3, seed=5)
     hit = sim.run(scenario(**common, disruptions=windows), reps=3, seed=5)
     a, b = free.deliveries, hit.deliveries
@@ -151,6 +178,7 @@ def test_nothing_is_lost_under_many_overlapping_disruptions():
 
 
 # --- outages ------------------------------------------------------------------------------------
+
 
 def test_outage_holds_lots_in_transit_until_it_ends():
     # r0 left on day 0 and would reach the hub on day 10; the outage [5, 15) of leg1 holds it
@@ -171,13 +199,16 @@ def test_hub_outage_closes_every_leg_at_the_hub():
 def test_outage_on_a_scheduled_leg_holds_the_sailing_at_arrival():
     # A ship every 10 days from day 0, 10 days at sea. r0 sails day 0, due day 10, held by the
     # outage [5, 25) until 25, then leg2: 27.
-    sc = scenario(requests=packages(0),
-                  transport={"legs": {"leg1": {"departures": {"every_days": 10, "first": 0}}}},
-                  disruptions=[pause("leg:leg1", 5, 25, kind="outage")])
+    sc = scenario(
+        requests=packages(0),
+        transport={"legs": {"leg1": {"departures": {"every_days": 10, "first": 0}}}},
+        disruptions=[pause("leg:leg1", 5, 25, kind="outage")],
+    )
     assert delivered(run1(sc)) == {"r0": 27.0}
 
 
 # --- capacity changes ---------------------------------------------------------------------------
+
 
 def test_line_capacity_change_on_a_date():
     # Three one-unit orders on day 0, one server: 0-10, 10-20, 20-30. A second server from
@@ -192,16 +223,20 @@ def test_line_capacity_change_on_a_date():
 
 def test_line_rate_change_applies_to_orders_starting_after_it():
     # 6 units a month = 5 days a unit from day 12: r0 (0-10) unchanged, r1 starts 12 -> 17.
-    sc = scenario(requests=packages(0, 12), policy={"sources": ["production"]},
-                  disruptions=[{"kind": "capacity", "scope": "line:x_line", "at": 12, "rate_per_month": 6}])
+    sc = scenario(
+        requests=packages(0, 12),
+        policy={"sources": ["production"]},
+        disruptions=[{"kind": "capacity", "scope": "line:x_line", "at": 12, "rate_per_month": 6}],
+    )
     assert delivered(run1(sc)) == {"r0": 10.0, "r1": 17.0}
 
 
 def test_leg_capacity_change_limits_a_leg_that_had_no_limit():
     # From day 5 leg1 carries one lot at a time. r0 (day 0) is already on it and holds no slot;
     # r1 (day 6) takes the slot 6-16; r2 (day 7) waits for it: 16-26, then leg2: 28.
-    sc = scenario(requests=packages(0, 6, 7),
-                  disruptions=[{"kind": "capacity", "scope": "leg:leg1", "at": 5, "capacity": 1}])
+    sc = scenario(
+        requests=packages(0, 6, 7), disruptions=[{"kind": "capacity", "scope": "leg:leg1", "at": 5, "capacity": 1}]
+    )
     assert delivered(run1(sc)) == {"r0": 12.0, "r1": 18.0, "r2": 28.0}
 
 
@@ -215,6 +250,7 @@ def test_leg_capacity_change_raises_a_limit():
 
 # --- gates --------------------------------------------------------------------------------------
 
+
 def gate(p, at=10, scope="us_releases"):
     return {"kind": "gate", "at": at, "p_continue": p, "scope": scope}
 
@@ -224,8 +260,9 @@ def test_a_closed_gate_stops_new_releases_and_leaves_the_rest_undelivered():
     # and arrive; those ready on 12 and 20 are held for good: rows with no delivered_day.
     res = run1(scenario(requests=packages(0, 5, 12, 20), disruptions=[gate(0.0)]))
     d = res.deliveries.set_index("request_id")
-    assert d["delivered_day"].to_dict() == pytest.approx({"r0": 12.0, "r1": 17.0, "r2": float("nan"), "r3": float("nan")},
-                                                         nan_ok=True)
+    assert d["delivered_day"].to_dict() == pytest.approx(
+        {"r0": 12.0, "r1": 17.0, "r2": float("nan"), "r3": float("nan")}, nan_ok=True
+    )
     assert d["qty"].sum() == 4  # every requested unit is still a row
     ev = res.events
     assert ev[ev["kind"] == "gate_closed"]["day"].tolist() == [10.0]
@@ -243,10 +280,12 @@ def test_a_gate_that_passes_changes_nothing():
 
 
 def test_a_closed_us_release_gate_lets_donations_through():
-    sc = scenario(requests={"packages": [{"id": "d", "at": 20, "priority": "urgent", "lines": [{"item": "x", "qty": 1}]}]},
-                  stockpiles={"de": {"node": "us_depot", "items": {"x": {"on_hand": 3}}}},
-                  policy={"sources": ["stockpile", "us_stock"], "backfill": "none"},
-                  disruptions=[gate(0.0)])
+    sc = scenario(
+        requests={"packages": [{"id": "d", "at": 20, "priority": "urgent", "lines": [{"item": "x", "qty": 1}]}]},
+        stockpiles={"de": {"node": "us_depot", "items": {"x": {"on_hand": 3}}}},
+        policy={"sources": ["stockpile", "us_stock"], "backfill": "none"},
+        disruptions=[gate(0.0)],
+    )
     assert delivered(run1(sc)) == {"d": 32.0}
 
 

@@ -1,4 +1,5 @@
 """End-to-end: the shipped baseline runs, its tables keep their contract, and runs are reproducible."""
+
 from __future__ import annotations
 
 import json
@@ -6,17 +7,30 @@ import math
 
 import pandas as pd
 import pytest
+from conftest import REPO, run_cli
 
 import sim
 from sim.errors import InvariantError
 from sim.model import Model, invariants
 
-from conftest import REPO, run_cli
-
 BASELINE = REPO / "scenarios" / "baseline.yaml"
-DESIGN_COLUMNS = ["rep", "request_id", "item", "qty", "priority", "source", "donor", "route",
-                  "requested_day", "funded_day", "approved_day", "ready_day", "shipped_day",
-                  "delivered_day", "latency_days"]
+DESIGN_COLUMNS = [
+    "rep",
+    "request_id",
+    "item",
+    "qty",
+    "priority",
+    "source",
+    "donor",
+    "route",
+    "requested_day",
+    "funded_day",
+    "approved_day",
+    "ready_day",
+    "shipped_day",
+    "delivered_day",
+    "latency_days",
+]
 TABLES = ("deliveries", "events", "levels", "backfills")
 
 
@@ -97,8 +111,11 @@ def test_conservation_per_item_from_independent_records(results, baseline):
         assert not (delivered & waiting).any()  # nothing arrives that never left
         for item in set(asked) | set(g["item"].astype(str)):
             rows = g["item"] == item
-            total = (g.loc[rows & delivered, "qty"].sum() + g.loc[rows & in_transit, "qty"].sum()
-                     + g.loc[rows & waiting, "qty"].sum())
+            total = (
+                g.loc[rows & delivered, "qty"].sum()
+                + g.loc[rows & in_transit, "qty"].sum()
+                + g.loc[rows & waiting, "qty"].sum()
+            )
             assert asked.get(item, 0) == total, (rep, item)
         # Package lines per item straight from the scenario file, request by request.
         for pkg in baseline.requests.packages:
@@ -178,8 +195,7 @@ def test_cli_run_writes_every_table_as_parquet_and_csv(tmp_path, baseline):
     expected = sim.run(baseline, reps=3)
     for kind in TABLES:
         back = pd.read_parquet(out / f"{kind}.parquet")
-        pd.testing.assert_frame_equal(back, getattr(expected, kind), check_dtype=False,
-                                      check_categorical=False)
+        pd.testing.assert_frame_equal(back, getattr(expected, kind), check_dtype=False, check_categorical=False)
         assert len(pd.read_csv(out / f"{kind}.csv")) == len(back)
     all_row = next(r for r in summary["latency"] if r["item"] == "ALL")
     want = expected.summary().loc["ALL"]
@@ -192,16 +208,28 @@ def test_column_types_do_not_depend_on_an_empty_replication():
     # Found by the random-scenario test: with a 5-day horizon and a wide inter-arrival spread,
     # replication 1 of seed 1 requests nothing; its empty text column used to be `object` and
     # turned the ensemble's whole column `object`, unlike a run of replication 0 alone.
-    s = sim.scenario.validate_mapping({
-        "name": "sparse", "start": "2025-01-01", "horizon_days": 5.0,
-        "items": {"i0": {"name": "item i0", "unit_cost_musd": 0.0}},
-        "approval": {"enabled": False}, "funding": {"enabled": False},
-        "requests": {"stream": {"interarrival_days": {"dist": "normal", "mean": 1.0, "sd": 3.0},
-                                "items": {"i0": {"weight": 1.0}}}},
-        "transport": {"destination": "ua", "nodes": {"ua": {"kind": "destination"}, "plant0": {"kind": "plant"}},
-                      "choose": [{"origin": "plant0", "route": "direct"}]},
-        "policy": {"sources": ["us_stock"]},
-    })
+    s = sim.scenario.validate_mapping(
+        {
+            "name": "sparse",
+            "start": "2025-01-01",
+            "horizon_days": 5.0,
+            "items": {"i0": {"name": "item i0", "unit_cost_musd": 0.0}},
+            "approval": {"enabled": False},
+            "funding": {"enabled": False},
+            "requests": {
+                "stream": {
+                    "interarrival_days": {"dist": "normal", "mean": 1.0, "sd": 3.0},
+                    "items": {"i0": {"weight": 1.0}},
+                }
+            },
+            "transport": {
+                "destination": "ua",
+                "nodes": {"ua": {"kind": "destination"}, "plant0": {"kind": "plant"}},
+                "choose": [{"origin": "plant0", "route": "direct"}],
+            },
+            "policy": {"sources": ["us_stock"]},
+        }
+    )
     both = sim.run(s, reps=2, seed=1).deliveries
     alone = sim.run(s, reps=1, seed=1).deliveries
     assert (both["rep"] == 1).sum() == 0 and (both["rep"] == 0).sum() > 0  # the case: one empty replication
@@ -218,15 +246,23 @@ def test_a_chunk_table_joins_replications_with_different_labels():
 
     def rows(items, qty):
         n = len(items)
-        return {"day": [1.0 * k for k in range(n)], "kind": labels(["ramp"] * n) if n else [],
-                "request_id": [f"R{k}" for k in range(n)], "lot_id": list(range(n)), "item": labels(items),
-                "qty": qty, "where": [""] * n}
+        return {
+            "day": [1.0 * k for k in range(n)],
+            "kind": labels(["ramp"] * n) if n else [],
+            "request_id": [f"R{k}" for k in range(n)],
+            "lot_id": list(range(n)),
+            "item": labels(items),
+            "qty": qty,
+            "where": [""] * n,
+        }
 
     df = table("events", [(0, rows(["a", "b", "a"], [1, 2, 3])), (1, rows([], [])), (2, rows(["c", "b"], [4, 5]))])
     assert df["rep"].tolist() == [0, 0, 0, 2, 2]
     assert df["item"].astype(str).tolist() == ["a", "b", "a", "c", "b"]
     assert sorted(df["item"].cat.categories) == ["a", "b", "c"]
-    assert df["request_id"].tolist() == ["R0", "R1", "R2", "R0", "R1"] and pd.api.types.is_string_dtype(df["request_id"])
+    assert df["request_id"].tolist() == ["R0", "R1", "R2", "R0", "R1"] and pd.api.types.is_string_dtype(
+        df["request_id"]
+    )
     assert df["lot_id"].dtype == "int64" and df["lot_id"].tolist() == [0, 1, 2, 0, 1]
     assert df["qty"].dtype == "float64"  # events: quantities and money are always float
     empty = table("events", [(1, rows([], []))])
@@ -234,8 +270,19 @@ def test_a_chunk_table_joins_replications_with_different_labels():
     assert kinds(empty) == kinds(df) and len(empty) == 0
 
     d_parts = [(0, {c: [] for c in COLUMNS["backfills"]}), (1, {c: [] for c in COLUMNS["backfills"]})]
-    d_parts[1][1].update({"donor": ["de"], "item": ["x"], "qty": [2.5], "request_id": ["P1"], "lot_id": [7],
-                          "paid_by": [""], "donated_day": [1.0], "ordered_day": [1.0], "backfilled_day": [9.0],
-                          "decided_day": [1.0]})
+    d_parts[1][1].update(
+        {
+            "donor": ["de"],
+            "item": ["x"],
+            "qty": [2.5],
+            "request_id": ["P1"],
+            "lot_id": [7],
+            "paid_by": [""],
+            "donated_day": [1.0],
+            "ordered_day": [1.0],
+            "backfilled_day": [9.0],
+            "decided_day": [1.0],
+        }
+    )
     bf = table("backfills", d_parts)
     assert bf["qty"].tolist() == [2.5] and bf["qty"].dtype == "float64"  # a fractional unit stays visible

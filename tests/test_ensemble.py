@@ -1,5 +1,6 @@
 """Ensembles: one random stream per part, identical results on every executor and chunking,
 streamed output with interruption and resume, and the statistics across replications."""
+
 from __future__ import annotations
 
 import importlib
@@ -13,22 +14,21 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from conftest import REPO
 from typer.testing import CliRunner
 
 import sim
+from sim import metrics
 from sim.cli import app
-from sim.experiments.ensemble import run_stats
 from sim.executors import ExecutorError, dask_executor, executor_workers, open_executor, process_pool
+from sim.experiments.ensemble import run_stats
+from sim.experiments.streamed import PartialRunError, finished_chunks, partial_dir, run_to_dir
 from sim.model import Model
 from sim.output import verify
-from sim import metrics
 from sim.scenario.loader import deep_merge, validate_mapping
 from sim.scenario.schema import DAYS_PER_MONTH
 from sim.stats import paired_difference, t_interval
-from sim.experiments.streamed import PartialRunError, finished_chunks, partial_dir, run_to_dir
 from sim.streams import Streams
-
-from conftest import REPO
 
 BASELINE = REPO / "scenarios" / "baseline.yaml"
 TABLES = ("deliveries", "events", "levels", "backfills")
@@ -37,23 +37,37 @@ TABLES = ("deliveries", "events", "levels", "backfills")
 # routine), an ally's stockpile that donates to urgent requests and is backfilled by a line with
 # random unit times, two transport legs, and a short horizon that leaves some lots undelivered.
 DONOR = {
-    "name": "donor_stream", "start": "2025-01-01", "horizon_days": 300, "seed": 7,
+    "name": "donor_stream",
+    "start": "2025-01-01",
+    "horizon_days": 300,
+    "seed": 7,
     "items": {"x": {"name": "Interceptor X", "unit_cost_musd": 1.0}},
-    "requests": {"stream": {"interarrival_days": {"dist": "exponential", "mean": 12},
-                            "priority": {"urgent": 0.5, "routine": 0.5},
-                            "items": {"x": {"weight": 1, "qty": {"dist": "triangular", "low": 1, "mode": 2, "high": 6}}}}},
-    "approval": {"enabled": False}, "funding": {"enabled": False},
+    "requests": {
+        "stream": {
+            "interarrival_days": {"dist": "exponential", "mean": 12},
+            "priority": {"urgent": 0.5, "routine": 0.5},
+            "items": {"x": {"weight": 1, "qty": {"dist": "triangular", "low": 1, "mode": 2, "high": 6}}},
+        }
+    },
+    "approval": {"enabled": False},
+    "funding": {"enabled": False},
     "production": {"x_line": {"item": "x", "node": "plant", "unit_days": {"dist": "exponential", "mean": 6}}},
-    "stockpiles": {"de": {"node": "depot_de", "items": {"x": {"on_hand": 8, "min_keep": 0,
-                                                              "prep_days": {"dist": "uniform", "low": 1, "high": 4}}}}},
-    "transport": {"destination": "ua",
-                  "nodes": {"plant": {"kind": "plant"}, "depot_de": {"kind": "depot"}, "ua": {"kind": "destination"}},
-                  "legs": {"road": {"from": "depot_de", "to": "ua", "mode": "road",
-                                    "days": {"dist": "uniform", "low": 1, "high": 3}},
-                           "air": {"from": "plant", "to": "ua", "mode": "air",
-                                   "days": {"dist": "uniform", "low": 2, "high": 5}}},
-                  "routes": {"r_depot": {"legs": ["road"]}, "r_air": {"legs": ["air"]}},
-                  "choose": [{"origin": "plant", "route": "r_air"}, {"origin": "depot_de", "route": "r_depot"}]},
+    "stockpiles": {
+        "de": {
+            "node": "depot_de",
+            "items": {"x": {"on_hand": 8, "min_keep": 0, "prep_days": {"dist": "uniform", "low": 1, "high": 4}}},
+        }
+    },
+    "transport": {
+        "destination": "ua",
+        "nodes": {"plant": {"kind": "plant"}, "depot_de": {"kind": "depot"}, "ua": {"kind": "destination"}},
+        "legs": {
+            "road": {"from": "depot_de", "to": "ua", "mode": "road", "days": {"dist": "uniform", "low": 1, "high": 3}},
+            "air": {"from": "plant", "to": "ua", "mode": "air", "days": {"dist": "uniform", "low": 2, "high": 5}},
+        },
+        "routes": {"r_depot": {"legs": ["road"]}, "r_air": {"legs": ["air"]}},
+        "choose": [{"origin": "plant", "route": "r_air"}, {"origin": "depot_de", "route": "r_depot"}],
+    },
     "policy": {"sources": ["stockpile", "production"], "stockpile_priorities": ["urgent"], "backfill": "donors_first"},
 }
 
@@ -79,8 +93,9 @@ def pool():
 def dask_client():
     """A real Dask LocalCluster on loopback: two single-threaded worker processes."""
     distributed = pytest.importorskip("distributed")
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                       dashboard_address=None)
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+    )
     client = distributed.Client(cluster)
     client.run(importlib.import_module, "sim.experiments.ensemble")  # import once per worker, outside the timed tests
     yield client
@@ -94,6 +109,7 @@ def assert_same_tables(a, b):
 
 
 # --- seeds and streams -------------------------------------------------------------------------
+
 
 def test_every_stochastic_part_draws_from_its_own_named_stream(monkeypatch, baseline):
     asked: list[str] = []
@@ -112,10 +128,22 @@ def test_every_stochastic_part_draws_from_its_own_named_stream(monkeypatch, base
         # One stream per part: no name asked for twice in a replication (two parts sharing a
         # stream would shift each other's draws, and common random numbers would break).
         assert len(asked) == len(set(asked)), label
-    assert {"requests.stream.interarrival", "requests.stream.item", "requests.stream.priority", "approval.delay",
-            "us_stock.handling", "transport.legs.sealift.days", "production.pac3_line.unit"} <= set(names["baseline"])
-    assert {"stockpiles.de.x.prep", "backfill.order_delay", "production.x_line.unit",
-            "transport.legs.road.days", "transport.legs.air.days"} <= set(names["donor"])
+    assert {
+        "requests.stream.interarrival",
+        "requests.stream.item",
+        "requests.stream.priority",
+        "approval.delay",
+        "us_stock.handling",
+        "transport.legs.sealift.days",
+        "production.pac3_line.unit",
+    } <= set(names["baseline"])
+    assert {
+        "stockpiles.de.x.prep",
+        "backfill.order_delay",
+        "production.x_line.unit",
+        "transport.legs.road.days",
+        "transport.legs.air.days",
+    } <= set(names["donor"])
 
 
 def test_the_model_has_no_other_source_of_randomness():
@@ -132,18 +160,23 @@ def test_a_part_draws_the_same_numbers_whatever_else_differs(baseline):
 
     def requests(res):
         d = res.deliveries
-        return (d.groupby(["rep", "request_id", "item"], observed=True)
-                .agg(qty=("qty", "sum"), requested_day=("requested_day", "first"), priority=("priority", "first"))
-                .reset_index().astype({"item": str, "priority": str}))
+        return (
+            d.groupby(["rep", "request_id", "item"], observed=True)
+            .agg(qty=("qty", "sum"), requested_day=("requested_day", "first"), priority=("priority", "first"))
+            .reset_index()
+            .astype({"item": str, "priority": str})
+        )
 
     pd.testing.assert_frame_equal(requests(a), requests(b))
-    assert not np.array_equal(a.deliveries["delivered_day"].to_numpy(), b.deliveries["delivered_day"].to_numpy(),
-                              equal_nan=True)  # the scenarios do differ downstream
+    assert not np.array_equal(
+        a.deliveries["delivered_day"].to_numpy(), b.deliveries["delivered_day"].to_numpy(), equal_nan=True
+    )  # the scenarios do differ downstream
     c = sim.run(baseline, reps=3, seed=5, record_events=False)
     assert not requests(a)["requested_day"].equals(requests(c)["requested_day"])  # and the seed matters
 
 
 # --- executors and chunking ---------------------------------------------------------------------
+
 
 def test_results_are_identical_in_process_on_two_workers_and_on_dask(baseline, pool, dask_client):
     dask = dask_client.get_executor()
@@ -158,8 +191,9 @@ def test_cli_on_an_existing_dask_cluster_writes_what_one_process_writes(tmp_path
     path = tmp_path / "donor.yaml"
     path.write_text(yaml.safe_dump(DONOR))
     address = dask_client.scheduler.address
-    res = CliRunner().invoke(app, ["run", str(path), "--reps", "8", "--seed", "2", "--dask", address,
-                                   "--out", str(tmp_path / "dask"), "-q"])
+    res = CliRunner().invoke(
+        app, ["run", str(path), "--reps", "8", "--seed", "2", "--dask", address, "--out", str(tmp_path / "dask"), "-q"]
+    )
     assert res.exit_code == 0, res.output
     run_to_dir(sim.load_scenario(path), tmp_path / "one", reps=8, seed=2)
     for name in ("deliveries.csv", "backfills.csv", "events.csv", "summary.json"):
@@ -197,6 +231,7 @@ def test_run_rejects_no_replications_and_negative_seeds(baseline):
 
 # --- streaming to disk, interruption and resume --------------------------------------------------
 
+
 def _interrupt_after(n_calls):
     calls = []
 
@@ -223,8 +258,11 @@ def test_an_interrupted_then_resumed_run_equals_an_uninterrupted_one(tmp_path, p
     assert resumed.resumed_reps == 6 and resumed.chunk_size == 3
     assert not partial.exists() and verify(out) == []
     for kind in TABLES:
-        pd.testing.assert_frame_equal(pd.read_parquet(out / f"{kind}.parquet"),
-                                      pd.read_parquet(tmp_path / "whole" / f"{kind}.parquet"), check_exact=True)
+        pd.testing.assert_frame_equal(
+            pd.read_parquet(out / f"{kind}.parquet"),
+            pd.read_parquet(tmp_path / "whole" / f"{kind}.parquet"),
+            check_exact=True,
+        )
     for name in [f"{k}.csv" for k in TABLES] + ["summary.json"]:
         assert (out / name).read_bytes() == (tmp_path / "whole" / name).read_bytes(), name
     pd.testing.assert_frame_equal(resumed.latency, whole.latency, check_exact=True)
@@ -232,8 +270,13 @@ def test_an_interrupted_then_resumed_run_equals_an_uninterrupted_one(tmp_path, p
     # And both equal the ensemble held in memory, table for table and in their summaries.
     mem = sim.run(sc, reps=12, seed=5)
     for kind in TABLES:
-        pd.testing.assert_frame_equal(pd.read_parquet(out / f"{kind}.parquet"), getattr(mem, kind),
-                                      check_dtype=False, check_categorical=False, obj=kind)
+        pd.testing.assert_frame_equal(
+            pd.read_parquet(out / f"{kind}.parquet"),
+            getattr(mem, kind),
+            check_dtype=False,
+            check_categorical=False,
+            obj=kind,
+        )
     pd.testing.assert_frame_equal(whole.latency, mem.summary(), check_exact=True)
     pd.testing.assert_frame_equal(whole.backfill, mem.backfill_summary(), check_exact=True)
     assert len(mem.backfills) and mem.summary().loc["ALL", "undelivered_lots"] > 0  # both parts were exercised
@@ -262,11 +305,17 @@ def test_resume_refuses_a_different_run_and_a_new_run_refuses_to_overwrite(tmp_p
 
 # --- statistics ----------------------------------------------------------------------------------
 
+
 def test_undelivered_lots_are_counted_and_never_dropped(make_scenario):
     # One line, 1 server at 10 a month. The small package (2 units) is made first and delivered on
     # day 2 * unit; the big one (500 units) cannot be finished within the 100-day horizon.
-    sc = make_scenario([{"id": "small", "at": 0, "lines": [{"item": "shell", "qty": 2}]},
-                        {"id": "big", "at": 1, "lines": [{"item": "shell", "qty": 500}]}], horizon_days=100)
+    sc = make_scenario(
+        [
+            {"id": "small", "at": 0, "lines": [{"item": "shell", "qty": 2}]},
+            {"id": "big", "at": 1, "lines": [{"item": "shell", "qty": 500}]},
+        ],
+        horizon_days=100,
+    )
     res = sim.run(sc, reps=3, seed=0)
     assert len(res.deliveries) == 6 and res.deliveries["delivered_day"].isna().sum() == 3
     row = res.summary().loc["shell"]
@@ -305,8 +354,10 @@ def test_confidence_intervals_shrink_as_one_over_root_reps(baseline, pool):
     [stats] = run_stats([baseline], 100, [11], pool)
     lots, horizon = stats["lots"], baseline.horizon_days
     whole = metrics.lot_summary(stats, 100, horizon)
-    blocks = [metrics.lot_summary({"lots": lots[lots["rep"] // 25 == b].assign(rep=lambda o: o["rep"] % 25)}, 25,
-                                  horizon) for b in range(4)]
+    blocks = [
+        metrics.lot_summary({"lots": lots[lots["rep"] // 25 == b].assign(rep=lambda o: o["rep"] % 25)}, 25, horizon)
+        for b in range(4)
+    ]
 
     def width(s, item, stat):
         return s.loc[item, f"{stat}_hi"] - s.loc[item, f"{stat}_lo"]

@@ -8,6 +8,7 @@ Three parts:
 - fault injection with real processes: SIGKILL of the main process, a full disk (a small tmpfs,
   root only), a corrupt chunk on --resume, two runs into one output.
 """
+
 from __future__ import annotations
 
 import json
@@ -20,15 +21,14 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import REPO, run_cli_many
+from test_bad_input import check_failure
 
 import sim
 from sim import outdir, output
 from sim.executors import capped_workers, default_workers, executor_workers, open_executor
-from sim.scenario import yaml12
 from sim.experiments.streamed import finished_chunks, partial_dir, run_to_dir
-
-from conftest import REPO, run_cli_many
-from test_bad_input import check_failure
+from sim.scenario import yaml12
 
 HOSTILE = REPO / "tests" / "hostile"
 # Read as YAML 1.2 like the scenarios themselves (PyYAML's 1.1 would make the key `yes` True).
@@ -50,6 +50,7 @@ def no_raw_control(res) -> None:
 
 
 # --- the corpus ------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
@@ -84,6 +85,7 @@ def test_the_hostile_corpus_is_fully_paired():
 
 # --- generated command lines -----------------------------------------------------------------
 
+
 def _manifest(d: Path, doc) -> Path:
     d.mkdir(parents=True)
     (d / "manifest.json").write_text(doc if isinstance(doc, str) else json.dumps(doc))
@@ -114,12 +116,33 @@ def generated(tmp_path_factory):
     nested_baseline = w / "nested.json"
     nested_baseline.write_text(_deep_json(100_000))
     huge_reps = w / "huge_reps.json"
-    huge_reps.write_text(json.dumps({"format": "purlsim-baseline/2", "scenario": str(scen), "scenario_name": "x",
-                                     "scenario_hash": "0", "code_hash": "0", "seed": 0, "reps": 10**12,
-                                     "versions": {}, "tolerances": {}, "items": {}}))
+    huge_reps.write_text(
+        json.dumps(
+            {
+                "format": "purlsim-baseline/2",
+                "scenario": str(scen),
+                "scenario_name": "x",
+                "scenario_hash": "0",
+                "code_hash": "0",
+                "seed": 0,
+                "reps": 10**12,
+                "versions": {},
+                "tolerances": {},
+                "items": {},
+            }
+        )
+    )
     nested = _manifest(w / "nested_out", '{"format": "purlsim-output/1", "files": ' + _deep_json(100_000) + "}")
-    outside = _manifest(w / "outside_out", {"format": "purlsim-output/1", "files": {
-        "../outside.txt": {"bytes": 9, "sha256": "0"}, **{n: {"bytes": 0, "sha256": "0"} for n in output.REQUIRED["run"]}}})
+    outside = _manifest(
+        w / "outside_out",
+        {
+            "format": "purlsim-output/1",
+            "files": {
+                "../outside.txt": {"bytes": 9, "sha256": "0"},
+                **{n: {"bytes": 0, "sha256": "0"} for n in output.REQUIRED["run"]},
+            },
+        },
+    )
     (w / "outside.txt").write_text("outside\n")
     empty = _manifest(w / "empty_out", {"format": "purlsim-output/1", "files": {}})
     foreign = _manifest(w / "foreign_out", {"files": {"a.txt": {"bytes": 1, "sha256": "x"}}})
@@ -127,46 +150,87 @@ def generated(tmp_path_factory):
     stream = "requests.stream={interarrival_days: 0.001, items: {shell: {weight: 1}}}"
     cases = {
         # 1. numbers: in --set and in options
-        "set_seed_400_digits": (["run", scen, "--set", f"seed={BIG}"], 2,
-                                [f"{scen}: seed: must be at most 9223372036854775807 (got a number of about 400 digits)"]),
-        "set_horizon_400_digits": (["validate", scen] and ["run", scen, "--set", f"horizon_days={BIG}"], 2,
-                                   [f"{scen}: horizon_days: is far too large"]),
-        "set_qty_400_digits": (["run", scen, "--set", f"requests.packages.0.lines.0.qty={BIG}"], 2,
-                               [f"{scen}: requests.packages.0.lines.0.qty: must be at most 1000000000"]),
+        "set_seed_400_digits": (
+            ["run", scen, "--set", f"seed={BIG}"],
+            2,
+            [f"{scen}: seed: must be at most 9223372036854775807 (got a number of about 400 digits)"],
+        ),
+        "set_horizon_400_digits": (
+            ["validate", scen] and ["run", scen, "--set", f"horizon_days={BIG}"],
+            2,
+            [f"{scen}: horizon_days: is far too large"],
+        ),
+        "set_qty_400_digits": (
+            ["run", scen, "--set", f"requests.packages.0.lines.0.qty={BIG}"],
+            2,
+            [f"{scen}: requests.packages.0.lines.0.qty: must be at most 1000000000"],
+        ),
         "option_seed_400_digits": (["run", scen, "--seed", BIG], 2, ["--seed: must be at most 9223372036854775807"]),
-        "option_reps_10_12_out": (["run", scen, "--reps", str(10**12), "--out", out("reps")], 2,
-                                  ["--reps: must be at most 1,000,000 (got 1000000000000)"]),
+        "option_reps_10_12_out": (
+            ["run", scen, "--reps", str(10**12), "--out", out("reps")],
+            2,
+            ["--reps: must be at most 1,000,000 (got 1000000000000)"],
+        ),
         "set_path_with_escape": (["run", scen, "--set", f"x{ESC}[2J=1"], 2, [f"{scen}: x\\x1b[2J: override path"]),
         # 4. work: replications x lots estimated before starting
-        "reps_times_lots": (["run", scen, "--set", stream, "--reps", "100000", "--out", out("work")], 2,
-                            [f"{scen}: reps: about 36,500,100,000 lots in all"]),
-        "report_reps_times_lots": (["report", scen, "--set", stream, "--reps", "100000", "--out", w / "r.html"], 2,
-                                   [f"{scen}: reps: about 36,500,100,000 lots in all"]),
+        "reps_times_lots": (
+            ["run", scen, "--set", stream, "--reps", "100000", "--out", out("work")],
+            2,
+            [f"{scen}: reps: about 36,500,100,000 lots in all"],
+        ),
+        "report_reps_times_lots": (
+            ["report", scen, "--set", stream, "--reps", "100000", "--out", w / "r.html"],
+            2,
+            [f"{scen}: reps: about 36,500,100,000 lots in all"],
+        ),
         "baseline_asks_10_12_reps": (["baseline", "check", huge_reps], 2, ["reps: Input should be less than or equal"]),
         # 5. the file system
         "file_name_too_long": (["validate", long_name], 2, [f"{long_name}: cannot read file: file name too long"]),
         "out_name_too_long": (["run", scen, "--out", w / ("o" * 300)], 2, ["file name too long"]),
         "out_parent_is_a_file": (["run", scen, "--out", w / "a_file" / "out"], 2, ["is not a directory"]),
         "out_dot_force": (["run", scen, "--out", ".", "--force"], 2, [".: not a name for an output directory"]),
-        "baseline_dir_is_a_file": (["baseline", "record", scen, "--dir", w / "a_file"], 2,
-                                   [f"{w / 'a_file'}: --dir is not a directory"]),
+        "baseline_dir_is_a_file": (
+            ["baseline", "record", scen, "--dir", w / "a_file"],
+            2,
+            [f"{w / 'a_file'}: --dir is not a directory"],
+        ),
         # 6. inputs and other people's files are never destroyed
-        "run_out_is_the_scenario": (["run", scen, "--out", scen, "--force"], 2,
-                                    [f"{scen}: is an input of this command (s.yaml); refusing to overwrite it"]),
-        "run_out_holds_the_scenario": (["run", w / "as_dir" / "s.yaml", "--out", w / "as_dir", "--force"], 2,
-                                       ["holds an input of this command (s.yaml)"]),
-        "run_out_is_the_extended_base": (["run", w / "ext.yaml", "--out", w / "_base.yaml", "--force"], 2,
-                                         ["is an input of this command (_base.yaml)"]),
-        "force_over_a_foreign_directory": (["run", scen, "--out", w / "theirs", "--force"], 2,
-                                           ["is not a purlsim output"]),
-        "force_over_a_file": (["run", scen, "--out", w / "notes.txt", "--force"], 2,
-                              ["exists and is not a directory"]),
-        "report_out_is_the_scenario": (["report", scen, "--out", scen, "--reps", "1"], 2,
-                                       [f"{scen}: is an input of this command"]),
-        "report_over_a_text_file": (["report", scen, "--out", w / "notes.txt", "--reps", "1"], 2,
-                                    ["exists and is not an HTML report"]),
-        "compare_out_is_an_input": (["compare", scen, w / "as_dir" / "s.yaml", "--out", scen, "--force"], 2,
-                                    ["is an input of this command"]),
+        "run_out_is_the_scenario": (
+            ["run", scen, "--out", scen, "--force"],
+            2,
+            [f"{scen}: is an input of this command (s.yaml); refusing to overwrite it"],
+        ),
+        "run_out_holds_the_scenario": (
+            ["run", w / "as_dir" / "s.yaml", "--out", w / "as_dir", "--force"],
+            2,
+            ["holds an input of this command (s.yaml)"],
+        ),
+        "run_out_is_the_extended_base": (
+            ["run", w / "ext.yaml", "--out", w / "_base.yaml", "--force"],
+            2,
+            ["is an input of this command (_base.yaml)"],
+        ),
+        "force_over_a_foreign_directory": (
+            ["run", scen, "--out", w / "theirs", "--force"],
+            2,
+            ["is not a purlsim output"],
+        ),
+        "force_over_a_file": (["run", scen, "--out", w / "notes.txt", "--force"], 2, ["exists and is not a directory"]),
+        "report_out_is_the_scenario": (
+            ["report", scen, "--out", scen, "--reps", "1"],
+            2,
+            [f"{scen}: is an input of this command"],
+        ),
+        "report_over_a_text_file": (
+            ["report", scen, "--out", w / "notes.txt", "--reps", "1"],
+            2,
+            ["exists and is not an HTML report"],
+        ),
+        "compare_out_is_an_input": (
+            ["compare", scen, w / "as_dir" / "s.yaml", "--out", scen, "--force"],
+            2,
+            ["is an input of this command"],
+        ),
         # 7. control characters in file names are escaped
         "file_name_with_escape": (["validate", esc_name], 2, ["bad\\x1b[2Jname.yaml: horizn_days: unknown key"]),
         # 8. nesting
@@ -177,8 +241,16 @@ def generated(tmp_path_factory):
         "manifest_empty": (["verify", empty], 1, ["lists none of the table sets a purlsim output has"]),
         "manifest_foreign": (["verify", foreign], 1, ["not a purlsim output manifest"]),
     }
-    keep = [scen, w / "_base.yaml", w / "ext.yaml", w / "as_dir" / "s.yaml", w / "theirs" / "thesis.tex", w / "notes.txt",
-            w / "a_file", w / "outside.txt"]
+    keep = [
+        scen,
+        w / "_base.yaml",
+        w / "ext.yaml",
+        w / "as_dir" / "s.yaml",
+        w / "theirs" / "thesis.tex",
+        w / "notes.txt",
+        w / "a_file",
+        w / "outside.txt",
+    ]
     before = {p: p.read_bytes() for p in keep}
     names = sorted(cases)
     logs = tmp_path_factory.mktemp("generated_logs")
@@ -187,14 +259,39 @@ def generated(tmp_path_factory):
     return {n: (cases[n], r) for n, r in zip(names, results)}, before, after, w
 
 
-@pytest.mark.parametrize("name", [
-    "set_seed_400_digits", "set_horizon_400_digits", "set_qty_400_digits", "option_seed_400_digits",
-    "option_reps_10_12_out", "set_path_with_escape", "reps_times_lots", "report_reps_times_lots",
-    "baseline_asks_10_12_reps", "file_name_too_long", "out_name_too_long", "out_parent_is_a_file", "out_dot_force",
-    "baseline_dir_is_a_file", "run_out_is_the_scenario", "run_out_holds_the_scenario", "run_out_is_the_extended_base",
-    "force_over_a_foreign_directory", "force_over_a_file", "report_out_is_the_scenario", "report_over_a_text_file",
-    "compare_out_is_an_input", "file_name_with_escape", "baseline_nested_100000", "manifest_nested_100000",
-    "manifest_lists_outside", "manifest_empty", "manifest_foreign"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "set_seed_400_digits",
+        "set_horizon_400_digits",
+        "set_qty_400_digits",
+        "option_seed_400_digits",
+        "option_reps_10_12_out",
+        "set_path_with_escape",
+        "reps_times_lots",
+        "report_reps_times_lots",
+        "baseline_asks_10_12_reps",
+        "file_name_too_long",
+        "out_name_too_long",
+        "out_parent_is_a_file",
+        "out_dot_force",
+        "baseline_dir_is_a_file",
+        "run_out_is_the_scenario",
+        "run_out_holds_the_scenario",
+        "run_out_is_the_extended_base",
+        "force_over_a_foreign_directory",
+        "force_over_a_file",
+        "report_out_is_the_scenario",
+        "report_over_a_text_file",
+        "compare_out_is_an_input",
+        "file_name_with_escape",
+        "baseline_nested_100000",
+        "manifest_nested_100000",
+        "manifest_lists_outside",
+        "manifest_empty",
+        "manifest_foreign",
+    ],
+)
 def test_generated_command_lines(generated, name):
     """Each generated command line: its exit code, its message, no traceback, nothing raw printed."""
     (argv, code, fragments), res = generated[0][name]
@@ -216,6 +313,7 @@ def test_generated_command_lines_destroy_nothing_and_leave_nothing(generated):
 
 
 # --- the Python API (class 11) and bounds that need no process --------------------------------
+
 
 def test_api_refuses_with_scenario_errors(tmp_path):
     sc = sim.load_scenario(BASE)
@@ -240,10 +338,19 @@ def test_api_refuses_with_scenario_errors(tmp_path):
 def test_yaml_12_numbers(tmp_path):
     """010 is ten and 0x10 sixteen (YAML 1.2), 1e3 a number, 1_000 text; yes/no stay text."""
     assert yaml12.load_yaml("a: 010\nb: 0x10\nc: 0o10\nd: 1e3\ne: 1_000\nf: yes\ng: ~\nh: 2025-01-31\n") == {
-        "a": 10, "b": 16, "c": 8, "d": 1000.0, "e": "1_000", "f": "yes", "g": None,
-        "h": __import__("datetime").date(2025, 1, 31)}
+        "a": 10,
+        "b": 16,
+        "c": 8,
+        "d": 1000.0,
+        "e": "1_000",
+        "f": "yes",
+        "g": None,
+        "h": __import__("datetime").date(2025, 1, 31),
+    }
     f = tmp_path / "octal.yaml"
-    f.write_text(f"extends: {BASE}\nrequests:\n  packages:\n    - {{id: p1, at: 0, lines: [{{item: shell, qty: 010}}]}}\n")
+    f.write_text(
+        f"extends: {BASE}\nrequests:\n  packages:\n    - {{id: p1, at: 0, lines: [{{item: shell, qty: 010}}]}}\n"
+    )
     assert sim.load_scenario(f).requests.packages[0].lines[0].qty == 10
 
 
@@ -277,8 +384,10 @@ def test_workers_are_capped_by_the_machine():
 
 # --- faults with real processes ---------------------------------------------------------------
 
-SLOW = (BASE.read_text() + "").replace("packages:\n    - {id: p1, at: 0, lines: [{item: shell, qty: 30}]}",
-                                       "stream: {interarrival_days: 0.02, items: {shell: {weight: 1}}}")
+SLOW = (BASE.read_text() + "").replace(
+    "packages:\n    - {id: p1, at: 0, lines: [{item: shell, qty: 30}]}",
+    "stream: {interarrival_days: 0.02, items: {shell: {weight: 1}}}",
+)
 
 
 def _children(pid: int) -> set[int]:
@@ -303,9 +412,12 @@ def _alive(pid: int) -> bool:
 def test_sigkill_of_the_main_process_leaves_no_live_worker(tmp_path):
     f = tmp_path / "slow.yaml"
     f.write_text(SLOW.replace("extends: _base.yaml", ""))
-    proc = subprocess.Popen([*PURLSIM, "run", f, "--reps", "40", "--workers", "2", "-q",
-                             "--chunk-size", "1", "--out", tmp_path / "out"], cwd=REPO,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [*PURLSIM, "run", f, "--reps", "40", "--workers", "2", "-q", "--chunk-size", "1", "--out", tmp_path / "out"],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     deadline, workers = time.time() + 60, set()
     while time.time() < deadline and len(workers) < 2 and proc.poll() is None:
         workers = _children(proc.pid)
@@ -369,14 +481,55 @@ def test_two_runs_into_one_output_cannot_mix(tmp_path):
     f = tmp_path / "slow.yaml"
     f.write_text(SLOW.replace("extends: _base.yaml", ""))
     out = tmp_path / "out"
-    first = subprocess.Popen([*PURLSIM, "run", f, "--reps", "12", "--seed", "1", "--workers", "1", "-q",
-                              "--chunk-size", "1", "--no-plots", "--out", out, "--force"], cwd=REPO,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    first = subprocess.Popen(
+        [
+            *PURLSIM,
+            "run",
+            f,
+            "--reps",
+            "12",
+            "--seed",
+            "1",
+            "--workers",
+            "1",
+            "-q",
+            "--chunk-size",
+            "1",
+            "--no-plots",
+            "--out",
+            out,
+            "--force",
+        ],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.time() + 60
     while time.time() < deadline and not finished_chunks(partial_dir(out)) and first.poll() is None:
         time.sleep(0.05)
-    second = subprocess.run([*PURLSIM, "run", f, "--reps", "12", "--seed", "2", "--workers", "1", "-q",
-                             "--no-plots", "--out", out, "--force"], cwd=REPO, capture_output=True, text=True, timeout=120)
+    second = subprocess.run(
+        [
+            *PURLSIM,
+            "run",
+            f,
+            "--reps",
+            "12",
+            "--seed",
+            "2",
+            "--workers",
+            "1",
+            "-q",
+            "--no-plots",
+            "--out",
+            out,
+            "--force",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     _, err = first.communicate(timeout=300)
     assert first.returncode == 0, err
     assert second.returncode == 2 and "another purlsim run is writing it" in second.stderr, second.stderr
@@ -412,16 +565,26 @@ def tiny_disk(tmp_path):
 def test_a_full_disk_leaves_no_partial_output_and_a_clear_message(tiny_disk, tmp_path):
     f = tmp_path / "slow.yaml"
     f.write_text(SLOW.replace("extends: _base.yaml", ""))
-    res = subprocess.run([*PURLSIM, "run", f, "--reps", "4", "--workers", "1", "-q",
-                          "--out", tiny_disk / "out"], cwd=REPO, capture_output=True, text=True, timeout=300)
+    res = subprocess.run(
+        [*PURLSIM, "run", f, "--reps", "4", "--workers", "1", "-q", "--out", tiny_disk / "out"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert res.returncode == 2, res.stderr
     assert "Traceback" not in res.stderr
     assert res.stderr.strip().startswith(f"{tiny_disk / 'out'}: cannot write: no space left on device"), res.stderr
     assert list(tiny_disk.iterdir()) == []  # no output, no partial run, no staging, no lock
     filler = tiny_disk / "filler"  # leave ~32 KiB: a report (~180 KiB) cannot fit
     filler.write_bytes(b"\0" * (224 * 1024))
-    rep = subprocess.run([*PURLSIM, "report", BASE, "--reps", "2", "--workers", "1", "-q", "--out",
-                          tiny_disk / "r.html"], cwd=REPO, capture_output=True, text=True, timeout=300)
+    rep = subprocess.run(
+        [*PURLSIM, "report", BASE, "--reps", "2", "--workers", "1", "-q", "--out", tiny_disk / "r.html"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert rep.returncode == 2 and "no space left on device" in rep.stderr and "Traceback" not in rep.stderr
     assert list(tiny_disk.iterdir()) == [filler]
 
@@ -434,8 +597,13 @@ def test_a_read_only_directory_is_a_clear_message(tmp_path):
     if subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(mnt)]).returncode != 0:
         pytest.skip("cannot mount a tmpfs here")
     try:
-        res = subprocess.run([*PURLSIM, "run", BASE, "--workers", "1", "-q", "--out", mnt / "out"],
-                             cwd=REPO, capture_output=True, text=True, timeout=120)
+        res = subprocess.run(
+            [*PURLSIM, "run", BASE, "--workers", "1", "-q", "--out", mnt / "out"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert res.returncode == 2 and "Traceback" not in res.stderr, res.stderr
         assert "read-only file system" in res.stderr and list(mnt.iterdir()) == []
     finally:

@@ -1,4 +1,5 @@
 """The import graph inside `sim/` flows one way: no module imports, even lazily, one that imports it back."""
+
 from __future__ import annotations
 
 import ast
@@ -27,7 +28,7 @@ def imports(path: Path) -> set[str]:
         elif isinstance(node, ast.ImportFrom):
             if node.level:
                 base = package.split(".")
-                base = base[:len(base) - node.level + 1]
+                base = base[: len(base) - node.level + 1]
                 target = ".".join(base + ([node.module] if node.module else []))
             else:
                 target = node.module or ""

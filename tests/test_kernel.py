@@ -1,5 +1,6 @@
 """sim.model.kernel: the fast kernel keeps SimPy's order of events, the reference kernel gives the same
 tables on every shipped and validation scenario, and no SimPy internals are used outside the kernel."""
+
 from __future__ import annotations
 
 import re
@@ -122,6 +123,7 @@ def test_a_task_started_by_a_call_runs_where_a_generator_task_would(make_env):
         def first(g):
             calls.append(env.now)  # called at the start event, not when the task is made
             return g
+
         env.call(first, gen)
 
     assert _trace(via_call, make_env=make_env) == _trace(task, make_env=make_env)
@@ -263,8 +265,10 @@ def test_a_replication_runs_on_the_kernel_it_asks_for():
 
 # ---- SimPy internals stay in the kernel --------------------------------------------------------
 
-PRIVATE = re.compile(r"env\._|\._queue\b|\._eid\b|\._now\b|simpy\.core|simpy\.events\b|from simpy\.|\._ok\b|\._value\b"
-                     r"|\._defused\b|\bURGENT\b|\bPENDING\b")
+PRIVATE = re.compile(
+    r"env\._|\._queue\b|\._eid\b|\._now\b|simpy\.core|simpy\.events\b|from simpy\.|\._ok\b|\._value\b"
+    r"|\._defused\b|\bURGENT\b|\bPENDING\b"
+)
 # The parts start and wait only through the kernel's calls (see its docstring for which to use).
 PLAIN_SIMPY = re.compile(r"\benv\.(process|timeout|event|schedule|step)\(|\bsimpy\.")
 
@@ -276,9 +280,12 @@ def _sources(under: str):
 
 
 def _hits(pattern, under):
-    return [f"{p.relative_to(REPO)}:{n}: {line.strip()}" for p in _sources(under)
-            for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
-            if pattern.search(line.split("#")[0])]
+    return [
+        f"{p.relative_to(REPO)}:{n}: {line.strip()}"
+        for p in _sources(under)
+        for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+        if pattern.search(line.split("#")[0])
+    ]
 
 
 def test_no_private_simpy_name_outside_the_kernel():

@@ -11,6 +11,7 @@ Then fixed cases: no tag constructs an object, an alias bomb is refused within 2
 
 Profiles: PURLSIM_HYPOTHESIS_PROFILE=fast (default) or long.
 """
+
 from __future__ import annotations
 
 import copy
@@ -24,11 +25,11 @@ import pytest
 import yaml
 from hypothesis import event, given
 from hypothesis import strategies as st
+from strategies import profile
 
 import sim
 from sim import ScenarioError
 from sim.scenario import validate_mapping
-from strategies import profile
 
 REPO = Path(__file__).resolve().parents[1]
 SHIPPED = sorted((REPO / "scenarios").glob("*.yaml"))
@@ -74,6 +75,7 @@ def _accepts_or_refuses(call):
 
 # --- values and mutations ----------------------------------------------------------------------
 
+
 def _nested(depth: int, leaf=1, as_list: bool = True):
     node = leaf
     for _ in range(depth):
@@ -87,16 +89,58 @@ def _self_referring():
     return a
 
 
-SCALARS = st.sampled_from([
-    None, True, False, 0, -1, -0.0, 1, 1e12, -1e12, 1e308, -1e308, 10**30, -(10**30), 2**63, 5e-324,
-    math.nan, math.inf, -math.inf, "", " ", "\x00", "\ufeff", "1e12", "NaN", "-inf", "2025-13-45",
-    "٣", "𝟙𝟚𝟛", "Україна", "💥", "direct", "exponential", "../../etc/passwd", "a" * 5000,
-    dt.date(1, 1, 1), dt.date(9999, 12, 31), dt.datetime(2025, 1, 1, 12, 30), b"\xff\x00",
-])
+SCALARS = st.sampled_from(
+    [
+        None,
+        True,
+        False,
+        0,
+        -1,
+        -0.0,
+        1,
+        1e12,
+        -1e12,
+        1e308,
+        -1e308,
+        10**30,
+        -(10**30),
+        2**63,
+        5e-324,
+        math.nan,
+        math.inf,
+        -math.inf,
+        "",
+        " ",
+        "\x00",
+        "\ufeff",
+        "1e12",
+        "NaN",
+        "-inf",
+        "2025-13-45",
+        "٣",
+        "𝟙𝟚𝟛",
+        "Україна",
+        "💥",
+        "direct",
+        "exponential",
+        "../../etc/passwd",
+        "a" * 5000,
+        dt.date(1, 1, 1),
+        dt.date(9999, 12, 31),
+        dt.datetime(2025, 1, 1, 12, 30),
+        b"\xff\x00",
+    ]
+)
 VALUES = st.recursive(
     SCALARS | st.integers() | st.floats() | st.text(max_size=20) | st.booleans(),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8) | SCALARS.filter(
-        lambda v: isinstance(v, (str, int, float, bool)) or v is None), inner, max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(
+            st.text(max_size=8) | SCALARS.filter(lambda v: isinstance(v, (str, int, float, bool)) or v is None),
+            inner,
+            max_size=3,
+        )
+    ),
     max_leaves=6,
 )
 HOSTILE = (
@@ -104,8 +148,15 @@ HOSTILE = (
     | st.integers(60, 4000).map(_nested)
     | st.integers(60, 4000).map(lambda n: _nested(n, as_list=False))
     | st.just("self-ref").map(lambda _: _self_referring())
-    | st.sampled_from([{"dist": "exponential", "mean": -1}, {"dist": "nope"}, {"kind": "pause"},
-                       {"dist": "empirical", "values": []}, {"dist": "lognormal", "mean": 1e308, "sd": 1e308}])
+    | st.sampled_from(
+        [
+            {"dist": "exponential", "mean": -1},
+            {"dist": "nope"},
+            {"kind": "pause"},
+            {"dist": "empirical", "values": []},
+            {"dist": "lognormal", "mean": 1e308, "sd": 1e308},
+        ]
+    )
 )
 
 
@@ -162,7 +213,9 @@ def mutated(draw):
         elif op == "swap":
             parent[key] = _swap_type(parent[key])
         elif op == "rename" and isinstance(parent, dict):
-            parent[draw(st.text(max_size=12) | SCALARS.filter(lambda v: isinstance(v, (str, int, float)) or v is None))] = parent.pop(key)
+            parent[
+                draw(st.text(max_size=12) | SCALARS.filter(lambda v: isinstance(v, (str, int, float)) or v is None))
+            ] = parent.pop(key)
         elif op == "add" and isinstance(parent, dict):
             parent[draw(st.text(max_size=12))] = draw(HOSTILE)
         elif op == "add":
@@ -185,11 +238,49 @@ def test_mutated_mappings_are_accepted_or_refused_with_scenario_error(case):
 # --- the YAML text route -----------------------------------------------------------------------
 
 SNIPPETS = [
-    "&a ", "*a", "*nope", "<<: *a\n", "!!python/object/apply:os.system ['true']", "!!python/name:os.system",
-    "!!binary AAAA", "!!set {a, b}", "!!omap [a: 1]", "!!timestamp 2025-99-99", "!!float nan", "!!int 1e3",
-    "!foo ", "{", "}", "[", "]", ": :", "\t", "\ufeff", "\x00", "\x85", "- ", "? ", "%YAML 1.1\n---\n",
-    "---\n", "...\n", "'", '"', "|\n", ">\n", "#", "1e12", "-1e12", "99999999999999999999999999",
-    ".inf", ".nan", "~", "Україна", "💥", "\\u0000", "extends: /dev/zero\n", "extends: /etc/hostname\n",
+    "&a ",
+    "*a",
+    "*nope",
+    "<<: *a\n",
+    "!!python/object/apply:os.system ['true']",
+    "!!python/name:os.system",
+    "!!binary AAAA",
+    "!!set {a, b}",
+    "!!omap [a: 1]",
+    "!!timestamp 2025-99-99",
+    "!!float nan",
+    "!!int 1e3",
+    "!foo ",
+    "{",
+    "}",
+    "[",
+    "]",
+    ": :",
+    "\t",
+    "\ufeff",
+    "\x00",
+    "\x85",
+    "- ",
+    "? ",
+    "%YAML 1.1\n---\n",
+    "---\n",
+    "...\n",
+    "'",
+    '"',
+    "|\n",
+    ">\n",
+    "#",
+    "1e12",
+    "-1e12",
+    "99999999999999999999999999",
+    ".inf",
+    ".nan",
+    "~",
+    "Україна",
+    "💥",
+    "\\u0000",
+    "extends: /dev/zero\n",
+    "extends: /etc/hostname\n",
     "extends: ../../../../../../etc/passwd\n",
 ]
 
@@ -205,20 +296,43 @@ def mutated_text(draw):
             text = text[:at] + draw(st.sampled_from(SNIPPETS) | st.text(max_size=8)) + text[at:]
         elif op == "delete":
             at = draw(st.integers(0, len(text)))
-            text = text[:at] + text[at + draw(st.integers(1, 40)):]
+            text = text[:at] + text[at + draw(st.integers(1, 40)) :]
         elif op == "number":
             nums = list(re.finditer(r"(?<![\w.-])\d+(\.\d+)?(?![\w.-])", text))
             if nums:
                 m = draw(st.sampled_from(nums))
-                text = text[: m.start()] + draw(st.sampled_from(["-1", "0", "1e12", "-1e308", "1e400", "1_000_000_000_000",
-                                                                 "0x7fffffffffffffff", "0o777", ".nan", "-.inf"])) + text[m.end():]
+                text = (
+                    text[: m.start()]
+                    + draw(
+                        st.sampled_from(
+                            [
+                                "-1",
+                                "0",
+                                "1e12",
+                                "-1e308",
+                                "1e400",
+                                "1_000_000_000_000",
+                                "0x7fffffffffffffff",
+                                "0o777",
+                                ".nan",
+                                "-.inf",
+                            ]
+                        )
+                    )
+                    + text[m.end() :]
+                )
         elif op == "anchor":  # anchor one value and alias it from another key, or merge it in
             lines = [i for i, ln in enumerate(text.split("\n")) if re.match(r"^\s*[\w-]+: \S", ln)]
             if len(lines) >= 2:
                 rows = text.split("\n")
                 a, b = draw(st.sampled_from(lines)), draw(st.sampled_from(lines))
                 rows[a] = re.sub(r": ", ": &anc ", rows[a], count=1)
-                rows[b] = re.sub(r": .*$", ": " + draw(st.sampled_from(["*anc", "[*anc, *anc, *anc]", "{<<: *anc}"])), rows[b], count=1)
+                rows[b] = re.sub(
+                    r": .*$",
+                    ": " + draw(st.sampled_from(["*anc", "[*anc, *anc, *anc]", "{<<: *anc}"])),
+                    rows[b],
+                    count=1,
+                )
                 text = "\n".join(rows)
         elif op == "truncate":
             text = text[: draw(st.integers(0, len(text)))]
@@ -240,8 +354,17 @@ def test_mutated_yaml_files_are_accepted_or_refused_with_scenario_error(tmp_path
     path.write_text(text.replace("extends: SELF", f"extends: {path.name}"), encoding="utf-8")
     event("file " + _accepts_or_refuses(lambda: sim.load_scenario(path)))
     # The same file with dotted overrides, some on paths that exist and some that do not.
-    keys = ["horizon_days", "seed", "production.pac3_line.servers", "requests.stream.interarrival_days",
-            "policy.sources.0", "transport.legs.sealift.capacity", "nope.nothing", "items", "requests.packages.99.at"]
+    keys = [
+        "horizon_days",
+        "seed",
+        "production.pac3_line.servers",
+        "requests.stream.interarrival_days",
+        "policy.sources.0",
+        "transport.legs.sealift.capacity",
+        "nope.nothing",
+        "items",
+        "requests.packages.99.at",
+    ]
     overrides = data.draw(st.dictionaries(st.sampled_from(keys), VALUES, max_size=3))
     event("with overrides " + _accepts_or_refuses(lambda: sim.load_scenario(path, overrides)))
 
@@ -273,13 +396,16 @@ def test_minimal_scenario_loads(tmp_path):
     sim.load_scenario(_write(tmp_path, MINIMAL))  # the base of the cases below is valid as written
 
 
-@pytest.mark.parametrize("tag", [
-    "!!python/object/apply:os.system ['touch {marker}']",
-    "!!python/object/new:os.system ['touch {marker}']",
-    "!!python/object:pathlib.Path {{}}",
-    "!!python/name:os.system",
-    "!!python/module:os",
-])
+@pytest.mark.parametrize(
+    "tag",
+    [
+        "!!python/object/apply:os.system ['touch {marker}']",
+        "!!python/object/new:os.system ['touch {marker}']",
+        "!!python/object:pathlib.Path {{}}",
+        "!!python/name:os.system",
+        "!!python/module:os",
+    ],
+)
 def test_no_tag_constructs_an_object(tmp_path, tag):
     marker = tmp_path / "pwned"
     text = MINIMAL.replace("name: minimal", f"name: {tag.format(marker=marker)}")
@@ -321,12 +447,15 @@ def test_deep_nesting_is_refused_quickly(tmp_path):
         validate_mapping({**yaml.safe_load(MINIMAL), "name": _nested(100000)})  # in a mapping too
 
 
-@pytest.mark.parametrize("field,value,path", [
-    ("servers", "1e12", "production.line.servers"),
-    ("servers", "1000000000000", "production.line.servers"),
-    ("horizon_days", "365000000", "horizon_days"),  # a million years
-    ("horizon_days", "3.65e8", "horizon_days"),
-])
+@pytest.mark.parametrize(
+    "field,value,path",
+    [
+        ("servers", "1e12", "production.line.servers"),
+        ("servers", "1000000000000", "production.line.servers"),
+        ("horizon_days", "365000000", "horizon_days"),  # a million years
+        ("horizon_days", "3.65e8", "horizon_days"),
+    ],
+)
 def test_absurd_sizes_are_refused_at_once(tmp_path, field, value, path):
     text = re.sub(rf"(?m)\b{field}: \S+?(?=[,}}\n])", f"{field}: {value}", MINIMAL)
     assert value in text  # the substitution happened
@@ -337,12 +466,15 @@ def test_absurd_sizes_are_refused_at_once(tmp_path, field, value, path):
     assert any(p.path == path for p in exc.value.problems), exc.value  # the problem names the field
 
 
-@pytest.mark.parametrize("overrides", [
-    {"production.line.servers": 1e12},
-    {"horizon_days": 365e6},
-    {"requests.stream.max_requests": 10**12},
-    {"requests.stream.items.a.qty": 1e12},
-])
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"production.line.servers": 1e12},
+        {"horizon_days": 365e6},
+        {"requests.stream.max_requests": 10**12},
+        {"requests.stream.items.a.qty": 1e12},
+    ],
+)
 def test_absurd_sizes_given_as_overrides_are_refused(tmp_path, overrides):
     t0 = time.perf_counter()
     with pytest.raises(ScenarioError):
@@ -351,6 +483,7 @@ def test_absurd_sizes_given_as_overrides_are_refused(tmp_path, overrides):
 
 
 # --- would run without end or change meaning silently: refused ---
+
 
 def test_a_stream_that_never_advances_is_refused(tmp_path):
     for gap in ("{dist: fixed, value: 0}", "{dist: empirical, values: [0, 0]}"):
@@ -364,6 +497,7 @@ def test_a_route_named_direct_is_refused(tmp_path):
         "  choose: [{origin: plant, route: direct}]",
         "  legs: {truck: {from: plant, to: ua, mode: road, days: 3}}\n"
         "  routes: {direct: {legs: [truck]}}\n"
-        "  choose: [{origin: plant, route: direct}]")
+        "  choose: [{origin: plant, route: direct}]",
+    )
     with pytest.raises(ScenarioError, match="'direct' is reserved"):
         sim.load_scenario(_write(tmp_path, text))

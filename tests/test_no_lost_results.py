@@ -8,6 +8,7 @@
 - `manifest.json` lists every file with its size and SHA-256; `purlsim verify` passes on an intact
   output and exits 1 after a byte is flipped, a file removed or added, or the manifest damaged.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -41,15 +42,22 @@ transport:
 """
 # ~30k requests in one replication: simulated in about a second, then seconds of writing
 # Parquet and CSV tables, a window wide enough to kill the run in.
-BIG = SMALL.replace("name: small", "name: big").replace("horizon_days: 200", "horizon_days: 3000") \
-    .replace("mean: 1.0}", "mean: 0.1}").replace("servers: 2, unit_days: {dist: exponential, mean: 1.5}",
-                                                 "servers: 12, unit_days: {dist: exponential, mean: 1.0}")
+BIG = (
+    SMALL.replace("name: small", "name: big")
+    .replace("horizon_days: 200", "horizon_days: 3000")
+    .replace("mean: 1.0}", "mean: 0.1}")
+    .replace(
+        "servers: 2, unit_days: {dist: exponential, mean: 1.5}",
+        "servers: 12, unit_days: {dist: exponential, mean: 1.0}",
+    )
+)
 
 
 def purlsim(*args, timeout=300) -> subprocess.CompletedProcess:
     """The command line in its own process, as a user runs it (real exit codes and signals)."""
-    return subprocess.run([sys.executable, "-m", "sim.cli", *map(str, args)], capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "sim.cli", *map(str, args)], capture_output=True, text=True, timeout=timeout
+    )
 
 
 def cli(*args):
@@ -70,9 +78,12 @@ def _tree(d: Path) -> dict[str, bytes]:
 
 def _manifests_outside_staging(root: Path, allowed: set[Path] = frozenset()) -> list[Path]:
     """manifest.json files under root that are not inside a `.NAME.partial-*` staging directory."""
-    return [m for m in root.rglob("manifest.json")
-            if not any(part.startswith(".") and ".partial-" in part for part in m.relative_to(root).parts)
-            and m not in allowed]
+    return [
+        m
+        for m in root.rglob("manifest.json")
+        if not any(part.startswith(".") and ".partial-" in part for part in m.relative_to(root).parts)
+        and m not in allowed
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -101,6 +112,7 @@ def _copy(src: Path, dst: Path) -> Path:
 
 
 # --- the library: staged_dir ------------------------------------------------------------------
+
 
 def test_staged_dir_appears_only_when_complete(tmp_path):
     out = tmp_path / "out"
@@ -148,6 +160,7 @@ def test_staged_dir_refuses_an_existing_output_without_force(tmp_path, intact):
 
 # --- the command line: refuse, replace whole, verify -----------------------------------------
 
+
 def test_existing_out_is_refused_without_force_and_kept(tmp_path, scenario_files, intact):
     out = _copy(intact, tmp_path / "out")
     (out / "notes.txt").write_text("an analyst's notes")
@@ -161,8 +174,20 @@ def test_existing_out_is_refused_without_force_and_kept(tmp_path, scenario_files
 def test_force_replaces_the_old_output_whole(tmp_path, scenario_files, intact):
     out = _copy(intact, tmp_path / "out")
     (out / "notes.txt").write_text("left over from the old content")
-    code, _, err = cli("run", scenario_files / "small.yaml", "--reps", "2", "--seed", "9", "--workers", "1", "-q",
-                       "--out", out, "--force")
+    code, _, err = cli(
+        "run",
+        scenario_files / "small.yaml",
+        "--reps",
+        "2",
+        "--seed",
+        "9",
+        "--workers",
+        "1",
+        "-q",
+        "--out",
+        out,
+        "--force",
+    )
     assert code == 0, err
     assert not (out / "notes.txt").exists()  # nothing of the old content survives
     assert json.loads((out / "summary.json").read_text())["seed"] == 9  # it is the new run
@@ -209,7 +234,7 @@ def test_verify_fails_on_other_damage(tmp_path, intact, damage):
     elif damage == "manifest_byte":
         text = (out / "manifest.json").read_text()
         i = text.index('"sha256": "') + len('"sha256": "')
-        (out / "manifest.json").write_text(text[:i] + ("0" if text[i] != "0" else "1") + text[i + 1:])
+        (out / "manifest.json").write_text(text[:i] + ("0" if text[i] != "0" else "1") + text[i + 1 :])
     elif damage == "manifest_shape":
         (out / "manifest.json").write_text(json.dumps({"format": "purlsim-output/1", "files": ["deliveries.csv"]}))
     else:
@@ -219,6 +244,7 @@ def test_verify_fails_on_other_damage(tmp_path, intact, damage):
 
 
 # --- SIGKILL mid-write ---------------------------------------------------------------------------
+
 
 def _kill_while_writing(cmd: list, parent: Path, name: str) -> subprocess.Popen:
     """Start cmd, wait until its staging directory holds a file, SIGKILL it; return the finished process."""
@@ -247,11 +273,22 @@ def test_a_run_killed_mid_write_leaves_nothing_that_looks_complete(tmp_path, sce
     if existing:
         _copy(intact, out)
         old = _tree(out)
-    cmd = [sys.executable, "-m", "sim.cli", "run", str(scenario_files / "big.yaml"), "--workers", "1", "-q",
-           "--out", str(out)] + (["--force"] if existing else [])
+    cmd = [
+        sys.executable,
+        "-m",
+        "sim.cli",
+        "run",
+        str(scenario_files / "big.yaml"),
+        "--workers",
+        "1",
+        "-q",
+        "--out",
+        str(out),
+    ] + (["--force"] if existing else [])
     proc = _kill_while_writing(cmd, parent, "out")
     assert proc.returncode == -signal.SIGKILL, (
-        f"the run ended ({proc.returncode}) before it could be killed mid-write: make BIG bigger")
+        f"the run ended ({proc.returncode}) before it could be killed mid-write: make BIG bigger"
+    )
     if existing:
         # Never half overwritten: the old output is still there, whole and verifiable.
         assert _tree(out) == old  # byte for byte

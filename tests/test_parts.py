@@ -5,16 +5,16 @@ Every scenario is built on conftest.MINIMAL: item `shell` at 1 M$ a unit, one li
 where it is made (route `direct`), no approval step, no money limit, start 2025-01-01. Expected
 values are worked out by hand in the comments, never by running the code.
 """
+
 from __future__ import annotations
 
 import math
 
 import pytest
+from conftest import build, package
 
 import sim
 from sim.model import Model
-
-from conftest import build, package
 
 
 def deliveries(scenario):
@@ -30,6 +30,7 @@ def by_request(scenario):
 
 
 # --- production ------------------------------------------------------------------------------
+
 
 def test_monthly_rate_makes_30_units_in_90_days():
     """10 units/month, 30 ordered at day 0, no long lead: done at day 90."""
@@ -49,10 +50,13 @@ def test_unit_days_instead_of_a_rate():
     assert d.loc["p1", "delivered_day"] == 60  # 30 x 2
 
 
-@pytest.mark.parametrize("servers, expected", [
-    (1, {"p1": 90, "p2": 180}),  # one server: 30 x 3 = 90 each, one after the other
-    (2, {"p1": 90, "p2": 90}),   # two servers: both orders made side by side, half the makespan
-])
+@pytest.mark.parametrize(
+    "servers, expected",
+    [
+        (1, {"p1": 90, "p2": 180}),  # one server: 30 x 3 = 90 each, one after the other
+        (2, {"p1": 90, "p2": 90}),  # two servers: both orders made side by side, half the makespan
+    ],
+)
 def test_two_servers_halve_the_time_for_two_orders(servers, expected):
     """Two 30-unit orders at day 0 take 180 days on one server and 90 on two."""
     s = build([package("p1", qty=30), package("p2", qty=30)], production={"line": {"servers": servers}})
@@ -83,8 +87,10 @@ def test_ramp_on_a_date_changes_rate_for_orders_starting_after_it():
     # 2025-02-20 is day 31 (January) + 19 = day 50. p1 starts at day 0 at 3 d/unit: 0 + 90 = 90,
     # untouched by the ramp. p2 (day 60) waits for the one server until 90, starts after the
     # ramp at 30/month = 1 d/unit: 90 + 30 = 120 (it would be 180 without the ramp).
-    s = build([package("p1", at=0, qty=30), package("p2", at=60, qty=30)],
-              production={"line": {"ramps": [{"at": "2025-02-20", "rate_per_month": 30}]}})
+    s = build(
+        [package("p1", at=0, qty=30), package("p2", at=60, qty=30)],
+        production={"line": {"ramps": [{"at": "2025-02-20", "rate_per_month": 30}]}},
+    )
     d = by_request(s)
     assert d.loc["p1", "delivered_day"] == 90
     assert d.loc["p2", "delivered_day"] == 120
@@ -94,13 +100,15 @@ def test_ramp_adding_a_server_starts_queued_work():
     """A second server from day 30 starts the queued order then instead of when the first ends."""
     # p1 and p2 at day 0 on one server: p1 0 -> 90; p2 queued. At day 30 a second server
     # appears and p2 starts: 30 + 90 = 120 (180 without the ramp).
-    s = build([package("p1", qty=30), package("p2", qty=30)],
-              production={"line": {"ramps": [{"at": 30, "servers": 2}]}})
+    s = build(
+        [package("p1", qty=30), package("p2", qty=30)], production={"line": {"ramps": [{"at": 30, "servers": 2}]}}
+    )
     d = by_request(s)
     assert d["delivered_day"].to_dict() == {"p1": 90, "p2": 120}
 
 
 # --- requests --------------------------------------------------------------------------------
+
 
 def test_stream_emits_requests_at_fixed_interarrival_until_its_end():
     """A stream every 10 days from day 0 ending at day 25 asks at days 10 and 20 only."""
@@ -122,6 +130,7 @@ def test_stream_stops_after_max_requests():
 
 # --- approval --------------------------------------------------------------------------------
 
+
 def test_approval_delay_holds_the_request():
     """A 7-day availability check: approved at 7, made 7 -> 97."""
     d = by_request(build([package("p1", qty=30)], approval={"enabled": True, "delay_days": 7}))
@@ -140,9 +149,11 @@ def test_approvals_pause_holds_requests_until_it_ends():
     """Approvals paused days 3-20: a check ending at 7 waits until 20; one after the pause does not."""
     # p1 asks at 0, its 7-day check ends at 7 inside the pause -> approved 20.
     # p2 asks at 25, after the pause -> approved 25 + 7 = 32.
-    s = build([package("p1", at=0), package("p2", at=25)],
-              approval={"enabled": True, "delay_days": 7},
-              disruptions=[{"kind": "pause", "scope": "approvals", "start": 3, "end": 20}])
+    s = build(
+        [package("p1", at=0), package("p2", at=25)],
+        approval={"enabled": True, "delay_days": 7},
+        disruptions=[{"kind": "pause", "scope": "approvals", "start": 3, "end": 20}],
+    )
     d = by_request(s)
     assert d["approved_day"].to_dict() == {"p1": 20, "p2": 32}
 
@@ -150,10 +161,15 @@ def test_approvals_pause_holds_requests_until_it_ends():
 # --- funding ---------------------------------------------------------------------------------
 
 FUNDED = dict(
-    funding={"enabled": True, "initial_musd": 0,
-             "contributions": [{"by": "a", "amount_musd": 50, "at": 10},
-                               {"by": "b", "amount_musd": 50, "at": 20},
-                               {"by": "c", "amount_musd": 40, "at": 30}]},
+    funding={
+        "enabled": True,
+        "initial_musd": 0,
+        "contributions": [
+            {"by": "a", "amount_musd": 50, "at": 10},
+            {"by": "b", "amount_musd": 50, "at": 20},
+            {"by": "c", "amount_musd": 40, "at": 30},
+        ],
+    },
     production={"line": {"servers": 4, "rate_per_month": 3000}},
 )
 
@@ -166,17 +182,25 @@ def test_funding_waits_for_contributions_in_strict_priority_order():
     # day 20: balance 60 -> p1 still not covered; p2 (10) could be paid but may not overtake.
     # day 30: balance 100 -> p1 funded (20 left), then p2 (10 left).
     # p4 is pledged by Germany: its own money, funded the day it is approved (0).
-    s = build([package("p1", at=0, qty=80), package("p2", at=0, qty=10),
-               package("p3", at=5, qty=40, priority="urgent"),
-               package("p4", at=0, qty=1000, funded_by=["germany"])], **FUNDED)
+    s = build(
+        [
+            package("p1", at=0, qty=80),
+            package("p2", at=0, qty=10),
+            package("p3", at=5, qty=40, priority="urgent"),
+            package("p4", at=0, qty=1000, funded_by=["germany"]),
+        ],
+        **FUNDED,
+    )
     d = by_request(s)
     assert d["funded_day"].to_dict() == {"p1": 30, "p2": 30, "p3": 10, "p4": 0}
 
 
 def test_account_balance_never_negative_and_ends_at_what_is_left():
     """The account's level series never dips below zero and ends at 140 - 40 - 80 - 10 = 10."""
-    s = build([package("p1", at=0, qty=80), package("p2", at=0, qty=10),
-               package("p3", at=5, qty=40, priority="urgent")], **FUNDED)
+    s = build(
+        [package("p1", at=0, qty=80), package("p2", at=0, qty=10), package("p3", at=5, qty=40, priority="urgent")],
+        **FUNDED,
+    )
     model = Model(s, seed=0, rep=0)
     model.run()
     levels = sim.run(s, reps=1, seed=0).levels
@@ -219,13 +243,12 @@ def test_us_stock_sells_down_to_the_floor_and_production_makes_the_rest():
 
 def test_us_stock_without_split_sends_the_whole_line_to_one_source():
     """split false: 10 > 6 available goes wholly to production; 5 <= 6 comes wholly from stock."""
-    s = build([package("p1", at=0, qty=10), package("p2", at=0, qty=5)], us_stock=US,
-              policy={"split": False})
+    s = build([package("p1", at=0, qty=10), package("p2", at=0, qty=5)], us_stock=US, policy={"split": False})
     d = by_request(s)
     assert d["source"].astype(str).to_dict() == {"p1": "production", "p2": "us_stock"}
     assert d["qty"].to_dict() == {"p1": 10, "p2": 5}
     assert d.loc["p1", "delivered_day"] == 30  # 10 x 3
-    assert d.loc["p2", "delivered_day"] == 2   # handling only
+    assert d.loc["p2", "delivered_day"] == 2  # handling only
     levels = sim.run(s, reps=1, seed=0).levels
     stock = levels[levels["series"] == "us_stock:shell"]["value"]
     assert stock.tolist() == [10, 5]  # 10 - 5; the 10-unit line never touched stock
@@ -240,18 +263,21 @@ def test_us_stock_floor_above_on_hand_sells_nothing():
 
 # --- transport -------------------------------------------------------------------------------
 
+
 def one_leg(**leg) -> dict:
     """Transport with a single leg plant -> ukraine (given fields) used by every plant lot."""
-    return {"legs": {"leg": {"from": "plant", "to": "ukraine", "mode": "sea", **leg}},
-            "routes": {"r": {"legs": ["leg"]}},
-            "choose": [{"origin": "plant", "route": "r"}]}
+    return {
+        "legs": {"leg": {"from": "plant", "to": "ukraine", "mode": "sea", **leg}},
+        "routes": {"r": {"legs": ["leg"]}},
+        "choose": [{"origin": "plant", "route": "r"}],
+    }
 
 
 def test_a_lot_ready_at_day_3_sails_on_the_day_10_ship():
     """Ships every 10 days from day 0; a lot ready at 3 waits for day 10 and arrives 10 + 5."""
     s = build([package("p1", qty=1)], transport=one_leg(days=5, departures={"every_days": 10}))
     d = by_request(s)
-    assert d.loc["p1", "ready_day"] == 3     # 1 unit x 3 days
+    assert d.loc["p1", "ready_day"] == 3  # 1 unit x 3 days
     assert d.loc["p1", "shipped_day"] == 10
     assert d.loc["p1", "delivered_day"] == 15
     assert d.loc["p1", "route"] == "r"
@@ -259,16 +285,18 @@ def test_a_lot_ready_at_day_3_sails_on_the_day_10_ship():
 
 def test_first_sailing_given_as_a_date():
     """First ship on 2025-01-08 (day 7), every 10 days: a lot ready at 3 sails at 7."""
-    s = build([package("p1", qty=1)],
-              transport=one_leg(days=5, departures={"every_days": 10, "first": "2025-01-08"}))
+    s = build([package("p1", qty=1)], transport=one_leg(days=5, departures={"every_days": 10, "first": "2025-01-08"}))
     assert by_request(s).loc["p1", "shipped_day"] == 7
 
 
 def test_capacity_per_sailing_pushes_the_extra_lot_to_the_next_ship():
     """Room for one lot per ship: of two lots ready at day 3, one sails at 10 and the other at 20."""
     # Two servers make both 1-unit lots by day 3; the first listed boards first (same priority).
-    s = build([package("p1", qty=1), package("p2", qty=1)], production={"line": {"servers": 2}},
-              transport=one_leg(days=5, capacity=1, departures={"every_days": 10}))
+    s = build(
+        [package("p1", qty=1), package("p2", qty=1)],
+        production={"line": {"servers": 2}},
+        transport=one_leg(days=5, capacity=1, departures={"every_days": 10}),
+    )
     d = by_request(s)
     assert d["ready_day"].to_dict() == {"p1": 3, "p2": 3}
     assert d["shipped_day"].to_dict() == {"p1": 10, "p2": 20}
@@ -277,21 +305,30 @@ def test_capacity_per_sailing_pushes_the_extra_lot_to_the_next_ship():
 
 def test_capacity_one_unscheduled_leg_serialises_two_lots():
     """One lot at a time on a 5-day leg: lots ready at 3 arrive at 8 and at 8 + 5 = 13."""
-    s = build([package("p1", qty=1), package("p2", qty=1)], production={"line": {"servers": 2}},
-              transport=one_leg(days=5, capacity=1, mode="air"))
+    s = build(
+        [package("p1", qty=1), package("p2", qty=1)],
+        production={"line": {"servers": 2}},
+        transport=one_leg(days=5, capacity=1, mode="air"),
+    )
     d = by_request(s)
     assert d["shipped_day"].to_dict() == {"p1": 3, "p2": 8}
     assert d["delivered_day"].to_dict() == {"p1": 8, "p2": 13}
 
 
-@pytest.mark.xfail(strict=True, reason="known: a free slot goes to whichever lot asks first at the same "
-                   "instant (ServerPool grants at once), not to the urgent one as DESIGN.md's tie-break asks")
+@pytest.mark.xfail(
+    strict=True,
+    reason="known: a free slot goes to whichever lot asks first at the same "
+    "instant (ServerPool grants at once), not to the urgent one as DESIGN.md's tie-break asks",
+)
 def test_urgent_lot_takes_the_free_slot_when_both_arrive_at_once():
     """Two lots ready at day 3 for a capacity-1 leg: the urgent one (listed second) should go first."""
     # By DESIGN.md's tie-break (priority, then request id): p2 (urgent) departs 3, arrives 8;
     # p1 (routine) departs 8, arrives 13.
-    s = build([package("p1", qty=1), package("p2", qty=1, priority="urgent")],
-              production={"line": {"servers": 2}}, transport=one_leg(days=5, capacity=1, mode="air"))
+    s = build(
+        [package("p1", qty=1), package("p2", qty=1, priority="urgent")],
+        production={"line": {"servers": 2}},
+        transport=one_leg(days=5, capacity=1, mode="air"),
+    )
     assert by_request(s)["delivered_day"].to_dict() == {"p1": 13, "p2": 8}
 
 
@@ -300,41 +337,55 @@ def test_urgent_lot_overtakes_queued_routine_lots_on_a_capacity_leg():
     # Leg capacity 1, 10 days. p1 (1 unit, ready 3) holds the slot 3-13. p2 (routine, 1 unit,
     # ready 3 on the second server) and p3 (urgent, 2 units, ready 6 on the third server) queue;
     # at 13 the urgent p3 goes first (13-23), then p2 (23-33).
-    s = build([package("p1", qty=1), package("p2", qty=1), package("p3", qty=2, priority="urgent")],
-              production={"line": {"servers": 3}}, transport=one_leg(days=10, capacity=1, mode="air"))
+    s = build(
+        [package("p1", qty=1), package("p2", qty=1), package("p3", qty=2, priority="urgent")],
+        production={"line": {"servers": 3}},
+        transport=one_leg(days=10, capacity=1, mode="air"),
+    )
     assert by_request(s)["delivered_day"].to_dict() == {"p1": 13, "p2": 33, "p3": 23}
 
 
 def test_uncapacitated_leg_carries_lots_side_by_side():
     """Without a capacity both lots travel at once: 3 + 5 = 8 each."""
-    s = build([package("p1", qty=1), package("p2", qty=1)], production={"line": {"servers": 2}},
-              transport=one_leg(days=5, mode="road"))
+    s = build(
+        [package("p1", qty=1), package("p2", qty=1)],
+        production={"line": {"servers": 2}},
+        transport=one_leg(days=5, mode="road"),
+    )
     assert by_request(s)["delivered_day"].to_dict() == {"p1": 8, "p2": 8}
 
 
 def test_route_of_two_legs_chains_transit_and_sailing():
     """Rail 4 days to the port, then ships every 10 days taking 2: ready 3, port 7, sails 10, in at 12."""
-    t = {"legs": {"rail": {"from": "plant", "to": "port", "mode": "rail", "days": 4},
-                  "ship": {"from": "port", "to": "ukraine", "mode": "sea", "days": 2,
-                           "departures": {"every_days": 10}}},
-         "routes": {"sea": {"legs": ["rail", "ship"]}},
-         "choose": [{"origin": "plant", "route": "sea"}]}
+    t = {
+        "legs": {
+            "rail": {"from": "plant", "to": "port", "mode": "rail", "days": 4},
+            "ship": {"from": "port", "to": "ukraine", "mode": "sea", "days": 2, "departures": {"every_days": 10}},
+        },
+        "routes": {"sea": {"legs": ["rail", "ship"]}},
+        "choose": [{"origin": "plant", "route": "sea"}],
+    }
     d = by_request(build([package("p1", qty=1)], transport=t))
-    assert d.loc["p1", "shipped_day"] == 3   # first departure: onto the train
+    assert d.loc["p1", "shipped_day"] == 3  # first departure: onto the train
     assert d.loc["p1", "delivered_day"] == 12
 
 
 def test_route_is_chosen_by_origin_and_item():
     """Rockets from the plant fly (1 day), anything else from the plant goes by road (10 days)."""
     # shell: 1 unit x 3 days, road 10 -> 13. rocket: own line at 30/month = 1 day, air 1 -> 2.
-    s = build([package("p1", qty=1), package("p2", qty=1, item="rocket")],
-              items={"rocket": {"name": "GMLRS", "unit_cost_musd": 0.2}},
-              production={"rocket_line": {"item": "rocket", "node": "plant", "rate_per_month": 30}},
-              transport={"legs": {"air": {"from": "plant", "to": "ukraine", "mode": "air", "days": 1},
-                                  "road": {"from": "plant", "to": "ukraine", "mode": "road", "days": 10}},
-                         "routes": {"fly": {"legs": ["air"]}, "drive": {"legs": ["road"]}},
-                         "choose": [{"origin": "plant", "item": "rocket", "route": "fly"},
-                                    {"origin": "plant", "route": "drive"}]})
+    s = build(
+        [package("p1", qty=1), package("p2", qty=1, item="rocket")],
+        items={"rocket": {"name": "GMLRS", "unit_cost_musd": 0.2}},
+        production={"rocket_line": {"item": "rocket", "node": "plant", "rate_per_month": 30}},
+        transport={
+            "legs": {
+                "air": {"from": "plant", "to": "ukraine", "mode": "air", "days": 1},
+                "road": {"from": "plant", "to": "ukraine", "mode": "road", "days": 10},
+            },
+            "routes": {"fly": {"legs": ["air"]}, "drive": {"legs": ["road"]}},
+            "choose": [{"origin": "plant", "item": "rocket", "route": "fly"}, {"origin": "plant", "route": "drive"}],
+        },
+    )
     d = by_request(s)
     assert d["route"].astype(str).to_dict() == {"p1": "drive", "p2": "fly"}
     assert d["delivered_day"].to_dict() == {"p1": 13, "p2": 2}
@@ -347,14 +398,20 @@ def test_direct_route_delivers_where_and_when_ready():
     assert d.loc["p1", "ready_day"] == d.loc["p1", "shipped_day"] == d.loc["p1", "delivered_day"] == 11  # 5 + 2 x 3
 
 
-@pytest.mark.parametrize("kind, window, delivered", [
-    ("pause", (5, 20), 13),   # departed at 3 before the pause: a pause only stops departures
-    ("outage", (5, 20), 20),  # in transit when the leg goes down: arrives when it comes back
-    ("pause", (0, 8), 18),    # ready at 3 inside the pause: departs at 8, arrives 8 + 10
-    ("outage", (0, 8), 18),   # same for an outage: no departure until 8
-])
+@pytest.mark.parametrize(
+    "kind, window, delivered",
+    [
+        ("pause", (5, 20), 13),  # departed at 3 before the pause: a pause only stops departures
+        ("outage", (5, 20), 20),  # in transit when the leg goes down: arrives when it comes back
+        ("pause", (0, 8), 18),  # ready at 3 inside the pause: departs at 8, arrives 8 + 10
+        ("outage", (0, 8), 18),  # same for an outage: no departure until 8
+    ],
+)
 def test_pause_and_outage_of_a_leg_with_a_lot_in_transit(kind, window, delivered):
     """A 10-day leg; the lot is ready at day 3. What a pause and an outage do, as documented."""
-    s = build([package("p1", qty=1)], transport=one_leg(days=10, mode="road"),
-              disruptions=[{"kind": kind, "scope": "leg:leg", "start": window[0], "end": window[1]}])
+    s = build(
+        [package("p1", qty=1)],
+        transport=one_leg(days=10, mode="road"),
+        disruptions=[{"kind": kind, "scope": "leg:leg", "start": window[0], "end": window[1]}],
+    )
     assert by_request(s).loc["p1", "delivered_day"] == delivered

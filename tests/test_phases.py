@@ -9,20 +9,20 @@ they are compared with `approx(abs=1e-9)` only so that a harmless rounding of a 
 of two event days, and a row's phases telescope back to its end minus its request day, so the
 only error is a few ulps per phase (below 1e-12 days for the shipped scenarios).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import REPO, build, package
 
 import sim
 from sim.errors import InvariantError
 from sim.model import Model, invariants
 from sim.recorder import PHASE_AT_HORIZON, PHASE_COLUMNS, PHASES, TRANSIT_MODES
 from sim.scenario.schema import Leg
-
-from conftest import REPO, build, package
 
 EXACT = 1e-9
 
@@ -48,18 +48,21 @@ def assert_phases(row, expected: dict[str, float]):
 
 def road(days=5, **leg) -> dict:
     """One road leg plant -> ukraine used by every plant lot."""
-    return {"legs": {"road": {"from": "plant", "to": "ukraine", "mode": "road", "days": days, **leg}},
-            "routes": {"r": {"legs": ["road"]}},
-            "choose": [{"origin": "plant", "route": "r"}]}
+    return {
+        "legs": {"road": {"from": "plant", "to": "ukraine", "mode": "road", "days": days, **leg}},
+        "routes": {"r": {"legs": ["road"]}},
+        "choose": [{"origin": "plant", "route": "r"}],
+    }
 
 
 # --- the vocabulary --------------------------------------------------------------------------
 
+
 def test_one_transit_phase_per_leg_mode_of_the_schema():
     modes = Leg.model_fields["mode"].annotation.__args__
-    assert TRANSIT_MODES == modes
+    assert modes == TRANSIT_MODES
     assert [p for p in PHASES if p.startswith("transit_")] == [f"transit_{m}" for m in modes]
-    assert PHASE_COLUMNS == [f"phase_{p}_days" for p in PHASES]
+    assert [f"phase_{p}_days" for p in PHASES] == PHASE_COLUMNS
     d = sim.run(build([package("p1")]), reps=1, seed=0).deliveries
     assert [c for c in d.columns if c.startswith("phase_")] == [*PHASE_COLUMNS, PHASE_AT_HORIZON]
     assert all(d[c].dtype == np.float64 for c in PHASE_COLUMNS)
@@ -67,12 +70,14 @@ def test_one_transit_phase_per_leg_mode_of_the_schema():
 
 # --- production ------------------------------------------------------------------------------
 
+
 def test_long_lead_queue_manufacture_and_transit_of_two_production_lots():
     """Lead 20, one server at 3 days a unit, a 5-day road leg; p1 (30 units) and p2 (10) at day 0."""
     # p1: long lead 0-20, a free server at 20: makes 30 x 3 = 90 days (20-110), road 110-115.
     # p2: long lead 0-20, queued behind p1 20-110 (90), makes 10 x 3 = 30 (110-140), road 140-145.
-    s = build([package("p1", qty=30), package("p2", qty=10)],
-              production={"line": {"long_lead_days": 20}}, transport=road(5))
+    s = build(
+        [package("p1", qty=30), package("p2", qty=10)], production={"line": {"long_lead_days": 20}}, transport=road(5)
+    )
     d = rows(s)
     assert_phases(d.loc["p1"], {"long_lead": 20, "manufacture": 90, "transit_road": 5})
     assert_phases(d.loc["p2"], {"long_lead": 20, "line_queue": 90, "manufacture": 30, "transit_road": 5})
@@ -91,8 +96,10 @@ def test_a_line_pause_holds_the_queued_lot_for_exactly_the_overlap():
     # p1: 30 units from day 0, work in progress continues through the pause: 0-90 manufacture.
     # p2: queued 0-10, held 10-40 (the pause), queued again 40-90 (p1 still on the server),
     #     made 90-120: line_queue 10 + 50 = 60, held 30, manufacture 30.
-    s = build([package("p1", qty=30), package("p2", qty=10)],
-              disruptions=[{"kind": "pause", "scope": "line:line", "start": 10, "end": 40}])
+    s = build(
+        [package("p1", qty=30), package("p2", qty=10)],
+        disruptions=[{"kind": "pause", "scope": "line:line", "start": 10, "end": 40}],
+    )
     d = rows(s)
     assert_phases(d.loc["p1"], {"manufacture": 90})
     assert_phases(d.loc["p2"], {"line_queue": 60, "held": 30, "manufacture": 30})
@@ -100,8 +107,7 @@ def test_a_line_pause_holds_the_queued_lot_for_exactly_the_overlap():
 
 def test_a_release_pause_holds_a_ready_lot_until_it_ends():
     """US releases paused days 50-120; the lot is ready at 90 (manufacture goes on) and held 90-120."""
-    s = build([package("p1", qty=30)],
-              disruptions=[{"kind": "pause", "scope": "us_releases", "start": 50, "end": 120}])
+    s = build([package("p1", qty=30)], disruptions=[{"kind": "pause", "scope": "us_releases", "start": 50, "end": 120}])
     d = rows(s)
     assert_phases(d.loc["p1"], {"manufacture": 90, "held": 30})
     assert d.loc["p1", "delivered_day"] == 120
@@ -109,12 +115,15 @@ def test_a_release_pause_holds_a_ready_lot_until_it_ends():
 
 # --- request stages, US stock, stockpiles, unsourced ---------------------------------------------
 
+
 def test_approval_and_funding_come_from_the_request_days():
     """A 7-day check; the account is empty until 50 M$ arrive at day 20; 10 units cost 10 M$."""
     # approval 0-7, funding 7-20, manufacture 20-50.
-    s = build([package("p1", qty=10)], approval={"enabled": True, "delay_days": 7},
-              funding={"enabled": True, "initial_musd": 0,
-                       "contributions": [{"by": "a", "amount_musd": 50, "at": 20}]})
+    s = build(
+        [package("p1", qty=10)],
+        approval={"enabled": True, "delay_days": 7},
+        funding={"enabled": True, "initial_musd": 0, "contributions": [{"by": "a", "amount_musd": 50, "at": 20}]},
+    )
     assert_phases(rows(s).loc["p1"], {"approval": 7, "funding": 13, "manufacture": 30})
 
 
@@ -123,10 +132,11 @@ def test_us_handling_and_donor_preparation():
     us = {"node": "depot", "handling_days": 2, "items": {"shell": {"on_hand": 10, "reserve_floor": 0}}}
     s = build([package("p1", qty=5)], us_stock=us)
     assert_phases(rows(s).loc["p1"], {"us_handling": 2})
-    s = build([package("p1", qty=5, priority="urgent")],
-              stockpiles={"de": {"node": "depot", "items": {"shell": {"on_hand": 5, "min_keep": 0,
-                                                                      "prep_days": 30}}}},
-              policy={"sources": ["stockpile", "production"], "stockpile_priorities": ["urgent"]})
+    s = build(
+        [package("p1", qty=5, priority="urgent")],
+        stockpiles={"de": {"node": "depot", "items": {"shell": {"on_hand": 5, "min_keep": 0, "prep_days": 30}}}},
+        policy={"sources": ["stockpile", "production"], "stockpile_priorities": ["urgent"]},
+    )
     row = rows(s).loc["p1"]
     assert row["source"] == "stockpile"
     assert_phases(row, {"donor_prep": 30})
@@ -145,14 +155,18 @@ def test_an_unsourced_lot_sits_in_unsourced_from_its_funded_day_to_the_horizon()
 
 # --- transport -------------------------------------------------------------------------------
 
+
 def test_rail_then_a_sailing():
     """Rail 4 days to the port, a ship every 10 days from day 0 taking 10 days; 1 unit ready at 3."""
     # made 0-3, rail 3-7, waits for the day-10 ship 7-10, sea 10-20.
-    t = {"legs": {"rail": {"from": "plant", "to": "port", "mode": "rail", "days": 4},
-                  "ship": {"from": "port", "to": "ukraine", "mode": "sea", "days": 10,
-                           "departures": {"every_days": 10}}},
-         "routes": {"sea": {"legs": ["rail", "ship"]}},
-         "choose": [{"origin": "plant", "route": "sea"}]}
+    t = {
+        "legs": {
+            "rail": {"from": "plant", "to": "port", "mode": "rail", "days": 4},
+            "ship": {"from": "port", "to": "ukraine", "mode": "sea", "days": 10, "departures": {"every_days": 10}},
+        },
+        "routes": {"sea": {"legs": ["rail", "ship"]}},
+        "choose": [{"origin": "plant", "route": "sea"}],
+    }
     d = rows(build([package("p1", qty=1)], transport=t))
     assert_phases(d.loc["p1"], {"manufacture": 3, "transit_rail": 4, "waiting_departure": 3, "transit_sea": 10})
 
@@ -165,17 +179,23 @@ def test_waiting_for_a_slot_on_a_leg_of_capacity_one():
     assert_phases(d.loc["p2"], {"line_queue": 3, "manufacture": 3, "waiting_departure": 7, "transit_road": 10})
 
 
-@pytest.mark.parametrize("kind, window, expected", [
-    # departs at 3 before the pause, which only stops departures: nothing held
-    ("pause", (5, 20), {"manufacture": 3, "transit_road": 10}),
-    # in transit 3-13 when the leg goes down: held on arrival 13-20
-    ("outage", (5, 20), {"manufacture": 3, "transit_road": 10, "held": 7}),
-    # ready at 3 inside the pause: held 3-8, then 8-18 on the road
-    ("pause", (0, 8), {"manufacture": 3, "held": 5, "transit_road": 10}),
-])
+@pytest.mark.parametrize(
+    "kind, window, expected",
+    [
+        # departs at 3 before the pause, which only stops departures: nothing held
+        ("pause", (5, 20), {"manufacture": 3, "transit_road": 10}),
+        # in transit 3-13 when the leg goes down: held on arrival 13-20
+        ("outage", (5, 20), {"manufacture": 3, "transit_road": 10, "held": 7}),
+        # ready at 3 inside the pause: held 3-8, then 8-18 on the road
+        ("pause", (0, 8), {"manufacture": 3, "held": 5, "transit_road": 10}),
+    ],
+)
 def test_pauses_and_outages_of_a_leg(kind, window, expected):
-    s = build([package("p1", qty=1)], transport=road(10),
-              disruptions=[{"kind": kind, "scope": "leg:road", "start": window[0], "end": window[1]}])
+    s = build(
+        [package("p1", qty=1)],
+        transport=road(10),
+        disruptions=[{"kind": kind, "scope": "leg:road", "start": window[0], "end": window[1]}],
+    )
     assert_phases(rows(s).loc["p1"], expected)
 
 
@@ -183,13 +203,18 @@ def test_a_paused_leg_of_capacity_one_holds_the_lot_waiting_for_its_slot():
     """Capacity 1, a 10-day road leg paused 8-20 (p1 travels 3-13); p2, ready at 6, waits for its slot."""
     # p2: line 0-3, made 3-6, waits for the slot 6-8, held 8-20 by the pause (p1 arrives at 13 but
     # no departure before 20), road 20-30.
-    s = build([package("p1", qty=1), package("p2", qty=1)], transport=road(10, capacity=1),
-              disruptions=[{"kind": "pause", "scope": "leg:road", "start": 8, "end": 20}])
-    assert_phases(rows(s).loc["p2"], {"line_queue": 3, "manufacture": 3, "waiting_departure": 2, "held": 12,
-                                       "transit_road": 10})
+    s = build(
+        [package("p1", qty=1), package("p2", qty=1)],
+        transport=road(10, capacity=1),
+        disruptions=[{"kind": "pause", "scope": "leg:road", "start": 8, "end": 20}],
+    )
+    assert_phases(
+        rows(s).loc["p2"], {"line_queue": 3, "manufacture": 3, "waiting_departure": 2, "held": 12, "transit_road": 10}
+    )
 
 
 # --- undelivered at the horizon ----------------------------------------------------------------
+
 
 def test_undelivered_rows_are_in_the_phase_they_are_in_at_the_horizon():
     """Horizon 100. A 20-day lead, 30 units a lot (90 days); the account is empty; a 50-day check."""
@@ -199,14 +224,21 @@ def test_undelivered_rows_are_in_the_phase_they_are_in_at_the_horizon():
     # p4: no check, waits for money from day 0 that never comes: funding 100.
     # p1 and p2 are paid by Germany and skip the check.
     paid = {"funded_by": ["germany"], "skip_approval": True}
-    s = build([package("p1", qty=30, **paid), package("p2", qty=30, **paid), package("p3", at=60),
-               package("p4", skip_approval=True)],
-              horizon_days=100, production={"line": {"long_lead_days": 20}},
-              approval={"enabled": True, "delay_days": 50}, funding={"enabled": True, "initial_musd": 0})
+    s = build(
+        [
+            package("p1", qty=30, **paid),
+            package("p2", qty=30, **paid),
+            package("p3", at=60),
+            package("p4", skip_approval=True),
+        ],
+        horizon_days=100,
+        production={"line": {"long_lead_days": 20}},
+        approval={"enabled": True, "delay_days": 50},
+        funding={"enabled": True, "initial_musd": 0},
+    )
     d = rows(s)
     assert d["delivered_day"].isna().all()
-    assert d[PHASE_AT_HORIZON].to_dict() == {"p1": "manufacture", "p2": "line_queue", "p3": "approval",
-                                             "p4": "funding"}
+    assert d[PHASE_AT_HORIZON].to_dict() == {"p1": "manufacture", "p2": "line_queue", "p3": "approval", "p4": "funding"}
     assert_phases(d.loc["p1"], {"long_lead": 20, "manufacture": 80})
     assert_phases(d.loc["p2"], {"long_lead": 20, "line_queue": 80})
     assert_phases(d.loc["p3"], {"approval": 40})

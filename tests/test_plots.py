@@ -1,4 +1,5 @@
 """Plots: every function returns a Figure whose axes carry the right labels and the right data, for 1 and many reps."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -10,6 +11,7 @@ import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import package
 from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.container import BarContainer, ErrorbarContainer
 from matplotlib.figure import Figure
@@ -17,8 +19,6 @@ from matplotlib.figure import Figure
 import sim
 from sim import plots
 from sim.plots import base as plot_base
-
-from conftest import package
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
@@ -74,8 +74,11 @@ def donor_sc(tmp_path_factory):
 @pytest.fixture(scope="module")
 def runs(base_sc, donor_sc):
     """Results keyed by (scenario, reps), all with seed 3."""
-    return {(name, reps): sim.run(sc, reps=reps, seed=3)
-            for name, sc in (("base", base_sc), ("donor", donor_sc)) for reps in (1, MANY)}
+    return {
+        (name, reps): sim.run(sc, reps=reps, seed=3)
+        for name, sc in (("base", base_sc), ("donor", donor_sc))
+        for reps in (1, MANY)
+    }
 
 
 def labelled_lines(ax):
@@ -105,6 +108,7 @@ def axes_by_title(fig):
 
 # --- the per-replication curves behind every band ---------------------------------------------
 
+
 @pytest.mark.parametrize("cumulative", [True, False])
 def test_rep_curves_match_a_direct_computation(cumulative):
     rng = np.random.default_rng(7)
@@ -129,14 +133,21 @@ def test_rep_curves_match_a_direct_computation(cumulative):
 
 # --- time to delivery: the Kaplan-Meier share delivered ---------------------------------------
 
+
 def lots_by_hand(results, item):
     """Each lot of an item with units, from the deliveries table: days from request to delivery or to the horizon."""
     d = results.deliveries
     d = d[(d["item"] == item) & (d["qty"] > 0)]
     done = d["delivered_day"].notna()
     end = d["delivered_day"].where(done, results.horizon_days)
-    return pd.DataFrame({"rep": d["rep"].to_numpy(), "time": (end - d["requested_day"]).to_numpy(dtype=float),
-                         "delivered": done.to_numpy(), "qty": d["qty"].to_numpy(dtype=float)})
+    return pd.DataFrame(
+        {
+            "rep": d["rep"].to_numpy(),
+            "time": (end - d["requested_day"]).to_numpy(dtype=float),
+            "delivered": done.to_numpy(),
+            "qty": d["qty"].to_numpy(dtype=float),
+        }
+    )
 
 
 def km_by_hand(lots):
@@ -268,6 +279,7 @@ def test_ecdf_of_one_replication_without_censoring_is_the_cumulative_share_of_un
 
 # --- where the time goes --------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("reps", [1, MANY])
 def test_time_breakdown_phases_add_up_to_the_mean_time_in_system(runs, reps):
     res = runs[("donor", reps)]
@@ -284,8 +296,9 @@ def test_time_breakdown_phases_add_up_to_the_mean_time_in_system(runs, reps):
     d = res.deliveries[res.deliveries["qty"] > 0]
     end = d["delivered_day"].fillna(res.horizon_days)
     d = d.assign(w=(end - d["requested_day"]) * d["qty"])
-    expected = [(g.groupby("rep")["w"].sum() / g.groupby("rep")["qty"].sum()).mean()
-                for g in (d[d["item"] == i] for i in items)]
+    expected = [
+        (g.groupby("rep")["w"].sum() / g.groupby("rep")["qty"].sum()).mean() for g in (d[d["item"] == i] for i in items)
+    ]
     assert totals == pytest.approx(expected)
 
 
@@ -297,6 +310,7 @@ def test_time_breakdown_of_two_scenarios_has_a_row_per_item_and_scenario(runs):
 
 
 # --- delivery timeline ----------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("reps", [1, MANY])
 def test_timeline_ends_at_the_delivered_quantity_and_marks_pledges_pauses_gates(runs, donor_sc, reps):
@@ -318,8 +332,11 @@ def test_timeline_ends_at_the_delivered_quantity_and_marks_pledges_pauses_gates(
         assert left == donor_sc.start
         # every package holding this item is marked on its pledge date
         pkgs = [p for p in donor_sc.requests.packages if any(l.item == item for l in p.lines)]
-        pledge_x = sorted(mdates.num2date(mdates.date2num(l.get_xdata()[0])).date() for l in ax.get_lines()
-                          if l.get_linestyle() == ":")
+        pledge_x = sorted(
+            mdates.num2date(mdates.date2num(l.get_xdata()[0])).date()
+            for l in ax.get_lines()
+            if l.get_linestyle() == ":"
+        )
         assert pledge_x == sorted(donor_sc.start + dt.timedelta(days=donor_sc.day(p.at)) for p in pkgs)
         spans = [p for p in ax.patches if p.get_label().startswith(("pause", "outage"))]
         assert sorted(p.get_label() for p in spans) == ["outage: leg:rail_de_pl", "pause: us_releases"]
@@ -348,6 +365,7 @@ def test_timeline_of_two_scenarios_has_one_delivered_line_each(runs):
 
 
 # --- stock levels ---------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("reps", [1, MANY])
 def test_stock_levels_against_reserve_floor_and_min_keep(runs, donor_sc, reps):
@@ -382,11 +400,15 @@ def test_stock_levels_of_two_scenarios_share_panels(runs):
     assert len(fig.axes) == len(set(plots.stock_series(base)) | set(plots.stock_series(donor))) == 4
     us = next(a for t, a in titles.items() if t.startswith("US stock") and "(pac3_mse)" in t)
     assert sorted(l.get_label() for l in us.get_lines() if l.get_label().startswith("on hand")) == [
-        "on hand: baseline", "on hand: donor_variant"]
+        "on hand: baseline",
+        "on hand: donor_variant",
+    ]
     floors = [l for l in us.get_lines() if l.get_label().startswith("reserve floor")]
     assert len(floors) == 1, "the same floor in both scenarios is drawn once"
     pile = next(a for t, a in titles.items() if t.startswith("germany stockpile"))
-    assert [l.get_label() for l in pile.get_lines() if l.get_label().startswith("on hand")] == ["on hand: donor_variant"]
+    assert [l.get_label() for l in pile.get_lines() if l.get_label().startswith("on hand")] == [
+        "on hand: donor_variant"
+    ]
 
 
 def test_stock_levels_one_replication_is_the_recorded_series(runs):
@@ -399,11 +421,17 @@ def test_stock_levels_one_replication_is_the_recorded_series(runs):
 
 # --- backfill gap ---------------------------------------------------------------------------
 
+
 def gap_median_by_hand(g, horizon):
     """Unit-weighted Kaplan-Meier median of days from the donation decision to the replacement, open donations censored at the horizon."""
     done = g["backfilled_day"].notna()
-    lots = pd.DataFrame({"time": (g["backfilled_day"].where(done, horizon) - g["decided_day"]).to_numpy(dtype=float),
-                         "delivered": done.to_numpy(), "qty": g["qty"].to_numpy(dtype=float)})
+    lots = pd.DataFrame(
+        {
+            "time": (g["backfilled_day"].where(done, horizon) - g["decided_day"]).to_numpy(dtype=float),
+            "delivered": done.to_numpy(),
+            "qty": g["qty"].to_numpy(dtype=float),
+        }
+    )
     times, share = km_by_hand(lots)
     hit = share >= 0.5 - 1e-12
     return times[np.argmax(hit)] if hit.any() else np.inf
@@ -430,8 +458,9 @@ def test_backfill_gap_bars_are_the_censored_median_gap_from_the_decision(runs, r
     done = g[g["backfilled_day"].notna()]
     assert sorted(dots.get_xdata()) == pytest.approx(sorted(done["backfilled_day"] - done["decided_day"]))
     still = next(l for l in ax.get_lines() if l.get_label().startswith("one donation open"))
-    assert sorted(still.get_xdata()) == pytest.approx(sorted(res.horizon_days - g.loc[g["backfilled_day"].isna(),
-                                                                                     "decided_day"]))
+    assert sorted(still.get_xdata()) == pytest.approx(
+        sorted(res.horizon_days - g.loc[g["backfilled_day"].isna(), "decided_day"])
+    )
     whiskers = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
     assert len(whiskers) == (1 if reps > 1 else 0)
 
@@ -456,13 +485,21 @@ def test_backfill_gap_without_donations_says_so(runs):
 
 # --- comparison, sweep, tornado -------------------------------------------------------------
 
+
 def test_comparison_plot_draws_the_given_rmst_differences_and_whiskers():
     nan = float("nan")
-    df = pd.DataFrame({"item": ["a", "a", "b", "b"], "item_name": ["Alpha", "Alpha", "Beta", "Beta"],
-                       "scenario": ["base", "s", "base", "s"], "rmst_tau": [270.0] * 4,
-                       "diff_rmst": [nan, -10.0, nan, 4.0], "diff_rmst_lo": [nan, -14.0, nan, 1.0],
-                       "diff_rmst_hi": [nan, -6.0, nan, 9.0],
-                       "diff_ttd_p50": [nan, 99.0, nan, 99.0]})  # another figure: not the one drawn
+    df = pd.DataFrame(
+        {
+            "item": ["a", "a", "b", "b"],
+            "item_name": ["Alpha", "Alpha", "Beta", "Beta"],
+            "scenario": ["base", "s", "base", "s"],
+            "rmst_tau": [270.0] * 4,
+            "diff_rmst": [nan, -10.0, nan, 4.0],
+            "diff_rmst_lo": [nan, -14.0, nan, 1.0],
+            "diff_rmst_hi": [nan, -6.0, nan, 9.0],
+            "diff_ttd_p50": [nan, 99.0, nan, 99.0],
+        }
+    )  # another figure: not the one drawn
     fig = plots.comparison(df)
     ax = fig.axes[0]
     (data_line,) = [l for l in ax.get_lines() if l.get_label() == "s minus base"]
@@ -506,7 +543,8 @@ def test_comparison_of_results_is_what_sim_compare_computes(runs, base_sc, donor
     got = plots.comparison_frame([base, donor]).set_index(["item", "scenario"])
     assert got["rmst_tau"].unique().tolist() == [tau]
     assert got.loc[("pac3_mse", "donor_variant"), "diff_rmst"] == pytest.approx(
-        rmst_by_hand(donor, "pac3_mse", tau) - rmst_by_hand(base, "pac3_mse", tau))
+        rmst_by_hand(donor, "pac3_mse", tau) - rmst_by_hand(base, "pac3_mse", tau)
+    )
     assert f"to {tau:.0f} d" in fig.axes[0].get_xlabel()
 
 
@@ -524,11 +562,16 @@ def test_comparison_refuses_results_that_are_not_paired(runs, base_sc):
 
 
 def test_sweep_plot_line_and_ci_band_of_the_headline():
-    df = pd.DataFrame({"production.pac3_line.rate_per_month": [40, 60, 80] * 2,
-                       "item": ["pac3_mse"] * 3 + ["gmlrs"] * 3, "rmst_tau": [270.0] * 6,
-                       "rmst": [200.0, 150.0, 120.0, 90.0, 90.0, 90.0],
-                       "rmst_lo": [190.0, 140.0, 110.0, 85.0, 85.0, 85.0],
-                       "rmst_hi": [210.0, 160.0, 130.0, 95.0, 95.0, 95.0]})
+    df = pd.DataFrame(
+        {
+            "production.pac3_line.rate_per_month": [40, 60, 80] * 2,
+            "item": ["pac3_mse"] * 3 + ["gmlrs"] * 3,
+            "rmst_tau": [270.0] * 6,
+            "rmst": [200.0, 150.0, 120.0, 90.0, 90.0, 90.0],
+            "rmst_lo": [190.0, 140.0, 110.0, 85.0, 85.0, 85.0],
+            "rmst_hi": [210.0, 160.0, 130.0, 95.0, 95.0, 95.0],
+        }
+    )
     fig = plots.sweep(df, param="production.pac3_line.rate_per_month")  # metric: rmst by default
     ax = fig.axes[0]
     lines = {l.get_label(): l for l in labelled_lines(ax)}
@@ -545,8 +588,15 @@ def test_sweep_plot_line_and_ci_band_of_the_headline():
 
 def test_sweep_plot_leaves_out_a_median_not_reached():
     inf = float("inf")
-    df = pd.DataFrame({"p.x": [1, 2, 3], "item": ["a"] * 3, "ttd_p50": [100.0, inf, 80.0],
-                       "ttd_p50_lo": [90.0, 95.0, 70.0], "ttd_p50_hi": [110.0, inf, 90.0]})
+    df = pd.DataFrame(
+        {
+            "p.x": [1, 2, 3],
+            "item": ["a"] * 3,
+            "ttd_p50": [100.0, inf, 80.0],
+            "ttd_p50_lo": [90.0, 95.0, 70.0],
+            "ttd_p50_hi": [110.0, inf, 90.0],
+        }
+    )
     fig = plots.sweep(df, param="p.x", metric="ttd_p50")
     (line,) = labelled_lines(fig.axes[0])
     y = np.asarray(line.get_ydata(), dtype=float)
@@ -568,8 +618,9 @@ def test_sweep_plot_of_a_real_sweep(tmp_path):
 
 
 def test_tornado_puts_the_widest_swing_on_top():
-    effects = pd.DataFrame({"low": [100.0, 140.0, 118.0], "high": [160.0, 110.0, 122.0]},
-                           index=["rate", "lead", "sealift"])
+    effects = pd.DataFrame(
+        {"low": [100.0, 140.0, 118.0], "high": [160.0, 110.0, 122.0]}, index=["rate", "lead", "sealift"]
+    )
     fig = plots.tornado(effects, base=120.0)
     ax = fig.axes[0]
     labels = [t.get_text() for t in ax.get_yticklabels()]
@@ -581,11 +632,14 @@ def test_tornado_puts_the_widest_swing_on_top():
 
 
 def test_the_plot_families_are_re_exported_and_the_standard_list_feeds_every_use(runs):
-    from sim.plots import compare, delivery, stocks
+    from sim.plots import compare, delivery, stocks, timeline
 
-    for module, names in ((compare, ("comparison", "comparison_frame", "sweep", "tornado")),
-                          (delivery, ("latency_ecdf", "time_breakdown", "delivery_timeline")),
-                          (stocks, ("stock_levels", "backfill_gap", "stock_series"))):
+    for module, names in (
+        (compare, ("comparison", "comparison_frame", "sweep", "tornado")),
+        (delivery, ("latency_ecdf", "time_breakdown")),
+        (timeline, ("delivery_timeline",)),
+        (stocks, ("stock_levels", "backfill_gap", "stock_series")),
+    ):
         for name in names:
             assert getattr(plots, name) is getattr(module, name), name
     # One list: results.plot offers exactly its names, and the PNGs of two runs are its applicable plots in order.
@@ -610,6 +664,7 @@ def test_plots_import_no_experiment():
 
 # --- results.plot and PNG files -------------------------------------------------------------
 
+
 def test_results_plot_accessor_reaches_every_results_plot(runs):
     res = runs[("donor", 1)]
     for name in ("latency_ecdf", "time_breakdown", "delivery_timeline", "stock_levels", "backfill_gap"):
@@ -623,17 +678,27 @@ def test_results_plot_accessor_reaches_every_results_plot(runs):
 
 def test_write_pngs_for_results_and_for_a_comparison(runs, tmp_path):
     one = plots.write_pngs(runs[("donor", 1)], tmp_path / "one")
-    assert {p.name for p in one} == {"latency_ecdf.png", "time_breakdown.png", "delivery_timeline.png",
-                                     "stock_levels.png", "backfill_gap.png"}
+    assert {p.name for p in one} == {
+        "latency_ecdf.png",
+        "time_breakdown.png",
+        "delivery_timeline.png",
+        "stock_levels.png",
+        "backfill_gap.png",
+    }
     both = plots.write_pngs([runs[("base", MANY)], runs[("donor", MANY)]], tmp_path / "two")
     names = {p.name for p in both}
-    assert names == {"latency_ecdf.png", "time_breakdown.png", "comparison.png", "backfill_gap.png",
-                     "delivery_timeline.png", "stock_levels.png"}
+    assert names == {
+        "latency_ecdf.png",
+        "time_breakdown.png",
+        "comparison.png",
+        "backfill_gap.png",
+        "delivery_timeline.png",
+        "stock_levels.png",
+    }
     for p in one + both:
         assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and p.stat().st_size > 5000
 
 
 def test_plots_module_does_not_use_pyplot():
-    code = ("import sys, sim.plots, sim.report; "
-            "assert 'matplotlib.pyplot' not in sys.modules, 'pyplot imported'")
+    code = "import sys, sim.plots, sim.report; assert 'matplotlib.pyplot' not in sys.modules, 'pyplot imported'"
     subprocess.run([sys.executable, "-c", code], check=True)

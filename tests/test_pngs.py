@@ -1,4 +1,5 @@
 """`purlsim run --out` and `compare --out` write their plots as PNG, listed in the manifest, drawn from the run's own data."""
+
 from __future__ import annotations
 
 import json
@@ -8,6 +9,7 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import REPO
 from PIL import Image
 from typer.testing import CliRunner
 
@@ -16,8 +18,6 @@ from sim import plots, pngs
 from sim.cli import app
 from sim.experiments.ensemble import run_stats
 from sim.experiments.streamed import run_to_dir
-
-from conftest import REPO
 
 FACTORY = REPO / "scenarios" / "factory_only.yaml"
 STOCKPILE = REPO / "scenarios" / "stockpile_first.yaml"
@@ -35,8 +35,9 @@ def cli(*args):
 
 def verify(directory):
     """`purlsim verify DIR` in its own process, as a shell runs it."""
-    return subprocess.run([sys.executable, "-m", "sim.cli", "verify", str(directory)], capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "sim.cli", "verify", str(directory)], capture_output=True, text=True, timeout=120
+    )
 
 
 def assert_valid_pngs(directory, names):
@@ -65,8 +66,7 @@ def run_out(tmp_path_factory):
 def compare_out(tmp_path_factory):
     """(directory, stdout) of `purlsim compare factory_only stockpile_first --reps 3 --out DIR`."""
     out = tmp_path_factory.mktemp("compare") / "out"
-    code, text = cli("compare", FACTORY, STOCKPILE, "--reps", REPS, "--seed", SEED, "--workers", 1, "-q",
-                     "--out", out)
+    code, text = cli("compare", FACTORY, STOCKPILE, "--reps", REPS, "--seed", SEED, "--workers", 1, "-q", "--out", out)
     assert code == 0, text
     return out, text
 
@@ -108,8 +108,12 @@ def test_plots_of_a_run_directory_are_drawn_from_the_same_data_as_in_memory(run_
     assert back.reps == REPS
     for kind, cols in pngs.COLUMNS.items():
         mine = mem.event_log if kind == "events" else getattr(mem, kind)
-        pd.testing.assert_frame_equal(getattr(back, "event_log" if kind == "events" else kind).reset_index(drop=True),
-                                      mine[cols].reset_index(drop=True), check_dtype=False, check_categorical=False)
+        pd.testing.assert_frame_equal(
+            getattr(back, "event_log" if kind == "events" else kind).reset_index(drop=True),
+            mine[cols].reset_index(drop=True),
+            check_dtype=False,
+            check_categorical=False,
+        )
     for fn in (plots.delivery_timeline, plots.stock_levels, plots.latency_ecdf, plots.backfill_gap):
         a, b = fn(back), fn(mem)
         for ax_a, ax_b in zip(a.axes, b.axes, strict=True):

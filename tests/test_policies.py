@@ -4,6 +4,7 @@ Three allies hold item `x` with different surpluses and routes, so each donor-ch
 one right answer: a (surplus 2, road 5 days), b (surplus 6, road 9 days), c (surplus 4, road
 1 day). Durations are fixed, approval and funding off.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -24,20 +25,34 @@ def scenario(**over):
         "funding": {"enabled": False},
         "us_stock": {"node": "us_depot", "items": {"x": {"on_hand": 5, "reserve_floor": 2}}},
         "production": {"x_line": {"item": "x", "node": "plant", "unit_days": 10}},
-        "stockpiles": {a: {"node": f"depot_{a}", "items": {"x": {"on_hand": 10 + s, "min_keep": 10}}}
-                       for a, (s, _) in allies.items()},
+        "stockpiles": {
+            a: {"node": f"depot_{a}", "items": {"x": {"on_hand": 10 + s, "min_keep": 10}}}
+            for a, (s, _) in allies.items()
+        },
         "transport": {
             "destination": "ua",
-            "nodes": {"plant": {"kind": "plant"}, "us_depot": {"kind": "depot"}, "ua": {"kind": "destination"},
-                      **{f"depot_{a}": {"kind": "depot"} for a in allies}},
-            "legs": {f"road_{a}": {"from": f"depot_{a}", "to": "ua", "mode": "road", "days": d}
-                     for a, (_, d) in allies.items()},
+            "nodes": {
+                "plant": {"kind": "plant"},
+                "us_depot": {"kind": "depot"},
+                "ua": {"kind": "destination"},
+                **{f"depot_{a}": {"kind": "depot"} for a in allies},
+            },
+            "legs": {
+                f"road_{a}": {"from": f"depot_{a}", "to": "ua", "mode": "road", "days": d}
+                for a, (_, d) in allies.items()
+            },
             "routes": {f"r_{a}": {"legs": [f"road_{a}"]} for a in allies},
-            "choose": [{"origin": "plant", "route": "direct"}, {"origin": "us_depot", "route": "direct"},
-                       *({"origin": f"depot_{a}", "route": f"r_{a}"} for a in allies)],
+            "choose": [
+                {"origin": "plant", "route": "direct"},
+                {"origin": "us_depot", "route": "direct"},
+                *({"origin": f"depot_{a}", "route": f"r_{a}"} for a in allies),
+            ],
         },
-        "policy": {"sources": ["stockpile", "us_stock", "production"], "stockpile_priorities": ["urgent"],
-                   "backfill": "none"},
+        "policy": {
+            "sources": ["stockpile", "us_stock", "production"],
+            "stockpile_priorities": ["urgent"],
+            "backfill": "none",
+        },
     }
     return validate_mapping(deep_merge(base, over))
 
@@ -51,11 +66,14 @@ def sourced(qty, priority="urgent", **over):
     return [(s, dn, q) for s, dn, q in d[["source", "donor", "qty"]].itertuples(index=False)]
 
 
-@pytest.mark.parametrize("choice, donor", [
-    ("listed_order", "a"),    # first in the stockpiles order
-    ("most_surplus", "b"),    # surplus 6 beats 4 and 2
-    ("fastest_route", "c"),   # 1 day of road beats 5 and 9
-])
+@pytest.mark.parametrize(
+    "choice, donor",
+    [
+        ("listed_order", "a"),  # first in the stockpiles order
+        ("most_surplus", "b"),  # surplus 6 beats 4 and 2
+        ("fastest_route", "c"),  # 1 day of road beats 5 and 9
+    ],
+)
 def test_donor_choice_picks_the_expected_donor(choice, donor):
     assert sourced(1, policy={"donor_choice": choice}) == [("stockpile", donor, 1)]
 
@@ -64,13 +82,19 @@ def test_listed_order_follows_policy_donors_and_only_those():
     # policy.donors [c, a]: c first; b, not listed, never gives even when the others run out:
     # 7 units = c 4 + a 2, then US stock 1.
     assert sourced(1, policy={"donors": ["c", "a"]}) == [("stockpile", "c", 1)]
-    assert sourced(7, policy={"donors": ["c", "a"]}) == [("stockpile", "c", 4), ("stockpile", "a", 2), ("us_stock", "", 1)]
+    assert sourced(7, policy={"donors": ["c", "a"]}) == [
+        ("stockpile", "c", 4),
+        ("stockpile", "a", 2),
+        ("us_stock", "", 1),
+    ]
 
 
 def test_fastest_route_delivers_in_the_route_time():
     # Donor c, prep 0, 1 day of road: delivered on day 1.
-    sc = scenario(policy={"donor_choice": "fastest_route"},
-                  requests={"packages": [{"id": "r", "at": 0, "priority": "urgent", "lines": [{"item": "x", "qty": 1}]}]})
+    sc = scenario(
+        policy={"donor_choice": "fastest_route"},
+        requests={"packages": [{"id": "r", "at": 0, "priority": "urgent", "lines": [{"item": "x", "qty": 1}]}]},
+    )
     d = sim.run(sc, reps=1, seed=0).deliveries
     assert d[["donor", "route", "delivered_day"]].values.tolist() == [["c", "r_c", 1.0]]
 
@@ -96,7 +120,9 @@ def test_no_split_keeps_a_line_whole():
 def test_stockpiles_only_for_the_allowed_priorities():
     # Routine requests skip the stockpiles under stockpile_priorities [urgent].
     assert sourced(1, priority="routine") == [("us_stock", "", 1)]
-    assert sourced(1, priority="routine", policy={"stockpile_priorities": ["urgent", "routine"]}) == [("stockpile", "a", 1)]
+    assert sourced(1, priority="routine", policy={"stockpile_priorities": ["urgent", "routine"]}) == [
+        ("stockpile", "a", 1)
+    ]
 
 
 def test_source_order_is_the_policys():
@@ -118,8 +144,10 @@ def test_no_stockpile_source_means_no_donation_even_for_a_named_donor():
 
 
 def test_what_no_source_can_supply_stays_as_an_undelivered_row():
-    sc = scenario(policy={"sources": ["us_stock"]},
-                  requests={"packages": [{"id": "r", "at": 0, "lines": [{"item": "x", "qty": 5}]}]})
+    sc = scenario(
+        policy={"sources": ["us_stock"]},
+        requests={"packages": [{"id": "r", "at": 0, "lines": [{"item": "x", "qty": 5}]}]},
+    )
     d = sim.run(sc, reps=1, seed=0).deliveries.sort_values("lot_id")
     assert d[["source", "qty"]].values.tolist() == [["us_stock", 3], ["unsourced", 2]]
     assert d["delivered_day"].isna().tolist() == [False, True]

@@ -6,6 +6,7 @@ invariant family catches the breach it is about, by breaking one fact in a finis
 
 Profiles: PURLSIM_HYPOTHESIS_PROFILE=fast (default, ~30 examples) or long (2000 examples).
 """
+
 from __future__ import annotations
 
 import copy
@@ -16,12 +17,12 @@ from contextlib import contextmanager
 import pandas as pd
 import pytest
 from hypothesis import given
+from strategies import profile, scenarios
 
 import sim
 from sim.errors import InvariantError
 from sim.model import Model, invariants
 from sim.scenario import validate_mapping
-from strategies import profile, scenarios
 
 SECONDS_PER_EXAMPLE = 60  # a small scenario runs in well under a second; a minute means a hang
 
@@ -59,7 +60,8 @@ def test_random_valid_scenarios_run_and_keep_every_invariant(mapping):
     assert (d["latency_days"].dropna() >= 0).all()  # nothing arrives before it is asked for
     # Every lot still on its way is counted (two replications), in the secondary view and the headline.
     assert summary["undelivered_lots"].fillna(0.0).get("ALL", 0.0) * 2 == int(
-        d.loc[d["qty"] > 0, "delivered_day"].isna().sum())
+        d.loc[d["qty"] > 0, "delivered_day"].isna().sum()
+    )
     assert summary["delivered_share"].dropna().between(0.0, 1.0).all()
     # Same scenario, seed and replication: identical rows (the reproducibility contract).
     first = d.loc[d["rep"] == 0].reset_index(drop=True)

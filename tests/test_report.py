@@ -1,4 +1,5 @@
 """The HTML report: one self-contained file, written atomically, that a real browser renders with every image and table."""
+
 from __future__ import annotations
 
 import base64
@@ -21,14 +22,27 @@ ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = [ROOT / "scenarios" / "factory_only.yaml", ROOT / "scenarios" / "stockpile_first.yaml"]
 REPS, SEED = 3, 5
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def purlsim(*args, cwd=ROOT):
     """Run the purlsim command line (its console entry point) in a fresh interpreter."""
-    return subprocess.run([sys.executable, "-c", "from sim.cli import main; main()", *map(str, args)],
-                          capture_output=True, text=True, cwd=cwd, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-c", "from sim.cli import main; main()", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -76,8 +90,11 @@ def test_report_has_the_tables_and_the_sentences_of_compare(built):
     assert "from the donation decision" in text
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed (CI installs Debian's "
-                    "chromium in .ci/run); the browser rendering check needs it")
+@pytest.mark.skipif(
+    not CHROMIUM.exists(),
+    reason="/usr/bin/chromium is not installed (CI installs Debian's "
+    "chromium in .ci/run); the browser rendering check needs it",
+)
 def test_report_renders_in_headless_chromium_with_every_image_and_table(built):
     from playwright.sync_api import sync_playwright
 
@@ -85,15 +102,22 @@ def test_report_renders_in_headless_chromium_with_every_image_and_table(built):
     n_imgs = out.read_text(encoding="utf-8").count("<img ")
     outside = []
     with sync_playwright() as p, tempfile.TemporaryDirectory() as profile:
-        ctx = p.chromium.launch_persistent_context(profile, executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS,
-                                                   headless=True, viewport={"width": 1280, "height": 900})
+        ctx = p.chromium.launch_persistent_context(
+            profile,
+            executable_path=str(CHROMIUM),
+            args=CHROMIUM_FLAGS,
+            headless=True,
+            viewport={"width": 1280, "height": 900},
+        )
         try:
+
             def guard(route):
                 """Let the file and data: URLs through; record and block anything else."""
                 if not route.request.url.startswith(("file:", "data:")):
                     outside.append(route.request.url)
                     return route.abort()
                 return route.continue_()
+
             ctx.route("**/*", guard)
             page = ctx.new_page()
             page.goto(out.as_uri(), wait_until="load")
@@ -152,8 +176,13 @@ def test_headline_table_counts_every_unit_and_says_when_the_median_is_not_reache
     edges = np.minimum([0.0] + [t for t, _ in curve] + [tau], tau)
     rmst = float(np.sum(np.array([1.0] + [v for _, v in curve]) * np.diff(edges)))
     (row,) = cells(text, "PAC-3 MSE interceptor")[:1]
-    assert row[1:6] == [f"{qty.sum():,.0f}", f"{qty[done.to_numpy()].sum() / qty.sum():.0%}",
-                        f">{time.max():,.0f}", f">{time.max():,.0f}", f"{rmst:,.0f}"]
+    assert row[1:6] == [
+        f"{qty.sum():,.0f}",
+        f"{qty[done.to_numpy()].sum() / qty.sum():.0%}",
+        f">{time.max():,.0f}",
+        f">{time.max():,.0f}",
+        f"{rmst:,.0f}",
+    ]
     assert f"mean to {tau:,.0f} d" in text and "Among delivered lots" in text
     # the view among delivered lots: the mean latency of the delivered lots, all requests
     dl = res.deliveries
@@ -179,11 +208,14 @@ def test_bad_scenarios_exit_2_listing_every_problem_and_writing_nothing(tmp_path
     assert not out.exists() and list(tmp_path.iterdir()) == [bad]
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--reps", "0"], "--reps: must be at least 1"),
-    (["--seed", "-1"], "--seed: must not be negative"),
-    (["--workers", "0"], "--workers: must be at least 1"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--reps", "0"], "--reps: must be at least 1"),
+        (["--seed", "-1"], "--seed: must not be negative"),
+        (["--workers", "0"], "--workers: must be at least 1"),
+    ],
+)
 def test_bad_options_exit_2(tmp_path, args, message):
     result = report_in_process(SCENARIOS[0], *args, "--out", tmp_path / "r.html")
     assert result.exit_code == 2 and message in result.stderr

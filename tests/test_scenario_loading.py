@@ -1,4 +1,5 @@
 """Loading good scenarios: extends, overrides, dates and days, numbers, aliases, shipped files."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -6,14 +7,13 @@ import textwrap
 
 import numpy as np
 import pytest
+from conftest import REPO
 from pydantic import ValidationError
 
 import sim
 from sim.scenario.distributions import TOTAL_CHUNK, Sampler
 from sim.scenario.loader import parse_override_value
 from sim.scenario.schema import Scenario
-
-from conftest import REPO
 
 BASE = REPO / "tests" / "bad_scenarios" / "_base.yaml"
 
@@ -27,14 +27,17 @@ def write(path, text: str):
 
 def test_extends_merges_mappings_and_replaces_lists(tmp_path):
     """A child changes one field of a line and keeps its siblings; a list it gives replaces the parent's."""
-    write(tmp_path / "child.yaml", f"""\
+    write(
+        tmp_path / "child.yaml",
+        f"""\
         extends: {BASE}
         production:
           line: {{servers: 2}}
         requests:
           packages:
             - {{id: p2, at: 3, lines: [{{item: shell, qty: 5}}]}}
-        """)
+        """,
+    )
     s = sim.load_scenario(tmp_path / "child.yaml")
     assert s.production["line"].servers == 2
     assert s.production["line"].rate_per_month == 10  # from the parent
@@ -52,8 +55,14 @@ def test_extends_is_relative_to_the_file_and_chains(tmp_path, monkeypatch):
 
 def test_overrides_set_nested_fields_and_list_entries():
     """Dotted overrides reach mapping fields and list entries by index."""
-    s = sim.load_scenario(BASE, {"production.line.servers": 3, "requests.packages.0.at": 5,
-                                 "transport.legs.road.days": {"dist": "uniform", "low": 1, "high": 3}})
+    s = sim.load_scenario(
+        BASE,
+        {
+            "production.line.servers": 3,
+            "requests.packages.0.at": 5,
+            "transport.legs.road.days": {"dist": "uniform", "low": 1, "high": 3},
+        },
+    )
     assert s.production["line"].servers == 3
     assert s.requests.packages[0].at == 5
     assert s.transport.legs["road"].days.mean() == 2
@@ -73,11 +82,20 @@ def test_override_list_index_out_of_range_is_a_problem():
     assert p.path == "requests.packages.3.at" and "does not exist" in p.message
 
 
-@pytest.mark.parametrize("text, value", [
-    ("3", 3), ("1e3", 1000.0), ("2.5", 2.5), ("false", False), ("2025-03-01", dt.date(2025, 3, 1)),
-    ("{dist: exponential, mean: 5}", {"dist": "exponential", "mean": 5}), ("[a, b]", ["a", "b"]),
-    ("plain words", "plain words"), ("[unclosed", "[unclosed"),
-])
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("3", 3),
+        ("1e3", 1000.0),
+        ("2.5", 2.5),
+        ("false", False),
+        ("2025-03-01", dt.date(2025, 3, 1)),
+        ("{dist: exponential, mean: 5}", {"dist": "exponential", "mean": 5}),
+        ("[a, b]", ["a", "b"]),
+        ("plain words", "plain words"),
+        ("[unclosed", "[unclosed"),
+    ],
+)
 def test_override_values_are_read_as_yaml(text, value):
     """--set values are YAML: numbers, booleans, dates, mappings and lists; anything else stays text."""
     assert parse_override_value(text) == value
@@ -99,13 +117,16 @@ def test_scientific_notation_in_a_file_is_a_number(tmp_path):
 
 def test_anchors_and_aliases_are_accepted(tmp_path):
     """Ordinary YAML sharing (an anchor reused by an alias) loads like the written-out file."""
-    write(tmp_path / "s.yaml", f"""\
+    write(
+        tmp_path / "s.yaml",
+        f"""\
         extends: {BASE}
         transport:
           legs:
             road: {{days: &transit {{dist: triangular, low: 1, mode: 2, high: 4}}}}
             depot_road: {{days: *transit}}
-        """)
+        """,
+    )
     s = sim.load_scenario(tmp_path / "s.yaml")
     assert s.transport.legs["road"].days == s.transport.legs["depot_road"].days
     assert s.transport.legs["road"].days.mean() == pytest.approx(7 / 3)
@@ -131,8 +152,21 @@ def test_every_shipped_scenario_validates():
 def test_json_schema_names_every_section():
     """The JSON Schema for editors lists every section of format v1, with leg `from` by its alias."""
     doc = Scenario.model_json_schema(by_alias=True)
-    assert set(doc["properties"]) >= {"start", "horizon_days", "seed", "items", "requests", "approval", "funding",
-                                      "us_stock", "production", "transport", "policy", "stockpiles", "disruptions"}
+    assert set(doc["properties"]) >= {
+        "start",
+        "horizon_days",
+        "seed",
+        "items",
+        "requests",
+        "approval",
+        "funding",
+        "us_stock",
+        "production",
+        "transport",
+        "policy",
+        "stockpiles",
+        "disruptions",
+    }
     assert "from" in doc["$defs"]["Leg"]["properties"]
 
 

@@ -4,6 +4,7 @@ Comparisons run a few replications with the scenarios' common seed: scenarios th
 baseline_2025.yaml draw the same random numbers in every part they share (common random
 numbers), so a difference between two runs comes from what the scenario changes.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -16,8 +17,16 @@ import sim
 from sim.cli import app
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
-SET = ["baseline_2025", "factory_only", "stockpile_first", "backfill_fifo", "route_italy",
-       "pause_repeat", "talks_fail", "surge_2026"]
+SET = [
+    "baseline_2025",
+    "factory_only",
+    "stockpile_first",
+    "backfill_fifo",
+    "route_italy",
+    "pause_repeat",
+    "talks_fail",
+    "surge_2026",
+]
 REPS = 8
 
 
@@ -43,6 +52,7 @@ def latency_censored(res, items, horizon):
 
 
 # --- the files ----------------------------------------------------------------------------------
+
 
 def test_every_shipped_file_validates():
     out = CliRunner().invoke(app, ["validate", *map(str, sorted(SCENARIOS.glob("*.yaml")))])
@@ -76,7 +86,11 @@ def test_baseline_2025_replays_the_2025_events():
     assert str(de.at) == "2025-08-01" and de.donor == "germany"
     assert {ln.item for ln in de.lines} == {"patriot_launcher", "patriot_components"}
     assert sorted(str(p.at) for k, p in pkgs.items() if k.startswith("pkg")) == [
-        "2025-08-04", "2025-08-05", "2025-08-13", "2025-08-24"]
+        "2025-08-04",
+        "2025-08-05",
+        "2025-08-13",
+        "2025-08-24",
+    ]
     assert sc.policy.backfill == "donors_first" and sc.stockpiles["germany"].backfill_paid_by == {"norway": 0.5}
     pause = [d for d in sc.disruptions if d.kind == "pause" and d.scope == "us_releases"]
     assert [(str(p.start), str(p.end)) for p in pause] == [("2025-07-01", "2025-07-08")]
@@ -87,6 +101,7 @@ def test_baseline_2025_replays_the_2025_events():
 
 
 # --- what each scenario shows -------------------------------------------------------------------
+
 
 def test_stockpile_first_gets_urgent_patriot_items_months_sooner_than_factory_only():
     stock, factory = results("stockpile_first"), results("factory_only")
@@ -100,8 +115,9 @@ def test_stockpile_first_gets_urgent_patriot_items_months_sooner_than_factory_on
     # Urgent PAC-3 MSE requests gain too (allied interceptors first), measured the same way.
     urgent = lambda res: res.deliveries[res.deliveries["priority"] == "urgent"]  # noqa: E731
     s, f = urgent(stock), urgent(factory)
-    assert (s["delivered_day"].fillna(horizon) - s["requested_day"])[s["item"] == "pac3_mse"].mean() < \
-        (f["delivered_day"].fillna(horizon) - f["requested_day"])[f["item"] == "pac3_mse"].mean()
+    assert (s["delivered_day"].fillna(horizon) - s["requested_day"])[s["item"] == "pac3_mse"].mean() < (
+        f["delivered_day"].fillna(horizon) - f["requested_day"]
+    )[f["item"] == "pac3_mse"].mean()
     # Factory only: nothing donated, nothing to backfill.
     assert (factory.deliveries["source"] != "stockpile").all() and factory.backfills.empty
     # The donors' backfill gap is reported.
@@ -153,9 +169,9 @@ def test_talks_fail_stops_us_releases_after_the_gate_but_not_donations():
     d = res.deliveries
     us = d[d["source"].isin(["us_stock", "production"])]
     assert (us["shipped_day"].dropna() < gate_day).all()  # nothing US leaves after the gate
-    assert us["delivered_day"].isna().any()              # and what did not leave stays as rows
+    assert us["delivered_day"].isna().any()  # and what did not leave stays as rows
     de = d[d["donor"] == "germany"]
-    assert de["delivered_day"].notna().all()             # Germany's donation is not a US release
+    assert de["delivered_day"].notna().all()  # Germany's donation is not a US release
     # A gate that always passes is the baseline, draw for draw.
     passed = results("talks_fail", {"disruptions.2.p_continue": 1.0}).deliveries
     assert passed.equals(results("baseline_2025").deliveries)
@@ -171,6 +187,7 @@ def test_surge_2026_delivers_more_pac3():
 
 
 # --- the headline ranks capacity the way a logistician expects ------------------------------------
+
 
 def test_more_pac3_capacity_is_faster_on_the_headline():
     # The README's sweep, which the old delivered-only latency ranked backwards (190 -> 247 -> 245

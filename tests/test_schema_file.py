@@ -1,4 +1,5 @@
 """The JSON Schema of a scenario file accepts what purlsim accepts, as written (extends, partial files), and describes every field."""
+
 from __future__ import annotations
 
 import json
@@ -7,8 +8,8 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-
 from conftest import PURLSIM, REPO
+
 from sim.scenario import descriptions, file_schema, shipped
 from sim.scenario.schema import Scenario
 from sim.scenario.yaml12 import load_yaml
@@ -59,24 +60,30 @@ requests:
     assert problems(child) == []
 
 
-@pytest.mark.parametrize("text, where", [
-    ("extends: base.yaml\nhorizon_dayz: 10\n", "horizon_dayz"),                       # a typo
-    ("extends: base.yaml\nhorizon_days: -1\n", "horizon_days"),                      # out of range
-    ("extends: base.yaml\nhorizon_days: 100000\n", "horizon_days"),                  # beyond 200 years
-    ("extends: 3\n", "extends"),                                                     # not a path
-    # an entry of a list replaces the parent's list whole: it must be complete
-    ("extends: base.yaml\nrequests: {packages: [{id: p, at: 0}]}\n", "requests.packages.0"),
-    ("extends: base.yaml\ndisruptions: [{kind: gate, at: 3, p_continue: 1.5}]\n", "disruptions.0"),
-    ('start: "2025-13-45"\n', "start"),
-])
+@pytest.mark.parametrize(
+    "text, where",
+    [
+        ("extends: base.yaml\nhorizon_dayz: 10\n", "horizon_dayz"),  # a typo
+        ("extends: base.yaml\nhorizon_days: -1\n", "horizon_days"),  # out of range
+        ("extends: base.yaml\nhorizon_days: 100000\n", "horizon_days"),  # beyond 200 years
+        ("extends: 3\n", "extends"),  # not a path
+        # an entry of a list replaces the parent's list whole: it must be complete
+        ("extends: base.yaml\nrequests: {packages: [{id: p, at: 0}]}\n", "requests.packages.0"),
+        ("extends: base.yaml\ndisruptions: [{kind: gate, at: 3, p_continue: 1.5}]\n", "disruptions.0"),
+        ('start: "2025-13-45"\n', "start"),
+    ],
+)
 def test_what_purlsim_refuses_the_schema_refuses(text, where):
     found = problems(text)
     assert found and any(p.startswith(where) or f"'{where}'" in p for p in found), found
 
 
 def test_every_field_has_a_description_with_its_range():
-    fields = [(name, field, prop) for name, model in [("(top)", SCHEMA), *SCHEMA["$defs"].items()]
-              for field, prop in model.get("properties", {}).items()]
+    fields = [
+        (name, field, prop)
+        for name, model in [("(top)", SCHEMA), *SCHEMA["$defs"].items()]
+        for field, prop in model.get("properties", {}).items()
+    ]
     assert len(fields) > 130
     missing = [(n, f) for n, f, p in fields if "Allowed: " not in p.get("description", "")]
     assert missing == []
@@ -87,8 +94,12 @@ def test_every_field_has_a_description_with_its_range():
 
 def _pydantic_fields() -> set[str]:
     doc = Scenario.model_json_schema(by_alias=True)
-    return {f"{name}.{field}" for name, model in [("Scenario", doc), *doc["$defs"].items()]
-            for field, prop in model.get("properties", {}).items() if "description" not in prop}
+    return {
+        f"{name}.{field}"
+        for name, model in [("Scenario", doc), *doc["$defs"].items()]
+        for field, prop in model.get("properties", {}).items()
+        if "description" not in prop
+    }
 
 
 def test_meanings_cover_exactly_the_fields_pydantic_leaves_undescribed():
@@ -97,7 +108,8 @@ def test_meanings_cover_exactly_the_fields_pydantic_leaves_undescribed():
 
 def test_the_package_ships_the_schema_purlsim_schema_prints(tmp_path):
     assert shipped.SCHEMA_FILE.read_text(encoding="utf-8") == file_schema.schema_text(), (
-        "regenerate: purlsim schema --out sim/data/scenario.schema.json")
+        "regenerate: purlsim schema --out sim/data/scenario.schema.json"
+    )
     printed = subprocess.run([str(PURLSIM), "schema"], capture_output=True, text=True, check=True).stdout
     assert printed == file_schema.schema_text()
     out = tmp_path / "purlsim.schema.json"
@@ -106,6 +118,7 @@ def test_the_package_ships_the_schema_purlsim_schema_prints(tmp_path):
 
 
 # --- the loader's side of `extends: purlsim:NAME` ----------------------------------------------
+
 
 def run_cli(*args, cwd: Path):
     return subprocess.run([str(PURLSIM), *args], capture_output=True, text=True, cwd=cwd)
@@ -121,13 +134,16 @@ def test_a_file_outside_the_repository_extends_the_shipped_base(tmp_path):
     assert shipped.resolve_reference("purlsim:common/base.yaml") == shipped.SCENARIOS_DIR / "common" / "base.yaml"
 
 
-@pytest.mark.parametrize("ref, says", [
-    ("purlsim:common/nosuch.yaml", "no shipped scenario 'common/nosuch.yaml' in purlsim (shipped: "),
-    ("purlsim:../pyproject.toml", "is not a shipped scenario"),
-    ("'purlsim:'", "is not a shipped scenario"),
-])
+@pytest.mark.parametrize(
+    "ref, says",
+    [
+        ("purlsim:common/nosuch.yaml", "no shipped scenario 'common/nosuch.yaml' in purlsim (shipped: "),
+        ("purlsim:../pyproject.toml", "is not a shipped scenario"),
+        ("'purlsim:'", "is not a shipped scenario"),
+    ],
+)
 def test_a_missing_shipped_scenario_is_one_line_exit_2(tmp_path, ref, says):
     (tmp_path / "bad.yaml").write_text(f"extends: {ref}\n")
     result = run_cli("validate", "bad.yaml", cwd=tmp_path)
     assert result.returncode == 2 and "Traceback" not in result.stderr
-    assert result.stderr.startswith(f"bad.yaml: extends: ") and says in result.stderr, result.stderr
+    assert result.stderr.startswith("bad.yaml: extends: ") and says in result.stderr, result.stderr

@@ -4,6 +4,7 @@ Hand-built scenarios with fixed durations, so every expected day below is comput
 the comments. Approval and funding are off and goods are delivered where they start (route
 `direct`), so a lot's day is the day its source makes it ready.
 """
+
 from __future__ import annotations
 
 import math
@@ -33,8 +34,11 @@ def scenario(**over):
             "nodes": {"plant": {"kind": "plant"}, "depot_de": {"kind": "depot"}, "ua": {"kind": "destination"}},
             "choose": [{"origin": "plant", "route": "direct"}, {"origin": "depot_de", "route": "direct"}],
         },
-        "policy": {"sources": ["stockpile", "production"], "stockpile_priorities": ["urgent"],
-                   "backfill": "donors_first"},
+        "policy": {
+            "sources": ["stockpile", "production"],
+            "stockpile_priorities": ["urgent"],
+            "backfill": "donors_first",
+        },
     }
     return validate_mapping(deep_merge(base, over))
 
@@ -53,6 +57,7 @@ def lots(res, request_id):
 
 
 # --- min_keep ---------------------------------------------------------------------------------
+
 
 def test_donation_takes_only_the_surplus_above_min_keep():
     # on_hand 10, min_keep 7: surplus 3. u1 takes 2 (10 -> 8), u2 can take only 1 more (-> 7) and
@@ -76,10 +81,18 @@ def test_min_keep_holds_under_a_random_stream_with_refills():
     # below 8 and must reach 8 (otherwise the check proves nothing).
     sc = scenario(
         horizon_days=300,
-        stockpiles={"de": {"items": {"x": {"on_hand": 12, "min_keep": 8, "prep_days": {"dist": "uniform", "low": 0, "high": 3}}}}},
-        requests={"stream": {"interarrival_days": {"dist": "exponential", "mean": 5},
-                             "priority": {"urgent": 1.0},
-                             "items": {"x": {"weight": 1, "qty": {"dist": "uniform", "low": 1, "high": 6}}}}},
+        stockpiles={
+            "de": {
+                "items": {"x": {"on_hand": 12, "min_keep": 8, "prep_days": {"dist": "uniform", "low": 0, "high": 3}}}
+            }
+        },
+        requests={
+            "stream": {
+                "interarrival_days": {"dist": "exponential", "mean": 5},
+                "priority": {"urgent": 1.0},
+                "items": {"x": {"weight": 1, "qty": {"dist": "uniform", "low": 1, "high": 6}}},
+            }
+        },
     )
     res = run1(sc, reps=10)
     level = res.levels[res.levels["series"] == "stockpile:de:x"]
@@ -90,8 +103,9 @@ def test_min_keep_holds_under_a_random_stream_with_refills():
 
 
 def test_stockpiles_give_refuses_to_cross_min_keep():
-    sc = scenario(stockpiles={"de": {"items": {"x": {"on_hand": 10, "min_keep": 7}}}},
-                  requests={"packages": [pkg("r", 0, 1)]})
+    sc = scenario(
+        stockpiles={"de": {"items": {"x": {"on_hand": 10, "min_keep": 7}}}}, requests={"packages": [pkg("r", 0, 1)]}
+    )
     piles = Model(sc, seed=0, rep=0).stockpiles
     assert piles.surplus("de", "x") == 3
     with pytest.raises(InvariantError):
@@ -101,6 +115,7 @@ def test_stockpiles_give_refuses_to_cross_min_keep():
 
 
 # --- queue disciplines ------------------------------------------------------------------------
+
 
 def _discipline_case(discipline):
     # Day 0: routine p0 (no stockpile for routine) takes the only server, days 0-10.
@@ -139,24 +154,30 @@ def test_donors_first_gets_ahead_of_other_customers_order_book(discipline, backf
     # its replacement at once. donors_first takes the server when the first unit of the book is
     # done (day 10) and finishes day 20; fifo waits for the whole book (day 50), finishing day 60.
     # (Were the book one 50-day job, donors_first could not get ahead of it: it would be 60 too.)
-    sc = scenario(production={"x_line": {"other_backlog_units": 5}}, policy={"backfill": discipline},
-                  requests={"packages": [pkg("u", 0, 1, "urgent")]})
+    sc = scenario(
+        production={"x_line": {"other_backlog_units": 5}},
+        policy={"backfill": discipline},
+        requests={"packages": [pkg("u", 0, 1, "urgent")]},
+    )
     assert run1(sc).backfills["backfilled_day"].item() == backfilled
 
 
 def test_donors_first_still_waits_the_long_lead():
     # The replacement is a new order: 30 days of long lead (day 0 -> 30), then 10 days of work.
-    sc = scenario(production={"x_line": {"long_lead_days": 30}},
-                  requests={"packages": [pkg("u", 0, 1, "urgent")]})
+    sc = scenario(production={"x_line": {"long_lead_days": 30}}, requests={"packages": [pkg("u", 0, 1, "urgent")]})
     assert run1(sc).backfills["backfilled_day"].item() == 40.0
 
 
 # --- backfill rows ----------------------------------------------------------------------------
 
+
 def test_backfill_none_records_the_donation_with_its_gap_open():
-    sc = scenario(policy={"backfill": "none"}, horizon_days=100,
-                  stockpiles={"de": {"items": {"x": {"prep_days": 4}}}},
-                  requests={"packages": [pkg("u", 0, 2, "urgent")]})
+    sc = scenario(
+        policy={"backfill": "none"},
+        horizon_days=100,
+        stockpiles={"de": {"items": {"x": {"prep_days": 4}}}},
+        requests={"packages": [pkg("u", 0, 2, "urgent")]},
+    )
     res = run1(sc)
     bf = res.backfills.iloc[0]
     assert bf["donated_day"] == 4.0 and math.isnan(bf["ordered_day"]) and math.isnan(bf["backfilled_day"])
@@ -171,8 +192,9 @@ def test_backfill_none_records_the_donation_with_its_gap_open():
 
 def test_backfill_refills_the_donor_and_names_its_payers():
     # Norway pays half of Germany's replacements (as in 2025); the donor pays the rest.
-    sc = scenario(stockpiles={"de": {"backfill_paid_by": {"no": 0.5}}},
-                  requests={"packages": [pkg("u", 0, 2, "urgent")]})
+    sc = scenario(
+        stockpiles={"de": {"backfill_paid_by": {"no": 0.5}}}, requests={"packages": [pkg("u", 0, 2, "urgent")]}
+    )
     res = run1(sc)
     bf = res.backfills.iloc[0]
     assert bf["paid_by"] == "de:0.50;no:0.50"
@@ -180,8 +202,9 @@ def test_backfill_refills_the_donor_and_names_its_payers():
     # 2 units at 10 days each from day 0: the donor is back to 5 on day 20.
     level = res.levels[res.levels["series"] == "stockpile:de:x"]
     assert level[["day", "value"]].values.tolist() == [[0.0, 5], [0.0, 3], [20.0, 5]]
-    full = scenario(stockpiles={"de": {"backfill_paid_by": {"no": 1.0}}},
-                    requests={"packages": [pkg("u", 0, 1, "urgent")]})
+    full = scenario(
+        stockpiles={"de": {"backfill_paid_by": {"no": 1.0}}}, requests={"packages": [pkg("u", 0, 1, "urgent")]}
+    )
     assert run1(full).backfills["paid_by"].item() == "no:1.00"
 
 
@@ -189,8 +212,9 @@ def test_gap_counts_from_the_decision_and_from_hand_over_is_never_negative():
     # Prep 30 days: decided on day 0, handed over on day 30. The replacement is finished on day
     # 10: the donor's stock was short from day 0 to day 10 (the gap), but once the goods had left
     # it was never short, so the hand-over gap is 0, not -20.
-    sc = scenario(stockpiles={"de": {"items": {"x": {"prep_days": 30}}}},
-                  requests={"packages": [pkg("u", 0, 1, "urgent")]})
+    sc = scenario(
+        stockpiles={"de": {"items": {"x": {"prep_days": 30}}}}, requests={"packages": [pkg("u", 0, 1, "urgent")]}
+    )
     bf = run1(sc).backfills.iloc[0]
     assert (bf["decided_day"], bf["donated_day"], bf["backfilled_day"]) == (0.0, 30.0, 10.0)
     assert (bf["backfill_gap_days"], bf["handover_gap_days"]) == (10.0, 0.0)

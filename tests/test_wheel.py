@@ -6,6 +6,7 @@ dependencies), installed into a fresh virtual environment whose only link to thi
 `.pth` line giving the dependencies' site-packages, and every command runs there with no
 PYTHONPATH, in a temporary directory outside the repository.
 """
+
 from __future__ import annotations
 
 import os
@@ -17,7 +18,6 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO, SEALIFT_5_DAYS_SLOWER
 
 PLUGIN_SOURCE = REPO / "sim" / "pytest_plugin.py"
@@ -44,15 +44,31 @@ def installed(tmp_path_factory):
     work = tmp_path_factory.mktemp("standalone")
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
     src = work / "src"
-    shutil.copytree(REPO, src, symlinks=True, ignore=SKIP)   # the build writes build/ and egg-info: not into the repo
-    _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-q",
-          "-w", work / "wheels", src], work, env)
+    shutil.copytree(REPO, src, symlinks=True, ignore=SKIP)  # the build writes build/ and egg-info: not into the repo
+    _run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "-q",
+            "-w",
+            work / "wheels",
+            src,
+        ],
+        work,
+        env,
+    )
     wheel = next((work / "wheels").glob("purlsim-*.whl"))
     venv = work / "venv"
     _run([sys.executable, "-m", "venv", "--without-pip", venv], work, env)
     python = venv / "bin" / "python"
-    purelib = Path(_run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], work,
-                        env).stdout.strip())
+    purelib = Path(
+        _run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], work, env).stdout.strip()
+    )
     (purelib / "dependencies.pth").write_text("\n".join(site.getsitepackages()) + "\n")
     _run([python, "-m", "pip", "install", "--no-deps", "--no-index", "--ignore-installed", "-q", wheel], work, env)
     return python, venv / "bin", wheel, env, work
@@ -65,12 +81,18 @@ def test_the_wheel_carries_the_scenarios_schema_starter_and_notebooks(installed)
     assert shipped and "common/base.yaml" in shipped
     missing = [s for s in shipped if f"sim/data/scenarios/{s}" not in names]
     assert missing == []
-    with zipfile.ZipFile(wheel) as z:   # the files themselves, equal to the repository's, not links
+    with zipfile.ZipFile(wheel) as z:  # the files themselves, equal to the repository's, not links
         assert z.read("sim/data/scenarios/common/base.yaml") == (REPO / "scenarios/common/base.yaml").read_bytes()
-    expected = {"sim/data/scenario.schema.json", "sim/data/scenarios/data/purl_facts.md",
-                "sim/data/starter/scenarios/my_scenario.yaml", "sim/data/starter/tests/test_delivery_times.py",
-                "sim/data/starter/notebooks/explore.ipynb", "sim/data/notebooks/01_quickstart.ipynb",
-                "sim/data/notebooks/data/observed_2025.csv", "sim/pytest_plugin.py"}
+    expected = {
+        "sim/data/scenario.schema.json",
+        "sim/data/scenarios/data/purl_facts.md",
+        "sim/data/starter/scenarios/my_scenario.yaml",
+        "sim/data/starter/tests/test_delivery_times.py",
+        "sim/data/starter/notebooks/explore.ipynb",
+        "sim/data/notebooks/01_quickstart.ipynb",
+        "sim/data/notebooks/data/observed_2025.csv",
+        "sim/pytest_plugin.py",
+    }
     assert expected <= names
 
 
@@ -89,7 +111,7 @@ def test_a_user_repository_records_checks_and_catches_a_change(installed):
     assert "1 passed" in recorded.stdout and "recorded delivery-time baseline" in recorded.stdout
     assert (user / "tests" / "baselines" / "my_scenario.json").is_file()
     assert "1 passed" in _run(pytest_cmd, user, env).stdout
-    assert "1 passed" in _run([*pytest_cmd, "tests"], user, env).stdout   # any folder: paths follow the test file
+    assert "1 passed" in _run([*pytest_cmd, "tests"], user, env).stdout  # any folder: paths follow the test file
 
     with open(user / "scenarios" / "my_scenario.yaml", "a") as f:
         f.write(SEALIFT_5_DAYS_SLOWER)
@@ -103,8 +125,9 @@ def test_a_user_repository_records_checks_and_catches_a_change(installed):
     shown = [line for line in out.splitlines() if line.strip().lstrip(">").strip() in plugin_lines]
     assert "pytest_plugin.py" not in out and shown == [], shown
 
-    updated = _run([*pytest_cmd, "--purlsim-update", "tests/test_delivery_times.py::test_my_scenario_delivery_times"],
-                   user, env)
+    updated = _run(
+        [*pytest_cmd, "--purlsim-update", "tests/test_delivery_times.py::test_my_scenario_delivery_times"], user, env
+    )
     assert "1 passed" in updated.stdout and "re-recorded" in updated.stdout
     assert "1 passed" in _run(pytest_cmd, user, env).stdout
 
@@ -112,10 +135,11 @@ def test_a_user_repository_records_checks_and_catches_a_change(installed):
 def test_the_starter_notebook_runs_from_the_installed_package(installed):
     python, bin_dir, _, env, work = installed
     _run([bin_dir / "purlsim", "init", "nb"], work, env)
-    code = ("import nbformat, sys; from nbclient import NotebookClient; p = sys.argv[1]; nb = nbformat.read(p, 4); "
-            "NotebookClient(nb, timeout=300, kernel_name='python3', resources={'metadata': {'path': sys.argv[2]}})"
-            ".execute(); print('ran', len(nb.cells))")
+    code = (
+        "import nbformat, sys; from nbclient import NotebookClient; p = sys.argv[1]; nb = nbformat.read(p, 4); "
+        "NotebookClient(nb, timeout=300, kernel_name='python3', resources={'metadata': {'path': sys.argv[2]}})"
+        ".execute(); print('ran', len(nb.cells))"
+    )
     for notebook in [work / "nb" / "notebooks" / "explore.ipynb"]:
-        result = _run([python, "-c", code, notebook, notebook.parent], work,
-                      {**env, "PURLSIM_NOTEBOOK_REPS": "2"})
+        result = _run([python, "-c", code, notebook, notebook.parent], work, {**env, "PURLSIM_NOTEBOOK_REPS": "2"})
         assert result.stdout.startswith("ran"), result.stdout

@@ -1,19 +1,22 @@
 """`purlsim baseline record|check`: delivery-time baselines for CI (see sim.experiments.baselines for the method)."""
+
 from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import List, Optional
 
 import typer
 from rich.table import Table
 
-from ..experiments import baselines as bl
 from ..cli import app, check_reps_seed, fail, out_console, parse_sets
 from ..errors import ScenarioError
+from ..experiments import baselines as bl
 
-baseline_app = typer.Typer(no_args_is_help=True, add_completion=False,
-                           help="Record delivery-time baselines and check runs against them (CI regression).")
+baseline_app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    help="Record delivery-time baselines and check runs against them (CI regression).",
+)
 app.add_typer(baseline_app, name="baseline")
 
 DIR_HELP = "Directory of baseline files."
@@ -31,17 +34,19 @@ def _fail_on(exc: Exception) -> None:
 
 @baseline_app.command("record")
 def record_cmd(
-    scenarios: Optional[List[Path]] = typer.Argument(
-        None, help="Scenario files (default: re-record every baseline in --dir with its own settings)."),
+    scenarios: list[Path] | None = typer.Argument(
+        None, help="Scenario files (default: re-record every baseline in --dir with its own settings)."
+    ),
     directory: Path = typer.Option(Path(bl.DEFAULT_DIR), "--dir", help=DIR_HELP),
-    reps: Optional[int] = typer.Option(None, "--reps", "-n",
-                                       help=f"Replications (default: the existing file's, else {bl.DEFAULT_REPS})."),
-    seed: Optional[int] = typer.Option(None, "--seed", help="Seed (default: the existing file's, else the scenario's)."),
-    set_: Optional[List[str]] = typer.Option(None, "--set", help="Override a field: path.to.field=value."),
-    name: Optional[str] = typer.Option(None, "--name", help="Baseline file name without .json (one scenario only)."),
-    rtol: Optional[float] = typer.Option(None, "--rtol", help="Relative tolerance to store for every metric."),
-    atol: Optional[float] = typer.Option(None, "--atol", help="Absolute tolerance to store for every metric."),
-    alpha: Optional[float] = typer.Option(None, "--alpha", help="Significance level to store."),
+    reps: int | None = typer.Option(
+        None, "--reps", "-n", help=f"Replications (default: the existing file's, else {bl.DEFAULT_REPS})."
+    ),
+    seed: int | None = typer.Option(None, "--seed", help="Seed (default: the existing file's, else the scenario's)."),
+    set_: list[str] | None = typer.Option(None, "--set", help="Override a field: path.to.field=value."),
+    name: str | None = typer.Option(None, "--name", help="Baseline file name without .json (one scenario only)."),
+    rtol: float | None = typer.Option(None, "--rtol", help="Relative tolerance to store for every metric."),
+    atol: float | None = typer.Option(None, "--atol", help="Absolute tolerance to store for every metric."),
+    alpha: float | None = typer.Option(None, "--alpha", help="Significance level to store."),
 ):
     """Run scenarios and write one baseline JSON file per scenario.
 
@@ -73,8 +78,11 @@ def record_cmd(
         except (bl.BaselineError, ScenarioError) as exc:
             _fail_on(exc)
         bl.save(baseline, target)
-        out_console.print(f"recorded {target}  ({baseline.scenario}, {baseline.reps} reps, seed {baseline.seed}, "
-                          f"{time.perf_counter() - started:.1f} s)", highlight=False)
+        out_console.print(
+            f"recorded {target}  ({baseline.scenario}, {baseline.reps} reps, seed {baseline.seed}, "
+            f"{time.perf_counter() - started:.1f} s)",
+            highlight=False,
+        )
 
 
 def _record_jobs(scenarios: list[Path], directory: Path, name: str | None, overrides: dict):
@@ -136,8 +144,10 @@ def _check_files(scenarios: list[Path] | None, directory: Path) -> list[Path]:
     if not scenarios:
         files = bl.baseline_files(directory)
         if not files:
-            raise bl.BaselineError(f"{directory}: no baseline files (*.json) to check; record them with "
-                                   f"`purlsim baseline record SCENARIO... --dir {directory}`")
+            raise bl.BaselineError(
+                f"{directory}: no baseline files (*.json) to check; record them with "
+                f"`purlsim baseline record SCENARIO... --dir {directory}`"
+            )
         return files
     problems, files = [], []
     for sc in scenarios:
@@ -153,8 +163,9 @@ def _check_files(scenarios: list[Path] | None, directory: Path) -> list[Path]:
             problems.extend(exc.problems)
             continue
         if not found:
-            problems.append(f"{sc}: no baseline in {directory}; record it with "
-                            f"`purlsim baseline record {sc} --dir {directory}`")
+            problems.append(
+                f"{sc}: no baseline in {directory}; record it with `purlsim baseline record {sc} --dir {directory}`"
+            )
         files.extend(f for f in found if f not in files)
     if problems:
         raise bl.BaselineError(problems)
@@ -163,14 +174,16 @@ def _check_files(scenarios: list[Path] | None, directory: Path) -> list[Path]:
 
 @baseline_app.command("check")
 def check_cmd(
-    scenarios: Optional[List[Path]] = typer.Argument(
-        None, help="Scenario files or baseline .json files (default: every baseline in --dir)."),
+    scenarios: list[Path] | None = typer.Argument(
+        None, help="Scenario files or baseline .json files (default: every baseline in --dir)."
+    ),
     directory: Path = typer.Option(Path(bl.DEFAULT_DIR), "--dir", help=DIR_HELP),
-    mode: Optional[str] = typer.Option(
-        None, "--mode", help="exact | tolerance (default: exact when scenario, code and versions are unchanged)."),
-    rtol: Optional[float] = typer.Option(None, "--rtol", help=RTOL_HELP),
-    atol: Optional[float] = typer.Option(None, "--atol", help=ATOL_HELP),
-    alpha: Optional[float] = typer.Option(None, "--alpha", help=ALPHA_HELP),
+    mode: str | None = typer.Option(
+        None, "--mode", help="exact | tolerance (default: exact when scenario, code and versions are unchanged)."
+    ),
+    rtol: float | None = typer.Option(None, "--rtol", help=RTOL_HELP),
+    atol: float | None = typer.Option(None, "--atol", help=ATOL_HELP),
+    alpha: float | None = typer.Option(None, "--alpha", help=ALPHA_HELP),
     update: bool = typer.Option(False, "--update", help="Re-record the baselines checked (after printing what moved)."),
 ):
     """Re-run each baseline's scenario with its seed, reps and overrides; exit 1 if results moved.
@@ -205,9 +218,12 @@ def check_cmd(
         out_console.print(f"re-recorded {len(checks)} baseline(s) in place", highlight=False)
         return
     if moved:
-        out_console.print(f"{len(moved)} of {len(checks)} baseline(s): results moved beyond what is allowed. "
-                          "If the change is intended, re-record: purlsim baseline check --update "
-                          f"--dir {directory}", highlight=False)
+        out_console.print(
+            f"{len(moved)} of {len(checks)} baseline(s): results moved beyond what is allowed. "
+            "If the change is intended, re-record: purlsim baseline check --update "
+            f"--dir {directory}",
+            highlight=False,
+        )
         raise typer.Exit(1)
     out_console.print(f"{len(checks)} baseline(s): results within what is allowed", highlight=False)
 
@@ -218,10 +234,15 @@ def _summary_table(checks: list[bl.Check]) -> Table:
         table.add_column(col)
     for c in checks:
         env = "unchanged" if not (c.code_changed or c.version_changes()) else "changed"
-        results = (f"moved: {len(c.moved)} of {c.compared} metrics" if c.moved
-                   else f"unchanged ({c.compared} metrics)")
-        table.add_row(c.file.name, c.old.scenario, "changed since the baseline" if c.scenario_changed else "unchanged",
-                      env, c.mode, results)
+        results = f"moved: {len(c.moved)} of {c.compared} metrics" if c.moved else f"unchanged ({c.compared} metrics)"
+        table.add_row(
+            c.file.name,
+            c.old.scenario,
+            "changed since the baseline" if c.scenario_changed else "unchanged",
+            env,
+            c.mode,
+            results,
+        )
     return table
 
 
@@ -231,8 +252,15 @@ def _moved_table(checks: list[bl.Check]) -> Table:
         table.add_column(col, justify="left" if col in ("scenario", "metric") else "right")
     for c in checks:
         for m in c.moved:
-            table.add_row(c.old.scenario, m.metric, bl.fmt(m.old), bl.fmt(m.new), bl.fmt_change(m),
-                          bl.fmt_allowed(m, c.mode), bl.fmt_p(m.p))
+            table.add_row(
+                c.old.scenario,
+                m.metric,
+                bl.fmt(m.old),
+                bl.fmt(m.new),
+                bl.fmt_change(m),
+                bl.fmt_allowed(m, c.mode),
+                bl.fmt_p(m.p),
+            )
     return table
 
 
@@ -240,8 +268,10 @@ def _notes(c: bl.Check) -> list[str]:
     notes = []
     if c.scenario_changed:
         state = "and results moved" if c.moved else "but results are within what is allowed"
-        notes.append(f"{c.file.name}: scenario file changed since the baseline ({c.old.scenario}), {state}; "
-                     "re-record with --update if the edit is intended")
+        notes.append(
+            f"{c.file.name}: scenario file changed since the baseline ({c.old.scenario}), {state}; "
+            "re-record with --update if the edit is intended"
+        )
     changes = (["purlsim code"] if c.code_changed else []) + c.version_changes()
     if changes:
         notes.append(f"{c.file.name}: changed since the baseline: {'; '.join(changes)} (so {c.mode} mode)")

@@ -4,6 +4,7 @@ It copies `sim/data/starter/` (a scenario extending the shipped common base, a t
 `delivery_baseline` fixture, a notebook, a README) and writes the scenario JSON Schema the
 scenario's editor modeline points at. It never overwrites: a file already there is an error.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -20,8 +21,9 @@ SCHEMA_NAME = "purlsim.schema.json"
 
 def starter_files() -> list[Path]:
     """The starter project's files, relative to its folder."""
-    return sorted(p.relative_to(STARTER_DIR) for p in STARTER_DIR.rglob("*")
-                  if p.is_file() and "__pycache__" not in p.parts)
+    return sorted(
+        p.relative_to(STARTER_DIR) for p in STARTER_DIR.rglob("*") if p.is_file() and "__pycache__" not in p.parts
+    )
 
 
 @app.command()
@@ -39,8 +41,10 @@ def init(directory: Path = typer.Argument(..., help="Folder of the new project (
         (directory / f).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(STARTER_DIR / f, directory / f)
     (directory / SCHEMA_NAME).write_text(schema_text(), encoding="utf-8")
-    out_console.print(f"created {directory}: {len(files) + 1} files. Next:\n"
-                      f"  cd {directory}\n"
-                      f"  purlsim validate scenarios/my_scenario.yaml\n"
-                      f"  pytest --purlsim-record      # records tests/baselines/my_scenario.json\n"
-                      f"  pytest                       # fails when delivery times move")
+    out_console.print(
+        f"created {directory}: {len(files) + 1} files. Next:\n"
+        f"  cd {directory}\n"
+        f"  purlsim validate scenarios/my_scenario.yaml\n"
+        f"  pytest --purlsim-record      # records tests/baselines/my_scenario.json\n"
+        f"  pytest                       # fails when delivery times move"
+    )

@@ -1,25 +1,42 @@
 """`purlsim report A.yaml [B.yaml ...] --out report.html`: run scenarios with common random numbers, write one HTML file."""
+
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Optional
 
 import typer
 
-from ..cli import (DASK_HELP, app, check_out_or_exit, check_parallel, check_reps_seed, check_work, executor_or_exit,
-                   fail, inputs_of, load_all_or_exit, out_console, parse_sets, progress_bar)
+from ..cli import (
+    DASK_HELP,
+    app,
+    check_out_or_exit,
+    check_parallel,
+    check_reps_seed,
+    check_work,
+    executor_or_exit,
+    fail,
+    inputs_of,
+    load_all_or_exit,
+    out_console,
+    parse_sets,
+    progress_bar,
+)
 
 
 @app.command()
 def report(
-    scenarios: List[Path] = typer.Argument(..., help="Scenario files; the first is the reference of the comparison."),
+    scenarios: list[Path] = typer.Argument(..., help="Scenario files; the first is the reference of the comparison."),
     out: Path = typer.Option(Path("report.html"), "--out", "-o", help="HTML file to write (replaced if it exists)."),
     reps: int = typer.Option(20, "--reps", "-n", help="Replications per scenario."),
-    seed: Optional[int] = typer.Option(None, "--seed", help="Seed for every scenario (default: the first scenario's)."),
-    set_: Optional[List[str]] = typer.Option(None, "--set", help="Override a field in every scenario: path.to.field=value."),
-    workers: Optional[int] = typer.Option(None, "--workers", help="Local worker processes (default: cores; 1 = in-process)."),
-    dask: Optional[str] = typer.Option(None, "--dask", help=DASK_HELP),
-    title: Optional[str] = typer.Option(None, "--title", help="Report title (default: the scenario names)."),
+    seed: int | None = typer.Option(None, "--seed", help="Seed for every scenario (default: the first scenario's)."),
+    set_: list[str] | None = typer.Option(
+        None, "--set", help="Override a field in every scenario: path.to.field=value."
+    ),
+    workers: int | None = typer.Option(
+        None, "--workers", help="Local worker processes (default: cores; 1 = in-process)."
+    ),
+    dask: str | None = typer.Option(None, "--dask", help=DASK_HELP),
+    title: str | None = typer.Option(None, "--title", help="Report title (default: the scenario names)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ):
     """Write one self-contained HTML report: scenarios, summary and comparison tables, sentences, plots."""
@@ -34,8 +51,10 @@ def report(
     # Replaces only an earlier HTML report, never an input (report s.yaml --out s.yaml) or another file.
     check_out_or_exit(out, True, inputs_of(scenarios), kind="report")
     seed = loaded[0].seed if seed is None else seed
-    with executor_or_exit(workers, dask, reps) as executor, \
-            progress_bar(reps * len(loaded), "report", quiet) as advance:
+    with (
+        executor_or_exit(workers, dask, reps) as executor,
+        progress_bar(reps * len(loaded), "report", quiet) as advance,
+    ):
         results = [run_ensemble(sc, reps=reps, seed=seed, executor=executor, progress=advance) for sc in loaded]
     try:
         path = write_report(results, out, [str(p) for p in scenarios], title=title)
@@ -43,5 +62,7 @@ def report(
         from ..outdir import os_reason
 
         fail(f"{out}: cannot write: {os_reason(exc)}; nothing was written")
-    out_console.print(f"Wrote {path} ({path.stat().st_size / 1024:,.0f} KiB): {len(loaded)} scenario(s), "
-                      f"{reps} replication(s) each, seed {seed}. It opens in any browser, without a server or network.")
+    out_console.print(
+        f"Wrote {path} ({path.stat().st_size / 1024:,.0f} KiB): {len(loaded)} scenario(s), "
+        f"{reps} replication(s) each, seed {seed}. It opens in any browser, without a server or network."
+    )

@@ -1,4 +1,5 @@
 """Checking a fresh record against a baseline: exact mode, or tolerances with a paired t-test and Holm's correction."""
+
 from __future__ import annotations
 
 import math
@@ -19,6 +20,7 @@ from .baseline_file import (
 )
 
 # --- checking ---------------------------------------------------------------------------------
+
 
 @dataclass
 class Moved:
@@ -61,8 +63,11 @@ class Check:
     def version_changes(self) -> list[str]:
         """'name old -> new' for every version that differs from the baseline's."""
         keys = sorted(set(self.old.versions) | set(self.new.versions))
-        return [f"{k} {self.old.versions.get(k, '-')} -> {self.new.versions.get(k, '-')}"
-                for k in keys if self.old.versions.get(k) != self.new.versions.get(k)]
+        return [
+            f"{k} {self.old.versions.get(k, '-')} -> {self.new.versions.get(k, '-')}"
+            for k in keys
+            if self.old.versions.get(k) != self.new.versions.get(k)
+        ]
 
     def describe(self) -> str:
         """Plain-text account: what changed since the baseline, and every moved metric."""
@@ -79,8 +84,10 @@ class Check:
         else:
             lines.append(f"  results moved: {len(self.moved)} of {self.compared} metrics beyond what is allowed")
             for m in self.moved:
-                lines.append(f"    {m.metric}: {fmt(m.old)} -> {fmt(m.new)} (change {fmt_change(m)}, "
-                             f"allowed {fmt_allowed(m, self.mode)}, p {fmt_p(m.p)})")
+                lines.append(
+                    f"    {m.metric}: {fmt(m.old)} -> {fmt(m.new)} (change {fmt_change(m)}, "
+                    f"allowed {fmt_allowed(m, self.mode)}, p {fmt_p(m.p)})"
+                )
         return "\n".join(lines)
 
 
@@ -111,8 +118,7 @@ def fmt_p(p: float | None) -> str:
 
 def default_mode(old: Baseline, new: Baseline) -> str:
     """'exact' when scenario, code, versions and platform are unchanged, else 'tolerance'."""
-    same = (old.scenario_hash == new.scenario_hash and old.code_hash == new.code_hash
-            and old.versions == new.versions)
+    same = old.scenario_hash == new.scenario_hash and old.code_hash == new.code_hash and old.versions == new.versions
     return "exact" if same else "tolerance"
 
 
@@ -131,7 +137,7 @@ def paired_p(old: list[float | None], new: list[float | None]) -> float:
     o = np.array([math.nan if v is None else v for v in old], dtype=float)
     n = np.array([math.nan if v is None else v for v in new], dtype=float)
     k = min(o.size, n.size)
-    d = (n[:k] - o[:k])
+    d = n[:k] - o[:k]
     d = d[~np.isnan(d)]
     if d.size < 2:
         return math.nan
@@ -155,8 +161,15 @@ def holm(pvalues: list[float]) -> list[float]:
     return out.tolist()
 
 
-def compare(old: Baseline, new: Baseline, mode: str | None = None, file: Path | None = None,
-            rtol: float | None = None, atol: float | None = None, alpha: float | None = None) -> Check:
+def compare(
+    old: Baseline,
+    new: Baseline,
+    mode: str | None = None,
+    file: Path | None = None,
+    rtol: float | None = None,
+    atol: float | None = None,
+    alpha: float | None = None,
+) -> Check:
     """Compare a fresh record with a baseline (see the module docstring for both modes)."""
     if mode not in (None, "exact", "tolerance"):
         raise BaselineError(f"--mode: must be 'exact' or 'tolerance' (got {mode!r})")
@@ -169,8 +182,14 @@ def compare(old: Baseline, new: Baseline, mode: str | None = None, file: Path | 
         for key in keys:
             check.compared += 1
             o, n = olds.get(key), news.get(key)
-            same = (o is not None and n is not None and _close(o.value, n.value) and o.n == n.n
-                    and len(o.per_rep) == len(n.per_rep) and all(map(_close, o.per_rep, n.per_rep)))
+            same = (
+                o is not None
+                and n is not None
+                and _close(o.value, n.value)
+                and o.n == n.n
+                and len(o.per_rep) == len(n.per_rep)
+                and all(map(_close, o.per_rep, n.per_rep))
+            )
             if not same:
                 check.moved.append(Moved(".".join(key), o and o.value, n and n.value, EXACT_TOL))
         return check

@@ -1,4 +1,5 @@
 """The baseline file: its format (pydantic models, JSON text, atomic save, strict load) and the fingerprints it holds."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -8,9 +9,10 @@ import math
 import os
 import platform
 import sys
+from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -33,10 +35,10 @@ SECTIONS = ("items", "backfill")
 DEFAULT_ALPHA = 0.05
 DEFAULT_METRIC_TOLERANCES = {
     **{m: {"rtol": 0.01, "atol": 1.0} for m in LATENCY_METRICS if m not in SHARE_METRICS},  # days
-    **{m: {"rtol": 0.0, "atol": 0.01} for m in SHARE_METRICS},       # shares: one percentage point
+    **{m: {"rtol": 0.0, "atol": 0.01} for m in SHARE_METRICS},  # shares: one percentage point
     "delivered_lots": {"rtol": 0.05, "atol": 0.5},
     "undelivered_lots": {"rtol": 0.05, "atol": 0.5},
-    "replaced_gap_mean": {"rtol": 0.02, "atol": 1.0},                 # days
+    "replaced_gap_mean": {"rtol": 0.02, "atol": 1.0},  # days
     "donations": {"rtol": 0.05, "atol": 0.5},
     "open": {"rtol": 0.05, "atol": 0.5},
 }
@@ -51,6 +53,7 @@ class BaselineError(ValueError):
 
 
 # --- the file format ------------------------------------------------------------------------
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
@@ -77,14 +80,18 @@ class Tolerances(_Strict):
 
     alpha: float = Field(DEFAULT_ALPHA, gt=0, lt=1)
     metrics: dict[str, Tolerance] = Field(
-        default_factory=lambda: {k: Tolerance(**v) for k, v in DEFAULT_METRIC_TOLERANCES.items()})
+        default_factory=lambda: {k: Tolerance(**v) for k, v in DEFAULT_METRIC_TOLERANCES.items()}
+    )
 
-    def with_overrides(self, rtol: float | None = None, atol: float | None = None,
-                       alpha: float | None = None) -> "Tolerances":
+    def with_overrides(
+        self, rtol: float | None = None, atol: float | None = None, alpha: float | None = None
+    ) -> Tolerances:
         """A copy with rtol/atol replaced for every metric and alpha replaced, where given."""
         check_tolerance_options(rtol, atol, alpha)
-        metrics = {m: Tolerance(rtol=t.rtol if rtol is None else rtol, atol=t.atol if atol is None else atol)
-                   for m, t in self.metrics.items()}
+        metrics = {
+            m: Tolerance(rtol=t.rtol if rtol is None else rtol, atol=t.atol if atol is None else atol)
+            for m, t in self.metrics.items()
+        }
         return Tolerances(alpha=self.alpha if alpha is None else alpha, metrics=metrics)
 
 
@@ -111,11 +118,13 @@ class Baseline(_Strict):
             for group, group_metrics in getattr(self, section).items():
                 for name, metric in group_metrics.items():
                     if len(metric.per_rep) != self.reps:
-                        problems.append(f"{section}.{group}.{name}.per_rep: has {len(metric.per_rep)} values, "
-                                        f"reps is {self.reps}")
+                        problems.append(
+                            f"{section}.{group}.{name}.per_rep: has {len(metric.per_rep)} values, reps is {self.reps}"
+                        )
                     if name not in self.tolerances.metrics:
-                        problems.append(f"{section}.{group}.{name}: no tolerance for metric '{name}' "
-                                        f"in tolerances.metrics")
+                        problems.append(
+                            f"{section}.{group}.{name}: no tolerance for metric '{name}' in tolerances.metrics"
+                        )
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -147,8 +156,9 @@ def _dump(obj, level: int) -> str:
     if isinstance(obj, dict):
         if not obj:
             return "{}"
-        body = ",\n".join(f"{pad}{json.dumps(str(k), ensure_ascii=False)}: {_dump(obj[k], level + 1)}"
-                          for k in sorted(obj, key=str))
+        body = ",\n".join(
+            f"{pad}{json.dumps(str(k), ensure_ascii=False)}: {_dump(obj[k], level + 1)}" for k in sorted(obj, key=str)
+        )
         return "{\n" + body + "\n" + end + "}"
     if isinstance(obj, (list, tuple)):
         if all(not isinstance(v, (dict, list, tuple)) for v in obj):
@@ -182,13 +192,16 @@ def load(path: Path) -> Baseline:
     except (OSError, UnicodeDecodeError) as exc:
         raise BaselineError(f"{path}: cannot read baseline file: {exc}") from None
     except json.JSONDecodeError as exc:
-        raise BaselineError(f"{path}: corrupt baseline file: not valid JSON "
-                            f"(line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+        raise BaselineError(
+            f"{path}: corrupt baseline file: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+        ) from None
     if not isinstance(data, dict):
         raise BaselineError(f"{path}: corrupt baseline file: the top level must be an object")
     if data.get("format") == "purlsim-baseline/1":
-        raise BaselineError(f"{path}: a baseline of the old format 'purlsim-baseline/1' (latency over delivered lots "
-                            f"only); re-record it: purlsim baseline record")
+        raise BaselineError(
+            f"{path}: a baseline of the old format 'purlsim-baseline/1' (latency over delivered lots "
+            f"only); re-record it: purlsim baseline record"
+        )
     if data.get("format") != FORMAT:
         raise BaselineError(f"{path}: not a purlsim baseline of format {FORMAT!r} (format is {data.get('format')!r})")
     try:
@@ -203,6 +216,7 @@ def load(path: Path) -> Baseline:
 
 
 # --- fingerprints -----------------------------------------------------------------------------
+
 
 def _plain(obj):
     """A JSON-ready copy: dates as ISO strings, mapping keys as strings, tuples as lists."""
@@ -245,8 +259,17 @@ def load_resolved(path: Path, overrides: Mapping[str, Any] | None = None) -> tup
 
 # The code that decides results (see the module docstring): a change anywhere else in `sim` (plots,
 # report, CLI, this module) leaves a baseline in exact mode.
-RESULT_CODE = ("model", "scenario", "metrics", "streams.py", "recorder.py", "tables.py", "results.py", "stats.py",
-               "experiments/ensemble.py")
+RESULT_CODE = (
+    "model",
+    "scenario",
+    "metrics",
+    "streams.py",
+    "recorder.py",
+    "tables.py",
+    "results.py",
+    "stats.py",
+    "experiments/ensemble.py",
+)
 # In sim/scenario/ but only describing the format to editors: no result depends on them.
 NOT_RESULT_CODE = ("scenario/descriptions.py", "scenario/file_schema.py")
 

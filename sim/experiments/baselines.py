@@ -52,9 +52,10 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -112,6 +113,7 @@ from .ensemble import run as run_ensemble
 
 # --- measuring --------------------------------------------------------------------------------
 
+
 def _round(x) -> float | None:
     """x to SIG_DIGITS significant digits; None for NaN, infinity or None."""
     if x is None:
@@ -149,13 +151,17 @@ def measure(results: Results) -> tuple[dict, dict]:
         groups = [(f"{donor}/{item}", g) for (donor, item), g in b.groupby(["donor", "item"], sort=True)]
         for name, g in groups + [("ALL", b)]:
             done = g[g["replaced"]]
-            per = {"replaced_gap_mean": done.groupby("rep")["time"].mean(), "donations": g.groupby("rep").size(),
-                   "open": g[~g["replaced"]].groupby("rep").size()}
+            per = {
+                "replaced_gap_mean": done.groupby("rep")["time"].mean(),
+                "donations": g.groupby("rep").size(),
+                "open": g[~g["replaced"]].groupby("rep").size(),
+            }
             backfill[name] = {m: _metric(s, reps, 0.0 if m in COUNT_METRICS else math.nan) for m, s in per.items()}
     return items, backfill
 
 
 # --- recording --------------------------------------------------------------------------------
+
 
 def locate(path: Path | str, root: Path | None = None) -> Path:
     """A scenario path as given, or under `root` when relative and root is not the working directory."""
@@ -180,9 +186,15 @@ def stored_path(path: Path, root: Path | None = None) -> str:
     return Path(rel).as_posix()
 
 
-def record(scenario_path: Path | str, *, reps: int = DEFAULT_REPS, seed: int | None = None,
-           overrides: Mapping[str, Any] | None = None, tolerances: Tolerances | None = None,
-           root: Path | None = None) -> Baseline:
+def record(
+    scenario_path: Path | str,
+    *,
+    reps: int = DEFAULT_REPS,
+    seed: int | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    tolerances: Tolerances | None = None,
+    root: Path | None = None,
+) -> Baseline:
     """Run a scenario and return its baseline (not written; see `save`). Raises ScenarioError or BaselineError."""
     if int(reps) < 1:
         raise BaselineError(f"reps: must be at least 1 (got {reps})")
@@ -194,14 +206,31 @@ def record(scenario_path: Path | str, *, reps: int = DEFAULT_REPS, seed: int | N
     return _record_loaded(scenario, digest, path, reps, seed, overrides, tolerances or Tolerances(), root)
 
 
-def _record_loaded(scenario: Scenario, digest: str, path: Path, reps: int, seed: int | None, overrides: dict,
-                   tolerances: Tolerances, root: Path | None) -> Baseline:
+def _record_loaded(
+    scenario: Scenario,
+    digest: str,
+    path: Path,
+    reps: int,
+    seed: int | None,
+    overrides: dict,
+    tolerances: Tolerances,
+    root: Path | None,
+) -> Baseline:
     results = run_ensemble(scenario, reps=int(reps), seed=seed, record_events=False)
     items, backfill = measure(results)
-    return Baseline(scenario=stored_path(path, root), scenario_name=scenario.name,
-                    scenario_hash=digest, code_hash=code_hash(), overrides=overrides,
-                    seed=results.seed, reps=int(reps), versions=versions(), tolerances=tolerances,
-                    items=items, backfill=backfill)
+    return Baseline(
+        scenario=stored_path(path, root),
+        scenario_name=scenario.name,
+        scenario_hash=digest,
+        code_hash=code_hash(),
+        overrides=overrides,
+        seed=results.seed,
+        reps=int(reps),
+        versions=versions(),
+        tolerances=tolerances,
+        items=items,
+        backfill=backfill,
+    )
 
 
 @dataclass
@@ -221,8 +250,9 @@ def prepare(file: Path, root: Path | None = None) -> Prepared:
     baseline = load(file)
     path = locate(baseline.scenario, root)
     if not path.is_file():
-        raise BaselineError(f"{file}: the scenario {baseline.scenario} no longer exists "
-                            f"(restore it, or delete this baseline)")
+        raise BaselineError(
+            f"{file}: the scenario {baseline.scenario} no longer exists (restore it, or delete this baseline)"
+        )
     try:
         scenario, digest = load_resolved(path, baseline.overrides)
     except ScenarioError as exc:
@@ -233,11 +263,19 @@ def prepare(file: Path, root: Path | None = None) -> Prepared:
 def rerun(prep: Prepared, tolerances: Tolerances | None = None) -> Baseline:
     """Re-record a prepared baseline's scenario with its seed, reps and overrides (and its tolerances)."""
     b = prep.baseline
-    return _record_loaded(prep.scenario, prep.scenario_hash, prep.path, b.reps, b.seed, b.overrides, tolerances or b.tolerances, prep.root)
+    return _record_loaded(
+        prep.scenario, prep.scenario_hash, prep.path, b.reps, b.seed, b.overrides, tolerances or b.tolerances, prep.root
+    )
 
 
-def check(file: Path, root: Path | None = None, mode: str | None = None, rtol: float | None = None,
-          atol: float | None = None, alpha: float | None = None) -> Check:
+def check(
+    file: Path,
+    root: Path | None = None,
+    mode: str | None = None,
+    rtol: float | None = None,
+    atol: float | None = None,
+    alpha: float | None = None,
+) -> Check:
     """Re-run one baseline's scenario and compare; raises BaselineError on bad input."""
     check_tolerance_options(rtol, atol, alpha)
     prep = prepare(file, root)
@@ -274,11 +312,56 @@ def default_file(directory: Path, scenario: Path, name: str | None = None) -> Pa
 
 
 __all__ = [
-    "_metric", "BACKFILL_METRICS", "Baseline", "baseline_files", "BaselineError", "Check", "check",
-    "check_tolerance_options", "code_hash", "compare", "COUNT_METRICS", "DEFAULT_ALPHA", "DEFAULT_DIR",
-    "default_file", "DEFAULT_METRIC_TOLERANCES", "default_mode", "DEFAULT_REPS", "dumps", "EXACT_TOL",
-    "find_for_scenario", "fmt", "fmt_allowed", "fmt_change", "fmt_p", "FORMAT", "holm", "ITEM_COUNT_METRICS",
-    "LATENCY_METRICS", "load", "load_resolved", "locate", "measure", "Metric", "Moved", "NOT_RESULT_CODE",
-    "paired_p", "prepare", "Prepared", "record", "rerun", "resolved_mapping", "RESULT_CODE",
-    "result_code_files", "save", "scenario_hash", "SECTIONS", "SHARE_METRICS", "SIG_DIGITS", "stored_path",
-    "Tolerance", "Tolerances", "versions"]
+    "_metric",
+    "BACKFILL_METRICS",
+    "Baseline",
+    "baseline_files",
+    "BaselineError",
+    "Check",
+    "check",
+    "check_tolerance_options",
+    "code_hash",
+    "compare",
+    "COUNT_METRICS",
+    "DEFAULT_ALPHA",
+    "DEFAULT_DIR",
+    "default_file",
+    "DEFAULT_METRIC_TOLERANCES",
+    "default_mode",
+    "DEFAULT_REPS",
+    "dumps",
+    "EXACT_TOL",
+    "find_for_scenario",
+    "fmt",
+    "fmt_allowed",
+    "fmt_change",
+    "fmt_p",
+    "FORMAT",
+    "holm",
+    "ITEM_COUNT_METRICS",
+    "LATENCY_METRICS",
+    "load",
+    "load_resolved",
+    "locate",
+    "measure",
+    "Metric",
+    "Moved",
+    "NOT_RESULT_CODE",
+    "paired_p",
+    "prepare",
+    "Prepared",
+    "record",
+    "rerun",
+    "resolved_mapping",
+    "RESULT_CODE",
+    "result_code_files",
+    "save",
+    "scenario_hash",
+    "SECTIONS",
+    "SHARE_METRICS",
+    "SIG_DIGITS",
+    "stored_path",
+    "Tolerance",
+    "Tolerances",
+    "versions",
+]

@@ -4,11 +4,12 @@ Every scenario runs replications 0..reps-1 with the same seed, so replication r 
 the same random numbers in every part they share; the figures and paired differences are those
 of sim.metrics.comparison, over one tau and one cohort for all.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from pathlib import Path
-from typing import Callable, Sequence
 
 import pandas as pd
 
@@ -20,10 +21,17 @@ from ..scenario.schema import Scenario
 from .ensemble import run_stats
 
 
-def compare(scenarios: Sequence[Scenario | Results | str | Path], reps: int = 20, seed: int | None = None,
-            executor: Executor | None = None, names: Sequence[str] | None = None, chunk_size: int | None = None,
-            progress: Callable[[int], None] | None = None, tau: float | None = None,
-            cohort: tuple[float, float] | None = None) -> pd.DataFrame:
+def compare(
+    scenarios: Sequence[Scenario | Results | str | Path],
+    reps: int = 20,
+    seed: int | None = None,
+    executor: Executor | None = None,
+    names: Sequence[str] | None = None,
+    chunk_size: int | None = None,
+    progress: Callable[[int], None] | None = None,
+    tau: float | None = None,
+    cohort: tuple[float, float] | None = None,
+) -> pd.DataFrame:
     """Run scenarios with common random numbers; per item and scenario the headline figures and the paired differences against the first.
 
     scenarios: Scenario objects, file paths, or Results already run (with the same seed and
@@ -39,7 +47,12 @@ def compare(scenarios: Sequence[Scenario | Results | str | Path], reps: int = 20
         runs = list(scenarios)
         if len({(r.seed, r.reps) for r in runs}) != 1:
             raise ValueError("compare: Results must share their seed and replications (common random numbers)")
-        loaded, obs, reps, seed = [r.scenario for r in runs], [r.observations() for r in runs], runs[0].reps, runs[0].seed
+        loaded, obs, reps, seed = (
+            [r.scenario for r in runs],
+            [r.observations() for r in runs],
+            runs[0].reps,
+            runs[0].seed,
+        )
     else:
         loaded = [sc if isinstance(sc, Scenario) else load_scenario(sc) for sc in scenarios]
         seed = loaded[0].seed if seed is None else int(seed)
@@ -52,8 +65,13 @@ def compare(scenarios: Sequence[Scenario | Results | str | Path], reps: int = 20
     return df
 
 
-def report(scenarios: Sequence[Scenario | str | Path], out, reps: int = 20, seed: int | None = None,
-           executor: Executor | None = None) -> Path:
+def report(
+    scenarios: Sequence[Scenario | str | Path],
+    out,
+    reps: int = 20,
+    seed: int | None = None,
+    executor: Executor | None = None,
+) -> Path:
     """Run scenarios (Scenario objects or paths) with common random numbers and write their HTML report to `out`."""
     from ..report import write_report
     from .ensemble import run

@@ -5,11 +5,12 @@ put back in replication order, so the same scenario, seed and reps give identica
 any executor, worker count or chunking. Chunks are the unit of work sent to an executor: a few
 per worker, at most MAX_CHUNK replications each.
 """
+
 from __future__ import annotations
 
 import numbers
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
-from typing import Callable, Iterator, Sequence
 
 import pandas as pd
 
@@ -26,16 +27,16 @@ KINDS = ("deliveries", "events", "levels", "backfills")
 MAX_CHUNK = 50
 
 
-def run_chunk_tables(scenario: Scenario, seed: int, reps: list[int], record_events: bool = True,
-                     reference: bool = False) -> dict[str, pd.DataFrame]:
+def run_chunk_tables(
+    scenario: Scenario, seed: int, reps: list[int], record_events: bool = True, reference: bool = False
+) -> dict[str, pd.DataFrame]:
     """Run replications `reps` in this process; one finished DataFrame per table for the whole chunk.
 
     reference: on the reference kernel (plain SimPy, see sim.model.kernel); the tables are the same.
     """
     with gc_paused():  # until the records are columns again (see sim.model.gc_paused)
         per_rep = [(rep, run_replication(scenario, seed, rep, record_events, reference)) for rep in reps]
-        return {k: finish(k, table(k, [(rep, tables[k]) for rep, tables in per_rep]), scenario.start)
-                for k in KINDS}
+        return {k: finish(k, table(k, [(rep, tables[k]) for rep, tables in per_rep]), scenario.start) for k in KINDS}
 
 
 def _chunk_results(scenario: Scenario, seed: int, reps: list[int], record_events: bool, reference: bool) -> Results:
@@ -43,8 +44,9 @@ def _chunk_results(scenario: Scenario, seed: int, reps: list[int], record_events
     return Results.from_frames(scenario, seed, len(reps), {k: [df] for k, df in raw.items()})
 
 
-def run_chunk_output(scenario: Scenario, seed: int, reps: list[int], record_events: bool = True,
-                     reference: bool = False) -> dict:
+def run_chunk_output(
+    scenario: Scenario, seed: int, reps: list[int], record_events: bool = True, reference: bool = False
+) -> dict:
     """Run replications `reps`; {"tables": each table as Results shows it, "stats": what the metrics count}."""
     res = _chunk_results(scenario, seed, reps, record_events, reference)
     tables = {k: getattr(res, k) for k in KINDS}
@@ -73,8 +75,9 @@ def default_chunk_size(reps: int, workers: int) -> int:
     return max(1, min(MAX_CHUNK, -(-reps // max(1, 4 * workers))))
 
 
-def as_completed(executor: Executor | None, calls: Sequence[tuple[Callable, tuple]],
-                 window: int | None = None) -> Iterator[tuple[int, object]]:
+def as_completed(
+    executor: Executor | None, calls: Sequence[tuple[Callable, tuple]], window: int | None = None
+) -> Iterator[tuple[int, object]]:
     """Run `calls` (function, args) and yield (index, result) as each finishes.
 
     In-process when executor is None. Otherwise at most `window` calls are in flight (default:
@@ -121,8 +124,15 @@ def check_run(scenario: Scenario, reps: int, seed: int | None) -> tuple[int, int
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
         problems.append(Problem("<run>", "seed", f"must be a whole number (got {type(seed).__name__})"))
     elif seed is not None and not 0 <= seed <= MAX_SEED:
-        problems.append(Problem("<run>", "seed", f"seed must not be negative (got {seed})" if seed < 0
-                                else f"seed must be at most {MAX_SEED} (got {describe(float(min(seed, 10**300)))})"))
+        problems.append(
+            Problem(
+                "<run>",
+                "seed",
+                f"seed must not be negative (got {seed})"
+                if seed < 0
+                else f"seed must be at most {MAX_SEED} (got {describe(float(min(seed, 10**300)))})",
+            )
+        )
     if not problems:
         too_much = run_problem(scenario, int(reps))
         if too_much:
@@ -132,9 +142,16 @@ def check_run(scenario: Scenario, reps: int, seed: int | None) -> tuple[int, int
     return int(reps), scenario.seed if seed is None else int(seed)
 
 
-def run(scenario: Scenario, reps: int = 1, seed: int | None = None, executor: Executor | None = None,
-        chunk_size: int | None = None, record_events: bool = True,
-        progress: Callable[[int], None] | None = None, reference: bool = False) -> Results:
+def run(
+    scenario: Scenario,
+    reps: int = 1,
+    seed: int | None = None,
+    executor: Executor | None = None,
+    chunk_size: int | None = None,
+    record_events: bool = True,
+    progress: Callable[[int], None] | None = None,
+    reference: bool = False,
+) -> Results:
     """Run `reps` replications of `scenario` and gather their Results.
 
     seed: defaults to the scenario's own; executor: any concurrent.futures.Executor (a process
@@ -147,7 +164,9 @@ def run(scenario: Scenario, reps: int = 1, seed: int | None = None, executor: Ex
     size = chunk_size or default_chunk_size(reps, executor_workers(executor))
     parts = chunks(reps, size)
     got: dict[int, dict] = {}
-    for i, tables in as_completed(executor, [(run_chunk_tables, (scenario, seed, c, record_events, reference)) for c in parts]):
+    for i, tables in as_completed(
+        executor, [(run_chunk_tables, (scenario, seed, c, record_events, reference)) for c in parts]
+    ):
         got[i] = tables
         if progress is not None:
             progress(len(parts[i]))
@@ -155,9 +174,16 @@ def run(scenario: Scenario, reps: int = 1, seed: int | None = None, executor: Ex
     return Results.from_frames(scenario, seed, reps, frames)
 
 
-def run_stats(scenarios: Sequence[Scenario], reps: int, seeds: Sequence[int], executor: Executor | None = None,
-              chunk_size: int | None = None, progress: Callable[[int], None] | None = None,
-              keep_reps: int = 0, reference: bool = False) -> list[dict]:
+def run_stats(
+    scenarios: Sequence[Scenario],
+    reps: int,
+    seeds: Sequence[int],
+    executor: Executor | None = None,
+    chunk_size: int | None = None,
+    progress: Callable[[int], None] | None = None,
+    keep_reps: int = 0,
+    reference: bool = False,
+) -> list[dict]:
     """The observations the metrics count (sim.metrics.STATS) of each scenario, all scenarios' chunks sharing the executor.
 
     Each scenario runs replications 0..reps-1 with its seed; equal seeds give common random numbers.
@@ -170,16 +196,21 @@ def run_stats(scenarios: Sequence[Scenario], reps: int, seeds: Sequence[int], ex
     calls, where = [], []
     for k, (sc, (_, seed)) in enumerate(zip(scenarios, checked)):
         for j, c in enumerate(parts):
-            calls.append((run_chunk_kept, (sc, seed, c, keep_reps, reference)) if c[0] < keep_reps else
-                         (run_chunk_stats, (sc, seed, c, reference)))
+            calls.append(
+                (run_chunk_kept, (sc, seed, c, keep_reps, reference))
+                if c[0] < keep_reps
+                else (run_chunk_stats, (sc, seed, c, reference))
+            )
             where.append((k, j))
     got: dict[tuple[int, int], dict] = {}
     for i, stats in as_completed(executor, calls):
         got[where[i]] = stats
         if progress is not None:
             progress(len(parts[where[i][1]]))
-    out = [{name: pd.concat([got[(k, j)][name] for j in range(len(parts))], ignore_index=True)
-            for name in metrics.STATS} for k in range(len(scenarios))]
+    out = [
+        {name: pd.concat([got[(k, j)][name] for j in range(len(parts))], ignore_index=True) for name in metrics.STATS}
+        for k in range(len(scenarios))
+    ]
     if keep_reps > 0:
         kept = [j for j, c in enumerate(parts) if c[0] < keep_reps]
         for k, (sc, (_, seed)) in enumerate(zip(scenarios, checked)):

@@ -13,16 +13,17 @@ output directory with their manifest; then the partial directory goes. Memory is
 chunk plus the per-replication figures (a few numbers per item and replication), never by the
 ensemble (plots read back a bounded number of replications, see sim.pngs).
 """
+
 from __future__ import annotations
 
 import hashlib
 import json
 import os
 import shutil
+from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import pandas as pd
 import pyarrow as pa
@@ -117,16 +118,24 @@ def _is_ours(partial: Path) -> bool:
 
 
 def _settings(scenario: Scenario, seed: int, reps: int, chunk_size: int, record_events: bool) -> dict:
-    return {"format": PARTIAL_FORMAT, "scenario": scenario.name, "scenario_sha256": scenario_sha256(scenario),
-            "seed": seed, "reps": reps, "chunk_size": chunk_size, "record_events": record_events}
+    return {
+        "format": PARTIAL_FORMAT,
+        "scenario": scenario.name,
+        "scenario_sha256": scenario_sha256(scenario),
+        "seed": seed,
+        "reps": reps,
+        "chunk_size": chunk_size,
+        "record_events": record_events,
+    }
 
 
 def _open_partial(partial: Path, wanted: dict, resume: bool, force: bool, chunk_size_given: bool) -> dict:
     """Start a fresh partial directory, or check and reuse the one there; returns the settings in force."""
     if partial.exists():
         if not resume and not force:
-            raise PartialRunError(f"{partial}: an unfinished run is there; finish it with --resume "
-                                  f"or discard it with --force")
+            raise PartialRunError(
+                f"{partial}: an unfinished run is there; finish it with --resume or discard it with --force"
+            )
         if partial.is_symlink() or not partial.is_dir() or not _is_ours(partial):
             raise PartialRunError(f"{partial}: is not an unfinished purlsim run; refusing to use or remove it")
         if not resume:
@@ -135,14 +144,25 @@ def _open_partial(partial: Path, wanted: dict, resume: bool, force: bool, chunk_
         try:
             found = json.loads((partial / RUN_FILE).read_text())
         except (OSError, ValueError):
-            raise PartialRunError(f"{partial}: no readable {RUN_FILE}; cannot resume (use --force to start over)") from None
-        keys = ["format", "scenario_sha256", "seed", "reps", "record_events"] + (["chunk_size"] if chunk_size_given else [])
-        diff = [f"{k}: {found.get(k)!r} there, {wanted[k]!r} now" if k != "scenario_sha256" else
-                "the scenario (after extends and overrides) is not the same"
-                for k in keys if found.get(k) != wanted[k]]
+            raise PartialRunError(
+                f"{partial}: no readable {RUN_FILE}; cannot resume (use --force to start over)"
+            ) from None
+        keys = ["format", "scenario_sha256", "seed", "reps", "record_events"] + (
+            ["chunk_size"] if chunk_size_given else []
+        )
+        diff = [
+            f"{k}: {found.get(k)!r} there, {wanted[k]!r} now"
+            if k != "scenario_sha256"
+            else "the scenario (after extends and overrides) is not the same"
+            for k in keys
+            if found.get(k) != wanted[k]
+        ]
         if diff:
-            raise PartialRunError(f"{partial}: the unfinished run there differs from this one ("
-                                  + "; ".join(diff) + "); resume with the same scenario and options, or --force to start over")
+            raise PartialRunError(
+                f"{partial}: the unfinished run there differs from this one ("
+                + "; ".join(diff)
+                + "); resume with the same scenario and options, or --force to start over"
+            )
         return found
     (partial / "chunks").mkdir(parents=True)
     tmp = partial / f".{RUN_FILE}.tmp"
@@ -151,8 +171,9 @@ def _open_partial(partial: Path, wanted: dict, resume: bool, force: bool, chunk_
     return wanted
 
 
-def _write_chunk(partial: Path, index: int, tables: dict[str, pd.DataFrame], stats: dict[str, pd.DataFrame],
-                 run_digest: str) -> None:
+def _write_chunk(
+    partial: Path, index: int, tables: dict[str, pd.DataFrame], stats: dict[str, pd.DataFrame], run_digest: str
+) -> None:
     """Write one chunk and its checksums into a temporary directory, then rename it into place (all or nothing)."""
     root = partial / "chunks"
     tmp = root / f".{index:06d}.tmp"
@@ -203,8 +224,10 @@ def _combine(partial: Path, n_chunks: int, directory: Path) -> None:
     for kind in KINDS:
         files = [chunk / f"{kind}.parquet" for chunk in order]
         schema = _unified_schema(files)
-        with pq.ParquetWriter(directory / f"{kind}.parquet", schema) as writer, \
-                open(directory / f"{kind}.csv", "w", newline="") as csv:
+        with (
+            pq.ParquetWriter(directory / f"{kind}.parquet", schema) as writer,
+            open(directory / f"{kind}.csv", "w", newline="") as csv,
+        ):
             for i, f in enumerate(files):
                 df = pd.read_parquet(f)
                 writer.write_table(pa.Table.from_pandas(df, preserve_index=False).cast(schema))
@@ -212,17 +235,35 @@ def _combine(partial: Path, n_chunks: int, directory: Path) -> None:
 
 
 def _summary_doc(scenario: Scenario, seed: int, reps: int, latency: pd.DataFrame, backfill: pd.DataFrame) -> dict:
-    return {"scenario": scenario.name, "scenario_sha256": scenario_sha256(scenario), "seed": seed, "reps": reps,
-            "horizon_days": scenario.horizon_days, "statistics_method": metrics.headline.__doc__,
-            "delivered_only_method": metrics.delivered.__doc__,
-            "latency": output.table_records(latency), "backfill": output.table_records(backfill)}
+    return {
+        "scenario": scenario.name,
+        "scenario_sha256": scenario_sha256(scenario),
+        "seed": seed,
+        "reps": reps,
+        "horizon_days": scenario.horizon_days,
+        "statistics_method": metrics.headline.__doc__,
+        "delivered_only_method": metrics.delivered.__doc__,
+        "latency": output.table_records(latency),
+        "backfill": output.table_records(backfill),
+    }
 
 
-def run_to_dir(scenario: Scenario, out: Path, reps: int, seed: int | None = None, executor: Executor | None = None,
-               chunk_size: int | None = None, resume: bool = False, force: bool = False,
-               record_events: bool = True, progress: Callable[[int], None] | None = None,
-               plots: bool = False, tau: float | None = None, cohort: tuple[float, float] | None = None,
-               reference: bool = False) -> StreamedRun:
+def run_to_dir(
+    scenario: Scenario,
+    out: Path,
+    reps: int,
+    seed: int | None = None,
+    executor: Executor | None = None,
+    chunk_size: int | None = None,
+    resume: bool = False,
+    force: bool = False,
+    record_events: bool = True,
+    progress: Callable[[int], None] | None = None,
+    plots: bool = False,
+    tau: float | None = None,
+    cohort: tuple[float, float] | None = None,
+    reference: bool = False,
+) -> StreamedRun:
     """Run an ensemble into `out` chunk by chunk (see the module docstring); Ctrl-C keeps finished chunks.
 
     resume: finish the partial run found for `out` (refused if its scenario, seed, reps or chunk
@@ -242,24 +283,61 @@ def run_to_dir(scenario: Scenario, out: Path, reps: int, seed: int | None = None
         partial = partial_dir(out)
         had_chunks = resume and bool(finished_chunks(partial))
         try:
-            return _run_locked(scenario, out, partial, reps, seed, executor, chunk_size, resume, force,
-                               record_events, progress, plots, tau, cohort, reference)
+            return _run_locked(
+                scenario,
+                out,
+                partial,
+                reps,
+                seed,
+                executor,
+                chunk_size,
+                resume,
+                force,
+                record_events,
+                progress,
+                plots,
+                tau,
+                cohort,
+                reference,
+            )
         except OSError as exc:
             # A full disk or a vanished directory: leave no half-written output behind.
             if not had_chunks:
                 shutil.rmtree(partial, ignore_errors=True)
-            kept = (f"; the chunks finished before are kept in {partial}: free space and run again with --resume"
-                    if had_chunks and partial.exists() else "; nothing was written")
+            kept = (
+                f"; the chunks finished before are kept in {partial}: free space and run again with --resume"
+                if had_chunks and partial.exists()
+                else "; nothing was written"
+            )
             raise outdir.OutputRefused(f"{out}: cannot write: {outdir.os_reason(exc)}{kept}") from None
 
 
-def _run_locked(scenario: Scenario, out: Path, partial: Path, reps: int, seed: int, executor, chunk_size, resume: bool,
-                force: bool, record_events: bool, progress, plots: bool, tau: float | None = None,
-                cohort: tuple[float, float] | None = None, reference: bool = False) -> StreamedRun:
+def _run_locked(
+    scenario: Scenario,
+    out: Path,
+    partial: Path,
+    reps: int,
+    seed: int,
+    executor,
+    chunk_size,
+    resume: bool,
+    force: bool,
+    record_events: bool,
+    progress,
+    plots: bool,
+    tau: float | None = None,
+    cohort: tuple[float, float] | None = None,
+    reference: bool = False,
+) -> StreamedRun:
     """run_to_dir's work, while it holds the output's lock."""
     size = chunk_size or default_chunk_size(reps, executor_workers(executor))
-    settings = _open_partial(partial, _settings(scenario, seed, reps, size, record_events), resume, force,
-                             chunk_size_given=chunk_size is not None)
+    settings = _open_partial(
+        partial,
+        _settings(scenario, seed, reps, size, record_events),
+        resume,
+        force,
+        chunk_size_given=chunk_size is not None,
+    )
     size = int(settings["chunk_size"])
     digest = _digest(settings)
     parts = chunks(reps, size)
@@ -274,8 +352,13 @@ def _run_locked(scenario: Scenario, out: Path, partial: Path, reps: int, seed: i
         del got
         if progress is not None:
             progress(len(parts[todo[k]]))
-    stats = {name: pd.concat([pd.read_parquet(partial / "chunks" / f"{i:06d}" / f"{name}.parquet")
-                              for i in range(len(parts))], ignore_index=True) for name in STATS}
+    stats = {
+        name: pd.concat(
+            [pd.read_parquet(partial / "chunks" / f"{i:06d}" / f"{name}.parquet") for i in range(len(parts))],
+            ignore_index=True,
+        )
+        for name in STATS
+    }
     latency = metrics.lot_summary(stats, reps, scenario.horizon_days, tau, cohort)
     closure = metrics.closure_summary(stats, reps, scenario.horizon_days, tau, cohort)
     backfill = metrics.backfill_summary(stats, reps, scenario.horizon_days)

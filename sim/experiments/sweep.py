@@ -5,13 +5,15 @@ A parameter is a dotted scenario path and its values: `40,60,80` (a list), `8:20
 through `load_scenario(path, overrides)`, so a path that does not exist or a value that does not
 validate gives the usual ScenarioError, for all points before anything runs.
 """
+
 from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -111,10 +113,17 @@ def load_points(path: str | Path, points: Sequence[Mapping[str, Any]]):
     return loaded
 
 
-def sweep(scenario: str | Path, params: Mapping[str, Sequence[Any] | str], reps: int = 20, seed: int | None = None,
-          executor: Executor | None = None, chunk_size: int | None = None,
-          progress: Callable[[int], None] | None = None, tau: float | None = None,
-          cohort: tuple[float, float] | None = None) -> pd.DataFrame:
+def sweep(
+    scenario: str | Path,
+    params: Mapping[str, Sequence[Any] | str],
+    reps: int = 20,
+    seed: int | None = None,
+    executor: Executor | None = None,
+    chunk_size: int | None = None,
+    progress: Callable[[int], None] | None = None,
+    tau: float | None = None,
+    cohort: tuple[float, float] | None = None,
+) -> pd.DataFrame:
     """Run the grid of `params` over the scenario file; one row per point and item (and `ALL`), as `compare` gives.
 
     params: dotted path -> list of values, or a value string as on the command line
@@ -131,13 +140,23 @@ def sweep(scenario: str | Path, params: Mapping[str, Sequence[Any] | str], reps:
     return sweep_table(points, obs, reps, scenarios, tau, cohort)
 
 
-def sweep_table(points: Sequence[Mapping[str, Any]], obs: Sequence[dict], reps: int, scenarios: Sequence,
-                tau: float | None = None, cohort: tuple[float, float] | None = None) -> pd.DataFrame:
+def sweep_table(
+    points: Sequence[Mapping[str, Any]],
+    obs: Sequence[dict],
+    reps: int,
+    scenarios: Sequence,
+    tau: float | None = None,
+    cohort: tuple[float, float] | None = None,
+) -> pd.DataFrame:
     """The sweep's rows (see `sweep`) from each point's observations."""
     names = [_point_text(p) for p in points]
     head = [{"point": k, **p} for k, p in enumerate(points)]
     df = comparison_table(obs, names, reps, scenarios, tau, cohort, head)
-    df = df.sort_values(["point", "item"], key=lambda c: c.map(lambda v: (v == "ALL", v)) if c.name == "item" else c,
-                        kind="stable", ignore_index=True)
+    df = df.sort_values(
+        ["point", "item"],
+        key=lambda c: c.map(lambda v: (v == "ALL", v)) if c.name == "item" else c,
+        kind="stable",
+        ignore_index=True,
+    )
     df.attrs.update(params=list(points[0]) if points else [])
     return df

@@ -9,6 +9,7 @@ Below it are the tables of a run (sim.tables); above it the Results container, t
 - backfill: the donor's readiness gap, from the donation decision, censored;
 - comparison: paired differences and verdicts for compare and sweep.
 """
+
 from __future__ import annotations
 
 import pandas as pd
@@ -21,9 +22,11 @@ STATS = ("lots", "requests", "backfill")  # the per-chunk observations an ensemb
 
 def chunk_observations(tables: dict[str, pd.DataFrame], scenario) -> dict[str, pd.DataFrame]:
     """The observations of a chunk's tables: small to send between processes, enough for every figure."""
-    return {"lots": observations.lot_observations(tables["deliveries"], scenario),
-            "requests": observations.request_observations(tables["deliveries"], scenario),
-            "backfill": backfill.observations(tables["backfills"], scenario.horizon_days)}
+    return {
+        "lots": observations.lot_observations(tables["deliveries"], scenario),
+        "requests": observations.request_observations(tables["deliveries"], scenario),
+        "backfill": backfill.observations(tables["backfills"], scenario.horizon_days),
+    }
 
 
 def window_for(horizons, tau: float | None = None, cohort: tuple[float, float] | None = None):
@@ -39,16 +42,26 @@ def estimates(obs: dict[str, pd.DataFrame], reps: int, tau: float, window, count
     return headline.estimate(obs["lots"], reps, tau, window, counts=counts)
 
 
-def lot_summary(obs: dict[str, pd.DataFrame], reps: int, horizon: float, tau: float | None = None,
-                cohort: tuple[float, float] | None = None) -> pd.DataFrame:
+def lot_summary(
+    obs: dict[str, pd.DataFrame],
+    reps: int,
+    horizon: float,
+    tau: float | None = None,
+    cohort: tuple[float, float] | None = None,
+) -> pd.DataFrame:
     """Per item and ALL: the headline figures with intervals, then the delivered-only columns."""
     tau, window = window_for([horizon], tau, cohort)
     head = headline.table(estimates(obs, reps, tau, window))
     return head.join(delivered.summary(delivered.per_rep(obs["lots"]), reps), how="left")
 
 
-def closure_summary(obs: dict[str, pd.DataFrame], reps: int, horizon: float, tau: float | None = None,
-                    cohort: tuple[float, float] | None = None) -> pd.DataFrame:
+def closure_summary(
+    obs: dict[str, pd.DataFrame],
+    reps: int,
+    horizon: float,
+    tau: float | None = None,
+    cohort: tuple[float, float] | None = None,
+) -> pd.DataFrame:
     """Time to close per `what` (whole requests, and each group of items that work together); each request counts once."""
     tau, window = window_for([horizon], tau, cohort)
     req = obs["requests"].assign(qty=1.0, value=1.0)  # each request (or group of it) one observation
@@ -64,6 +77,20 @@ def backfill_summary(obs: dict[str, pd.DataFrame], reps: int, horizon: float) ->
     return backfill.summary(obs["backfill"], reps, horizon)
 
 
-__all__ = ["ALL", "FIGURES", "HEADLINE", "STATS", "backfill", "backfill_summary", "chunk_observations",
-           "closure_summary", "comparison", "delivered", "estimates", "headline", "lot_summary", "observations",
-           "window_for"]
+__all__ = [
+    "ALL",
+    "FIGURES",
+    "HEADLINE",
+    "STATS",
+    "backfill",
+    "backfill_summary",
+    "chunk_observations",
+    "closure_summary",
+    "comparison",
+    "delivered",
+    "estimates",
+    "headline",
+    "lot_summary",
+    "observations",
+    "window_for",
+]

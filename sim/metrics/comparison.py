@@ -8,10 +8,11 @@ whatever the censoring, and a unit that never arrives counts tau, so arriving la
 faster than arriving early. Censoring is called heavy when more than half the quantity of either
 side is undelivered at the horizon: the RMST difference is then bounded by tau.
 """
+
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import pandas as pd
 
@@ -20,11 +21,21 @@ from . import headline as hl
 from .delivered import COLUMNS as DELIVERED_COLUMNS
 
 HEAVY = 0.5  # undelivered share of quantity above which censoring is called heavy
-SUMMARY_COLUMNS = ["lots", "qty", *[c for n in hl.FIGURES for c in (n, f"{n}_lo", f"{n}_hi")], "rmst_tau",
-                   "followup_days", "cohort_from_day", "cohort_to_day", *DELIVERED_COLUMNS]
+SUMMARY_COLUMNS = [
+    "lots",
+    "qty",
+    *[c for n in hl.FIGURES for c in (n, f"{n}_lo", f"{n}_hi")],
+    "rmst_tau",
+    "followup_days",
+    "cohort_from_day",
+    "cohort_to_day",
+    *DELIVERED_COLUMNS,
+]
 DIFF_COLUMNS = [c for n in hl.FIGURES for c in (f"diff_{n}", f"diff_{n}_lo", f"diff_{n}_hi")]
-METHOD = ("Paired difference of each headline figure, scenario minus the first, under common random numbers "
-          "(same seed, same replications, same bootstrap resamples of the replications); 95% percentile interval.")
+METHOD = (
+    "Paired difference of each headline figure, scenario minus the first, under common random numbers "
+    "(same seed, same replications, same bootstrap resamples of the replications); 95% percentile interval."
+)
 
 
 def unique_names(names: Sequence[str]) -> list[str]:
@@ -78,33 +89,54 @@ def verdict(label: str, name: str, base: str, row: dict, base_row: dict, reps: i
     d, lo, hi = row["diff_rmst"], row["diff_rmst_lo"], row["diff_rmst_hi"]
     tau = f"{row['rmst_tau']:,.0f}"
     if reps < 2 or lo != lo:
-        return "too few replications", (f"{label}: {name} minus {base} is {d:+.1f} days of mean time to delivery "
-                                        f"(to {tau} d); too few replications for an interval ({reps}).")
+        return "too few replications", (
+            f"{label}: {name} minus {base} is {d:+.1f} days of mean time to delivery "
+            f"(to {tau} d); too few replications for an interval ({reps})."
+        )
     if hi < 0:
         gain, low, high = days(-d, -hi, -lo)
-        out = ("faster", f"{label}: {name} is {gain} days faster than {base} "
-                         f"(mean time to delivery to {tau} d, 95% CI {low}-{high})")
+        out = (
+            "faster",
+            f"{label}: {name} is {gain} days faster than {base} "
+            f"(mean time to delivery to {tau} d, 95% CI {low}-{high})",
+        )
     elif lo > 0:
         loss, low, high = days(d, lo, hi)
-        out = ("slower", f"{label}: {name} is {loss} days slower than {base} "
-                         f"(mean time to delivery to {tau} d, 95% CI {low}-{high})")
+        out = (
+            "slower",
+            f"{label}: {name} is {loss} days slower than {base} "
+            f"(mean time to delivery to {tau} d, 95% CI {low}-{high})",
+        )
     else:
-        out = ("no significant difference", f"{label}: no significant difference between {name} and {base} "
-                                            f"({name} minus {base}: {d:+.1f} days to {tau} d, 95% CI {lo:+.1f} to {hi:+.1f})")
+        out = (
+            "no significant difference",
+            f"{label}: no significant difference between {name} and {base} "
+            f"({name} minus {base}: {d:+.1f} days to {tau} d, 95% CI {lo:+.1f} to {hi:+.1f})",
+        )
     text = out[1]
     heavy = [(n, r["delivered_share"]) for n, r in ((name, row), (base, base_row)) if 1 - r["delivered_share"] > HEAVY]
     if heavy:
-        text += "; censoring is heavy (" + ", ".join(f"{n} delivers {s:.0%}" for n, s in heavy) + \
-                f" of the quantity by the horizon), so the difference is bounded by {tau} d"
+        text += (
+            "; censoring is heavy ("
+            + ", ".join(f"{n} delivers {s:.0%}" for n, s in heavy)
+            + f" of the quantity by the horizon), so the difference is bounded by {tau} d"
+        )
         share, s_lo, s_hi = row["diff_delivered_share"], row["diff_delivered_share_lo"], row["diff_delivered_share_hi"]
         if share == share and s_lo == s_lo:
-            text += (f"; by the horizon {name} delivers {row['delivered_share']:.0%} against {base_row['delivered_share']:.0%}"
-                     f" ({share * 100:+.0f} points, 95% CI {s_lo * 100:+.0f} to {s_hi * 100:+.0f})")
+            text += (
+                f"; by the horizon {name} delivers {row['delivered_share']:.0%} against {base_row['delivered_share']:.0%}"
+                f" ({share * 100:+.0f} points, 95% CI {s_lo * 100:+.0f} to {s_hi * 100:+.0f})"
+            )
     return out[0], text + "."
 
 
-def table(estimates: Sequence[hl.Estimates], delivered: Sequence[pd.DataFrame], names: Sequence[str],
-          scenarios: Sequence, head: Sequence[dict] | None = None) -> pd.DataFrame:
+def table(
+    estimates: Sequence[hl.Estimates],
+    delivered: Sequence[pd.DataFrame],
+    names: Sequence[str],
+    scenarios: Sequence,
+    head: Sequence[dict] | None = None,
+) -> pd.DataFrame:
     """One row per item and scenario (or sweep point): its figures and its paired differences against the first.
 
     head: per scenario, columns put first (a sweep's point and parameters).
@@ -124,16 +156,28 @@ def table(estimates: Sequence[hl.Estimates], delivered: Sequence[pd.DataFrame], 
             row["verdict"], row["sentence"] = ("", "") if k == 0 else verdict(label, name, names[0], row, figs[0], reps)
             rows.append(row)
     lead = list(head[0]) if head else []
-    df = pd.DataFrame(rows)[[*lead, "item", "item_name", "scenario", *SUMMARY_COLUMNS, *DIFF_COLUMNS,
-                             "verdict", "sentence"]]
-    df.attrs.update(reps=reps, tau=estimates[0].tau, cohort=estimates[0].window, method=METHOD,
-                    statistics=hl.__doc__.split("\n\n")[0])
+    df = pd.DataFrame(rows)[
+        [*lead, "item", "item_name", "scenario", *SUMMARY_COLUMNS, *DIFF_COLUMNS, "verdict", "sentence"]
+    ]
+    df.attrs.update(
+        reps=reps,
+        tau=estimates[0].tau,
+        cohort=estimates[0].window,
+        method=METHOD,
+        statistics=hl.__doc__.split("\n\n")[0],
+    )
     return df
 
 
-def comparison_table(obs: Sequence[dict], names: Sequence[str], reps: int, scenarios: Sequence,
-                     tau: float | None = None, cohort: tuple[float, float] | None = None,
-                     head: Sequence[dict] | None = None) -> pd.DataFrame:
+def comparison_table(
+    obs: Sequence[dict],
+    names: Sequence[str],
+    reps: int,
+    scenarios: Sequence,
+    tau: float | None = None,
+    cohort: tuple[float, float] | None = None,
+    head: Sequence[dict] | None = None,
+) -> pd.DataFrame:
     """The comparison of scenarios (or sweep points) from their observations (sim.metrics.STATS)."""
     horizons = [sc.horizon_days for sc in scenarios]
     tau = hl.default_tau(horizons) if tau is None else float(tau)

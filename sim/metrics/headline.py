@@ -17,6 +17,7 @@ resampled the same way and their differences are paired (common random numbers).
 resamples' curves are computed on a 0.1-day grid (the estimate on exact times). A resample in
 which the group has no units is left out of its interval. Tau is one for all scenarios of a comparison (`default_tau`).
 """
+
 from __future__ import annotations
 
 import math
@@ -77,7 +78,7 @@ class Estimates:
     reps: int
     tau: float
     window: tuple[float, float]
-    qty: dict[str, float]       # per replication, in the cohort
+    qty: dict[str, float]  # per replication, in the cohort
     lots: dict[str, float]
 
 
@@ -89,8 +90,14 @@ def _samples(obs: pd.DataFrame) -> dict[str, Sample]:
     return groups
 
 
-def estimate(obs: pd.DataFrame, reps: int, tau: float, window: tuple[float, float], group_by: str = "item",
-             counts: np.ndarray | None = None) -> Estimates:
+def estimate(
+    obs: pd.DataFrame,
+    reps: int,
+    tau: float,
+    window: tuple[float, float],
+    group_by: str = "item",
+    counts: np.ndarray | None = None,
+) -> Estimates:
     """The figures of each group (`group_by` values, weighted by `qty`; plus ALL, by `value`) in the cohort window."""
     lo, hi = window
     o = obs.loc[(obs["requested_day"] >= lo) & (obs["requested_day"] <= hi)]
@@ -113,9 +120,13 @@ def _figures(s: Sample, rows: np.ndarray, tau: float) -> Figures:
     first = figures(s, rows[:1], levels, tau, days)
     rest = figures(s, rows[1:], levels, tau, days, grid=GRID)
     join = lambda a, b: np.concatenate([a, b])  # noqa: E731
-    return Figures({p: join(first.quantiles[p], rest.quantiles[p]) for p in levels}, join(first.rmst, rest.rmst),
-                   {t: join(first.share_by[t], rest.share_by[t]) for t in days},
-                   join(first.event_share, rest.event_share), join(first.total, rest.total))
+    return Figures(
+        {p: join(first.quantiles[p], rest.quantiles[p]) for p in levels},
+        join(first.rmst, rest.rmst),
+        {t: join(first.share_by[t], rest.share_by[t]) for t in days},
+        join(first.event_share, rest.event_share),
+        join(first.total, rest.total),
+    )
 
 
 def values(f: Figures, name: str) -> np.ndarray:
@@ -161,12 +172,23 @@ def table(est: Estimates, names: dict[str, str] | None = None) -> pd.DataFrame:
         for name in FIGURES:
             v = values(f, name)
             row[name] = float(v[0])
-            row[f"{name}_lo"], row[f"{name}_hi"] = interval(v[1:], reps=est.reps) if v.size > 1 else (math.nan, math.nan)
-        row.update(rmst_tau=est.tau, followup_days=est.followup[k], cohort_from_day=est.window[0],
-                   cohort_to_day=est.window[1])
+            row[f"{name}_lo"], row[f"{name}_hi"] = (
+                interval(v[1:], reps=est.reps) if v.size > 1 else (math.nan, math.nan)
+            )
+        row.update(
+            rmst_tau=est.tau, followup_days=est.followup[k], cohort_from_day=est.window[0], cohort_to_day=est.window[1]
+        )
         rows.append(row)
-    cols = ["item", "lots", "qty", *[c for n in FIGURES for c in (n, f"{n}_lo", f"{n}_hi")],
-            "rmst_tau", "followup_days", "cohort_from_day", "cohort_to_day"]
+    cols = [
+        "item",
+        "lots",
+        "qty",
+        *[c for n in FIGURES for c in (n, f"{n}_lo", f"{n}_hi")],
+        "rmst_tau",
+        "followup_days",
+        "cohort_from_day",
+        "cohort_to_day",
+    ]
     return pd.DataFrame(rows, columns=cols).set_index("item")
 
 

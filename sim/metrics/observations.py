@@ -8,6 +8,7 @@ its lines has arrived; a group of items that only work together (`groups:` in th
 a Patriot system = launchers + radar/control) is delivered, within a request, when all its
 items' lots have arrived. Undelivered rows are never dropped.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -29,21 +30,36 @@ def lot_observations(deliveries: pd.DataFrame, scenario: Scenario) -> pd.DataFra
     item = d["item"].astype(str).to_numpy()
     cost = np.array([scenario.items[i].unit_cost_musd if i in scenario.items else 0.0 for i in item])
     qty = d["qty"].to_numpy(dtype=np.float64)
-    return pd.DataFrame({"rep": d["rep"].to_numpy(dtype=np.int64), "item": item, "requested_day": requested,
-                         "time": end - requested, "delivered": delivered, "qty": qty, "value": qty * cost},
-                        columns=LOT_COLUMNS)
+    return pd.DataFrame(
+        {
+            "rep": d["rep"].to_numpy(dtype=np.int64),
+            "item": item,
+            "requested_day": requested,
+            "time": end - requested,
+            "delivered": delivered,
+            "qty": qty,
+            "value": qty * cost,
+        },
+        columns=LOT_COLUMNS,
+    )
 
 
 def request_observations(deliveries: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     """One row per request (`what` = "request") and per (request, group it has lines of): time to close."""
     d = deliveries.loc[deliveries["qty"] > 0]
     item = d["item"].astype(str)
-    base = pd.DataFrame({"rep": d["rep"].to_numpy(dtype=np.int64), "request_id": d["request_id"].astype(str).to_numpy(),
-                         "item": item.to_numpy(), "requested_day": d["requested_day"].to_numpy(dtype=np.float64),
-                         # an undelivered lot keeps its request (and group) open: +inf until the horizon
-                         "end": d["delivered_day"].fillna(np.inf).to_numpy(dtype=np.float64),
-                         "value": d["qty"].to_numpy(dtype=np.float64) * np.array(
-                             [scenario.items[i].unit_cost_musd if i in scenario.items else 0.0 for i in item])})
+    base = pd.DataFrame(
+        {
+            "rep": d["rep"].to_numpy(dtype=np.int64),
+            "request_id": d["request_id"].astype(str).to_numpy(),
+            "item": item.to_numpy(),
+            "requested_day": d["requested_day"].to_numpy(dtype=np.float64),
+            # an undelivered lot keeps its request (and group) open: +inf until the horizon
+            "end": d["delivered_day"].fillna(np.inf).to_numpy(dtype=np.float64),
+            "value": d["qty"].to_numpy(dtype=np.float64)
+            * np.array([scenario.items[i].unit_cost_musd if i in scenario.items else 0.0 for i in item]),
+        }
+    )
     frames = [base.assign(what=REQUEST)]
     for group, members in scenario.groups.items():
         frames.append(base[base["item"].isin(members)].assign(what=group))

@@ -13,6 +13,7 @@ product-limit estimate at the distinct times u_j is S(u_j) = prod_{k<=j} (1 - d_
 d_k the event weight at u_k and n_k the weight still at risk (time >= u_k): censored
 observations at u_k count as at risk there (the usual convention, and lifelines').
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -29,20 +30,24 @@ EPS = 1e-12  # S(t) <= 1 - p is tested with this slack: cumulative products are 
 class Sample:
     """Observations of one group (an item, all items, requests), sorted by time."""
 
-    time: np.ndarray    # days, >= 0
-    event: np.ndarray   # bool: delivered (True) or censored at `time`
+    time: np.ndarray  # days, >= 0
+    event: np.ndarray  # bool: delivered (True) or censored at `time`
     weight: np.ndarray  # > 0
-    rep: np.ndarray     # replication index 0..reps-1 of each observation
+    rep: np.ndarray  # replication index 0..reps-1 of each observation
 
     @classmethod
-    def of(cls, time, event, weight, rep) -> "Sample":
+    def of(cls, time, event, weight, rep) -> Sample:
         """A sample from unsorted columns (observations of zero weight are left out)."""
         time = np.asarray(time, dtype=np.float64)
         weight = np.asarray(weight, dtype=np.float64)
         keep = weight > 0
         order = np.argsort(time[keep], kind="stable")
-        return cls(time[keep][order], np.asarray(event, dtype=bool)[keep][order], weight[keep][order],
-                   np.asarray(rep, dtype=np.int64)[keep][order])
+        return cls(
+            time[keep][order],
+            np.asarray(event, dtype=bool)[keep][order],
+            weight[keep][order],
+            np.asarray(rep, dtype=np.int64)[keep][order],
+        )
 
     def __len__(self) -> int:
         return int(self.time.size)
@@ -53,10 +58,10 @@ class Figures:
     """What the curve of each resample says: one value per resample (row of the multiplicities)."""
 
     quantiles: dict[float, np.ndarray]  # p -> first time S <= 1 - p (inf: not reached)
-    rmst: np.ndarray                    # integral of S from 0 to tau (NaN: curve ends before tau)
-    share_by: dict[float, np.ndarray]   # t -> 1 - S(t) (NaN: curve ends before t)
-    event_share: np.ndarray             # event weight / total weight (delivered by the horizon)
-    total: np.ndarray                   # total weight
+    rmst: np.ndarray  # integral of S from 0 to tau (NaN: curve ends before tau)
+    share_by: dict[float, np.ndarray]  # t -> 1 - S(t) (NaN: curve ends before t)
+    event_share: np.ndarray  # event weight / total weight (delivered by the horizon)
+    total: np.ndarray  # total weight
 
 
 def kaplan_meier(time, event, weight=None) -> tuple[np.ndarray, np.ndarray]:
@@ -73,8 +78,8 @@ def kaplan_meier(time, event, weight=None) -> tuple[np.ndarray, np.ndarray]:
 def _curves(s: Sample, counts: np.ndarray):
     """(distinct times u, S of each resample at u, weight leaving at u): counts is (resamples x replications)."""
     starts = np.flatnonzero(np.r_[True, s.time[1:] != s.time[:-1]])
-    w = counts[:, s.rep] * s.weight                       # each observation's weight in each resample
-    leaving = np.add.reduceat(w, starts, axis=1)          # weight whose time is u_j
+    w = counts[:, s.rep] * s.weight  # each observation's weight in each resample
+    leaving = np.add.reduceat(w, starts, axis=1)  # weight whose time is u_j
     events = np.add.reduceat(w * s.event, starts, axis=1)
     at_risk = w.sum(axis=1, keepdims=True) - (np.cumsum(leaving, axis=1) - leaving)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -104,12 +109,18 @@ def _on_grid(s: Sample, reps: int, resolution: float):
     return np.arange(g)[keep] * step, d[:, keep], lv[:, keep]
 
 
-GRID = 0.1          # days: the bootstrap's curves are computed on this grid (the estimate on exact times)
+GRID = 0.1  # days: the bootstrap's curves are computed on this grid (the estimate on exact times)
 GRID_CELLS = 20_000  # at most this many grid cells (a coarser grid beyond)
 
 
-def figures(s: Sample, counts: np.ndarray, levels=(0.5, 0.9), tau: float = np.inf,
-            days=(30.0, 90.0, 180.0), grid: float | None = None) -> Figures:
+def figures(
+    s: Sample,
+    counts: np.ndarray,
+    levels=(0.5, 0.9),
+    tau: float = np.inf,
+    days=(30.0, 90.0, 180.0),
+    grid: float | None = None,
+) -> Figures:
     """The figures of every resample (rows of `counts`), computed in blocks of bounded memory.
 
     grid: compute the curves on a grid of this many days (times rounded up to it) instead of
@@ -118,8 +129,13 @@ def figures(s: Sample, counts: np.ndarray, levels=(0.5, 0.9), tau: float = np.in
     """
     counts = np.asarray(counts, dtype=np.float64)
     k = counts.shape[0]
-    out = Figures({p: np.full(k, np.nan) for p in levels}, np.full(k, np.nan),
-                  {t: np.full(k, np.nan) for t in days}, np.full(k, np.nan), np.zeros(k))
+    out = Figures(
+        {p: np.full(k, np.nan) for p in levels},
+        np.full(k, np.nan),
+        {t: np.full(k, np.nan) for t in days},
+        np.full(k, np.nan),
+        np.zeros(k),
+    )
     if not len(s):
         return out
     if grid:
@@ -130,7 +146,7 @@ def figures(s: Sample, counts: np.ndarray, levels=(0.5, 0.9), tau: float = np.in
         curves = lambda c: _curves(s, c)  # noqa: E731
         block = max(1, CELLS // len(s))
     for a in range(0, k, block):
-        _block(curves(counts[a:a + block]), len(counts[a:a + block]), tau, out, slice(a, min(k, a + block)))
+        _block(curves(counts[a : a + block]), len(counts[a : a + block]), tau, out, slice(a, min(k, a + block)))
     return out
 
 
@@ -149,7 +165,7 @@ def _block(curves, n: int, tau: float, out: Figures, rows: slice) -> None:
         hit = surv <= 1.0 - p + EPS
         values[rows] = np.where(present, np.where(hit.any(axis=1), u[np.argmax(hit, axis=1)], np.inf), np.nan)
     for t, values in out.share_by.items():
-        j = np.searchsorted(u, t, side="right") - 1       # the last distinct time <= t
+        j = np.searchsorted(u, t, side="right") - 1  # the last distinct time <= t
         values[rows] = np.where(known(t), 1.0 - surv[:, j] if j >= 0 else 0.0, np.nan)
     if np.isfinite(tau):
         # S is 1 before u_0 and S(u_j) on [u_j, u_j+1): the area up to tau, step by step.

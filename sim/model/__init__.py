@@ -5,6 +5,7 @@ kernel.py; `reference=True` for plain SimPy), wires the parts in the order of th
 (requests -> approval -> funding -> sourcing -> transport), runs to the horizon, checks the
 invariants and returns plain columns (cheap to pickle between processes).
 """
+
 from __future__ import annotations
 
 import gc
@@ -46,16 +47,17 @@ def gc_paused():
 class Model:
     """All parts of one replication, wired; `run()` to the horizon."""
 
-    def __init__(self, scenario: Scenario, seed: int, rep: int, record_events: bool = True,
-                 reference: bool = False):
+    def __init__(self, scenario: Scenario, seed: int, rep: int, record_events: bool = True, reference: bool = False):
         self.scenario = scenario
         env = self.env = kernel.make(reference)
         streams = self.streams = Streams(seed, rep)
         rec = self.recorder = Recorder(events=record_events, horizon=scenario.horizon_days)
         switch = self.switch = Switchboard(env)
 
-        self.lines = {lid: ProductionLine(env, lid, spec, scenario, streams, rec, switch)
-                      for lid, spec in scenario.production.items()}
+        self.lines = {
+            lid: ProductionLine(env, lid, spec, scenario, streams, rec, switch)
+            for lid, spec in scenario.production.items()
+        }
         lines_by_item: dict[str, ProductionLine] = {}
         for line in self.lines.values():
             lines_by_item.setdefault(line.item, line)  # the first line listed for an item takes PURL orders
@@ -64,8 +66,9 @@ class Model:
         self.stockpiles = Stockpiles(env, scenario, streams, rec)
         self.transport = Transport(env, scenario, streams, rec, switch)
         self.backfill = Backfill(env, scenario, streams, rec, lines_by_item, self.stockpiles)
-        self.sourcing = Sourcing(env, scenario, rec, self.us_stock, self.stockpiles, lines_by_item,
-                                 self.backfill, self.transport)
+        self.sourcing = Sourcing(
+            env, scenario, rec, self.us_stock, self.stockpiles, lines_by_item, self.backfill, self.transport
+        )
         self.approval = Approval(env, scenario, streams, switch)
         self.funding = Funding(env, scenario, rec)
         self.flow = Flow(env, rec, self.approval, self.funding, self.sourcing, self.transport, switch)
@@ -93,8 +96,9 @@ class Model:
         self.env.drop_pending()
 
 
-def run_replication(scenario: Scenario, seed: int, rep: int, record_events: bool = True,
-                    reference: bool = False) -> dict:
+def run_replication(
+    scenario: Scenario, seed: int, rep: int, record_events: bool = True, reference: bool = False
+) -> dict:
     """One replication's tables as columns (cheap to pickle between processes); `reference`: on plain SimPy."""
     model = Model(scenario, seed, rep, record_events, reference)
     tables = model.run()

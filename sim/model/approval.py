@@ -1,4 +1,5 @@
 """The availability check by the US/NATO command: a delay, then a wait while approvals are paused."""
+
 from __future__ import annotations
 
 from ..scenario.schema import Scenario

@@ -17,6 +17,7 @@ modelled). The donor's readiness gap runs from the decision to the replacement,
 backfilled_day - decided_day, censored at the horizon when not yet replaced; the gap from the
 hand-over (backfilled_day - donated_day) is the second, labelled figure. An item no line makes is never replaced.
 """
+
 from __future__ import annotations
 
 import math
@@ -47,8 +48,20 @@ class Backfill:
 
     def order(self, lot) -> list:
         """Open the backfill row of a donated lot and, unless the policy is `none`, start its order."""
-        row = self.rec.backfill([lot.donor, lot.item, lot.qty, lot.request.request_id, lot.lot_id,
-                                 self.payers(lot.donor), math.nan, math.nan, math.nan, self.env.now])
+        row = self.rec.backfill(
+            [
+                lot.donor,
+                lot.item,
+                lot.qty,
+                lot.request.request_id,
+                lot.lot_id,
+                self.payers(lot.donor),
+                math.nan,
+                math.nan,
+                math.nan,
+                self.env.now,
+            ]
+        )
         if self.discipline != "none":
             self._n += 1
             self.env.task(self._replace(lot, row, self._n))

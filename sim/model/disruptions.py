@@ -23,6 +23,7 @@ A capacity change sets a line's servers and/or rate, or a leg's capacity, from i
 gate draws once, from its own stream: with probability `p_continue` nothing happens, otherwise
 its scope closes for good (everything that reaches it afterwards stays undelivered, as rows).
 """
+
 from __future__ import annotations
 
 from collections import defaultdict

@@ -5,6 +5,7 @@ matching stage events of `Results.events` are derived from those columns in bulk
 path appends nothing per stage. The flow marks a lot `held` while a release pause holds it;
 the parts mark the other phases (see recorder.PHASES).
 """
+
 from __future__ import annotations
 
 from ..recorder import HELD
@@ -18,7 +19,12 @@ class Flow:
     def __init__(self, env, recorder, approval, funding, sourcing, transport, switch):
         self.env, self.rec = env, recorder
         self.approval, self.funding, self.sourcing, self.transport, self.switch = (
-            approval, funding, sourcing, transport, switch)
+            approval,
+            funding,
+            sourcing,
+            transport,
+            switch,
+        )
         self.waiting: dict[int, object] = {}  # requests not yet sourced, by seq
 
     def submit(self, request) -> None:
@@ -63,7 +69,7 @@ class Flow:
         yield from self.sourcing.ready_steps(lot)
         lot.ready_day = env.now
         if self.switch.any_closed:
-            scopes = (stockpiles_mod.RELEASE_SCOPES if lot.source == "stockpile" else us_stock_mod.RELEASE_SCOPES)
+            scopes = stockpiles_mod.RELEASE_SCOPES if lot.source == "stockpile" else us_stock_mod.RELEASE_SCOPES
             if not self.switch.is_open(scopes):
                 rec.event(env.now, "held", lot.request.request_id, lot.lot_id, lot.item, lot.qty)
                 lot.enter(HELD, env.now)

@@ -4,6 +4,7 @@ Requests that draw on the account wait in strict order (urgent before routine, t
 a later request never overtakes an earlier one of the same or higher priority, even if it is
 cheaper. Packages pledged by named allies (`funded_by`) bring their own money and do not wait.
 """
+
 from __future__ import annotations
 
 import heapq

@@ -28,6 +28,7 @@ What must hold, part by part:
 Day comparisons allow a relative 1e-9 (rounding of computed sailing days); money allows 1e-9 of
 the amounts involved plus 1e-9 per withdrawal (the account clamps rounding residue to zero).
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -70,8 +71,10 @@ def _totals(d: dict, n_lots: int) -> dict[tuple[str, str, str], list[int]]:
     keys, first, inverse = np.unique(codes, return_index=True, return_inverse=True)
     units = np.bincount(inverse, weights=qty, minlength=len(keys))
     made = np.bincount(inverse, weights=ready, minlength=len(keys))
-    return {tuple(lab.uniques[lab.codes[k]] for lab in labels): [_whole(u), _whole(m)]
-            for k, u, m in zip(first, units, made)}
+    return {
+        tuple(lab.uniques[lab.codes[k]] for lab in labels): [_whole(u), _whole(m)]
+        for k, u, m in zip(first, units, made)
+    }
 
 
 def _factorized(col) -> Labels:
@@ -128,8 +131,10 @@ def _lots(model, deliveries: dict) -> None:
     def first(bad, what: str):
         k = int(np.flatnonzero(bad)[0])
         lot = lots[k]
-        _fail(f"lot {lot.lot_id} ({lot.source}, request {lot.request.request_id}): {what}; "
-              f"stage days {dict(zip(STAGES, days[k].tolist()))}")
+        _fail(
+            f"lot {lot.lot_id} ({lot.source}, request {lot.request.request_id}): {what}; "
+            f"stage days {dict(zip(STAGES, days[k].tolist()))}"
+        )
 
     if (qty <= 0).any():
         first(qty <= 0, "quantity not positive")
@@ -152,8 +157,9 @@ def _lots(model, deliveries: dict) -> None:
     # origin is a function of source, donor and item (a line's, the US depot's or the donor's node).
     shipped = np.flatnonzero(~missing[:, 4] & ~unsourced)
     if shipped.size:
-        _, firsts = np.unique(_group_codes([deliveries[c] for c in ("source", "donor", "item", "route")], shipped),
-                              return_index=True)
+        _, firsts = np.unique(
+            _group_codes([deliveries[c] for c in ("source", "donor", "item", "route")], shipped), return_index=True
+        )
         s = model.scenario
         for k in shipped[firsts].tolist():
             lot = lots[k]
@@ -263,8 +269,10 @@ def _stockpiles_and_backfills(model, totals: dict) -> None:
             n = piles.on_hand[key]
             expect = st.on_hand - donated.get(key, 0) + returned.get(key, 0)
             if n != expect:
-                _fail(f"stockpile {ally}/{item}: {st.on_hand} - {donated.get(key, 0)} donated + "
-                      f"{returned.get(key, 0)} backfilled = {expect}, but {n} on hand")
+                _fail(
+                    f"stockpile {ally}/{item}: {st.on_hand} - {donated.get(key, 0)} donated + "
+                    f"{returned.get(key, 0)} backfilled = {expect}, but {n} on hand"
+                )
             if n < st.min_keep:
                 _fail(f"stockpile {ally}/{item} at {n}, below its min_keep {st.min_keep}")
     if piles.on_hand:
@@ -290,8 +298,10 @@ def _production(model, totals: dict) -> None:
             expect[row[1]] += row[2]
     for item in set(made) | set(expect):
         if made.get(item, 0) != expect.get(item, 0):
-            _fail(f"production of {item}: lines finished {made.get(item, 0)} PURL units, "
-                  f"but ready lots and backfills account for {expect.get(item, 0)}")
+            _fail(
+                f"production of {item}: lines finished {made.get(item, 0)} PURL units, "
+                f"but ready lots and backfills account for {expect.get(item, 0)}"
+            )
 
 
 def _account(model) -> None:
@@ -330,9 +340,11 @@ def _account(model) -> None:
         if k < len(dated):
             prefix += dated[k][2]
     if not ok:
-        _fail(f"account does not balance: initial {f.initial_musd} + contributions arrived - "
-              f"withdrawals {withdrawn} = {balance} implies {arrived} arrived, which is not the "
-              f"contributions dated up to the horizon")
+        _fail(
+            f"account does not balance: initial {f.initial_musd} + contributions arrived - "
+            f"withdrawals {withdrawn} = {balance} implies {arrived} arrived, which is not the "
+            f"contributions dated up to the horizon"
+        )
 
 
 def _queues_and_scopes(model) -> None:
@@ -367,8 +379,10 @@ def _phases(model, d: dict) -> None:
     def first(bad, what: str):
         k = int(np.flatnonzero(bad)[0])
         spent = {name: v for name, v in zip(PHASES, phases[k].tolist()) if v}
-        _fail(f"delivery row {k} (lot {d['lot_id'][k]}, request {d['request_id'][k]}): {what}; "
-              f"time in system {t[k]}, phases {spent}")
+        _fail(
+            f"delivery row {k} (lot {d['lot_id'][k]}, request {d['request_id'][k]}): {what}; "
+            f"time in system {t[k]}, phases {spent}"
+        )
 
     negative = (phases < -tol[:, None]).any(axis=1)
     if negative.any():

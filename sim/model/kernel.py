@@ -27,6 +27,7 @@ Two kernels implement these calls and give the same order of events, ties includ
   Process per task, Timeout, Event().succeed(). Upgrading SimPy means: run both, compare the
   tables (tests/test_kernel.py), and fix FastKernel where they differ.
 """
+
 from __future__ import annotations
 
 from heapq import heappush
@@ -77,6 +78,7 @@ def make(reference: bool = False) -> Kernel:
 
 
 # ---- the fast kernel -------------------------------------------------------------------------
+
 
 class _Started:
     """What a generator taken over by a tail call is first sent: an event that succeeded with None."""
@@ -196,6 +198,7 @@ class FastKernel(Kernel):
 
 
 # ---- the reference kernel --------------------------------------------------------------------
+
 
 def _driven(generator):
     """A task's generator as a Process runs it: tail calls become `yield from`."""

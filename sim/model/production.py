@@ -9,6 +9,7 @@ backfill can get ahead of the rest of it, as the US put Germany ahead of Switzer
 The queue is ordered by (rank, order time, tie-break): rank 0 is backfill under `donors_first`,
 everything else rank 1.
 """
+
 from __future__ import annotations
 
 import math
@@ -31,8 +32,9 @@ class ProductionLine:
         self._delay = env.delay
         self.node = spec.node
         self._streams = streams
-        self.pool = ServerPool(env, spec.servers, on_queue=recorder.level_writer(env, f"queue:line:{lid}"),
-                               queue_phase=LINE_QUEUE)
+        self.pool = ServerPool(
+            env, spec.servers, on_queue=recorder.level_writer(env, f"queue:line:{lid}"), queue_phase=LINE_QUEUE
+        )
         self.unit = streams.sampler(f"production.{lid}.unit", self._unit_spec(spec.unit_days, spec.rate_per_month))
         self.long_lead = streams.sampler(f"production.{lid}.long_lead", spec.long_lead_days)
         self.stretch = 1.0 / (1.0 - spec.other_customers_share)
@@ -44,7 +46,7 @@ class ProductionLine:
         self._backlog_chunk = max(1, math.ceil(spec.other_backlog_units / BACKLOG_ORDERS))
         if spec.other_backlog_units:
             env.task(self._backlog_order())
-        for k, ramp in enumerate(spec.ramps):
+        for ramp in spec.ramps:
             env.task(self._ramp(scenario.day(ramp.at), ramp.servers, ramp.rate_per_month))
 
     @staticmethod
@@ -57,7 +59,9 @@ class ProductionLine:
         """Ramp: new server count and/or rate, for orders starting from now on."""
         if rate_per_month is not None:
             # Same stream name: a fixed unit time draws nothing, so common random numbers hold.
-            self.unit = self._streams.sampler(f"production.{self.lid}.unit", Fixed(value=DAYS_PER_MONTH / rate_per_month))
+            self.unit = self._streams.sampler(
+                f"production.{self.lid}.unit", Fixed(value=DAYS_PER_MONTH / rate_per_month)
+            )
         if servers is not None:
             self.pool.set_capacity(servers)
 

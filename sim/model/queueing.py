@@ -8,6 +8,7 @@ A lot that queues is marked in the pool's `queue_phase` (line_queue, waiting_dep
 the pool is paused, every lot waiting in it is marked `held`, and back in the queue phase when
 it reopens. Marks only record the current time: they add no event.
 """
+
 from __future__ import annotations
 
 import heapq

@@ -1,4 +1,5 @@
 """Ukraine's requirement list: explicit packages on dates and a stochastic stream of requests."""
+
 from __future__ import annotations
 
 import math
@@ -15,8 +16,20 @@ MAX_QTY = 10**9
 class Request:
     """One request: lines of (item, qty), a priority, and the days it passed each stage."""
 
-    __slots__ = ("seq", "request_id", "priority", "rank", "lines", "cost", "requested_day",
-                 "approved_day", "funded_day", "funded_by", "skip_approval", "donor")
+    __slots__ = (
+        "seq",
+        "request_id",
+        "priority",
+        "rank",
+        "lines",
+        "cost",
+        "requested_day",
+        "approved_day",
+        "funded_day",
+        "funded_by",
+        "skip_approval",
+        "donor",
+    )
 
     def __init__(self, seq, request_id, priority, lines, cost, day, funded_by=(), skip_approval=False, donor=None):
         self.seq = seq
@@ -70,8 +83,14 @@ class Requests:
             day = s.day(pkg.at)
             if day > env.now:
                 yield env.delay(day - env.now)
-            self._emit(pkg.id, pkg.priority, [(ln.item, ln.qty) for ln in pkg.lines],
-                       pkg.funded_by, pkg.skip_approval, pkg.donor)
+            self._emit(
+                pkg.id,
+                pkg.priority,
+                [(ln.item, ln.qty) for ln in pkg.lines],
+                pkg.funded_by,
+                pkg.skip_approval,
+                pkg.donor,
+            )
 
     def _stream(self, stream):
         env, s = self.env, self.s
@@ -81,7 +100,12 @@ class Requests:
         t, n = start, 0
         # Hot loop: draws are C-level iterator steps; a fixed quantity is rounded once, here.
         gap, pick_item, pick_priority, emit, delay = (
-            self._gap.draw, self._item.draw, self._priority.draw, self._emit, env.delay)
+            self._gap.draw,
+            self._item.draw,
+            self._priority.draw,
+            self._emit,
+            env.delay,
+        )
         fixed_qty = {i: max(1, int(round(q.fixed))) for i, q in self._qty.items() if q.fixed is not None}
         qty_of = {i: q.draw for i, q in self._qty.items()}
         while n < limit:

@@ -19,6 +19,7 @@ Whatever no source can supply becomes an `unsourced` lot that never ships, so it
 as an undelivered row. Each donated lot opens a backfill row (see `backfill.py`); its
 `donated_day` is the hand-over, when the donor's preparation ends.
 """
+
 from __future__ import annotations
 
 from ..scenario.schema import Scenario
@@ -30,7 +31,12 @@ class Sourcing:
     def __init__(self, env, scenario: Scenario, recorder, us_stock, stockpiles, lines_by_item, backfill, transport):
         self.env, self.rec = env, recorder
         self.us, self.piles, self.lines, self.backfill, self.transport = (
-            us_stock, stockpiles, lines_by_item, backfill, transport)
+            us_stock,
+            stockpiles,
+            lines_by_item,
+            backfill,
+            transport,
+        )
         pol = scenario.policy
         self.sources = list(pol.sources)
         self.stockpile_priorities = set(pol.stockpile_priorities)
@@ -41,8 +47,9 @@ class Sourcing:
         self.donations = "stockpile" in pol.sources
         # Items no US or allied stock holds and a line makes: the policy can only order them.
         held = set(us_stock.on_hand) | {i for (_, i) in stockpiles.on_hand}
-        self._production_only = (frozenset(i for i in lines_by_item if i not in held)
-                                 if "production" in self.sources else frozenset())
+        self._production_only = (
+            frozenset(i for i in lines_by_item if i not in held) if "production" in self.sources else frozenset()
+        )
 
     def donors_for(self, item: str) -> list[str]:
         """Donors holding a surplus of `item`, in the policy's order of preference."""
@@ -121,7 +128,9 @@ class Sourcing:
         if lot.source == "us_stock":
             yield from self.us.prepare(lot)
         elif lot.source == "production":
-            yield from self.lines[lot.item].make(lot.qty, 1, (1, lot.request.rank, lot.request.seq, lot.lot_id), lot=lot)
+            yield from self.lines[lot.item].make(
+                lot.qty, 1, (1, lot.request.rank, lot.request.seq, lot.lot_id), lot=lot
+            )
         elif lot.source == "stockpile":
             row = self.backfill.order(lot)  # the replacement is agreed with the donation itself
             yield from self.piles.prepare(lot)

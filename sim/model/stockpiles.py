@@ -8,6 +8,7 @@ months later) and hands it over, and it travels on the route chosen for the ally
 Germany: road to Rzeszow). A backfill adds the replacement back to `on_hand` when US production
 finishes it. Every change is a point of the level series `stockpile:ALLY:ITEM`.
 """
+
 from __future__ import annotations
 
 from ..errors import InvariantError
@@ -29,7 +30,8 @@ class Stockpiles:
         self.paid_by = {a: dict(p.backfill_paid_by) for a, p in scenario.stockpiles.items()}
         self._prep = {
             (a, i): streams.sampler(f"stockpiles.{a}.{i}.prep", st.prep_days)
-            for a, p in scenario.stockpiles.items() for i, st in p.items.items()
+            for a, p in scenario.stockpiles.items()
+            for i, st in p.items.items()
         }
         for (a, i), v in self.on_hand.items():
             recorder.level(env.now, f"stockpile:{a}:{i}", v)

@@ -11,14 +11,15 @@ Phases of a lot (recorder.PHASES): `waiting_departure` while it waits for a slot
 or leg keeps it from leaving, or an outage keeps it from arriving. A lot on a sailing leg that
 is paused waits for its sailing as usual and counts as held from the sailing it missed.
 """
+
 from __future__ import annotations
 
 import math
 
 from ..recorder import HELD, TRANSIT, WAITING_DEPARTURE
+from ..scenario.references import route_for
 from ..scenario.schema import Leg as LegSpec
 from ..scenario.schema import Scenario
-from ..scenario.references import route_for
 from .queueing import ServerPool
 
 
@@ -45,6 +46,7 @@ class Leg:
                 switch.watch(scope, self.pool)
         mean_wait = spec.departures.every_days / 2 if spec.departures is not None else 0.0
         from ..scenario.distributions import as_dist
+
         self.mean_days = as_dist(spec.days).mean() + mean_wait
 
     def set_capacity(self, capacity: int) -> None:

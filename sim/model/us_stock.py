@@ -3,6 +3,7 @@
 Sales are instant decisions, never waits, so a plain counter per item does what a SimPy
 Container would, without its events.
 """
+
 from __future__ import annotations
 
 from ..errors import InvariantError

@@ -11,24 +11,26 @@ Time to delivery counts every requested unit (sim.metrics): a lot still on its w
 is censored there, so `latency_ecdf` draws the Kaplan-Meier share of units delivered, the phase
 plot counts every lot, and the comparison and sweep plots read the headline's restricted mean.
 
-Families: `delivery` (share delivered, where the time goes, timeline), `stocks` (stock levels,
+Families: `delivery` (share delivered, where the time goes), `timeline`, `stocks` (stock levels,
 backfill gaps), `compare` (paired differences, sweeps, tornado), over `base`. STANDARD is the
 one list of standard plots: `results.plot.NAME()`, the PNGs of `--out` and the report use it.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import pandas as pd
 from matplotlib.figure import Figure
 
 from .base import DPI, PHASES, PlotFigure, _results_list, figure_legend, png_bytes
 from .compare import comparison, comparison_frame, sweep, tornado
-from .delivery import delivery_timeline, latency_ecdf, phase_means, time_breakdown
-from .stocks import backfill_gap, stock_series, stock_levels
+from .delivery import latency_ecdf, phase_means, time_breakdown
+from .stocks import backfill_gap, stock_levels, stock_series
+from .timeline import delivery_timeline
 
 
 @dataclass(frozen=True)
@@ -46,25 +48,48 @@ def _always(rl: list) -> bool:
 
 
 STANDARD = [
-    Standard("latency_ecdf", latency_ecdf, _always,
-             "Share of requested units delivered by days since request (Kaplan-Meier, every unit counted, lots "
-             "still on their way censored at the horizon), pooled over replications; a line ends where the "
-             "follow-up ends."),
-    Standard("time_breakdown", time_breakdown, _always,
-             "Days per phase from request to delivery, or to the horizon for lots still on their way (their part "
-             "hatched); the plot's title says which lots it counts."),
-    Standard("comparison", comparison, lambda rl: len(rl) > 1,
-             "Paired differences in restricted mean time to delivery against the first scenario; whiskers are "
-             "95% bootstrap intervals over replications."),
-    Standard("backfill_gap", backfill_gap, lambda rl: any(len(r.backfills) for r in rl),
-             "Days from the donation decision until the donor is backfilled: Kaplan-Meier median, donations still "
-             "open at the horizon censored; each donation a dot."),
-    Standard("delivery_timeline", delivery_timeline, _always,
-             "Cumulative quantity delivered per item, with package pledges, contributions to the NATO account, "
-             "pauses, outages and gates."),
-    Standard("stock_levels", stock_levels, lambda rl: any(stock_series(r) for r in rl),
-             "Stock on hand against the US reserve floor and the allies' minimums, with donations and backfill "
-             "arrivals."),
+    Standard(
+        "latency_ecdf",
+        latency_ecdf,
+        _always,
+        "Share of requested units delivered by days since request (Kaplan-Meier, every unit counted, lots "
+        "still on their way censored at the horizon), pooled over replications; a line ends where the "
+        "follow-up ends.",
+    ),
+    Standard(
+        "time_breakdown",
+        time_breakdown,
+        _always,
+        "Days per phase from request to delivery, or to the horizon for lots still on their way (their part "
+        "hatched); the plot's title says which lots it counts.",
+    ),
+    Standard(
+        "comparison",
+        comparison,
+        lambda rl: len(rl) > 1,
+        "Paired differences in restricted mean time to delivery against the first scenario; whiskers are "
+        "95% bootstrap intervals over replications.",
+    ),
+    Standard(
+        "backfill_gap",
+        backfill_gap,
+        lambda rl: any(len(r.backfills) for r in rl),
+        "Days from the donation decision until the donor is backfilled: Kaplan-Meier median, donations still "
+        "open at the horizon censored; each donation a dot.",
+    ),
+    Standard(
+        "delivery_timeline",
+        delivery_timeline,
+        _always,
+        "Cumulative quantity delivered per item, with package pledges, contributions to the NATO account, "
+        "pauses, outages and gates.",
+    ),
+    Standard(
+        "stock_levels",
+        stock_levels,
+        lambda rl: any(stock_series(r) for r in rl),
+        "Stock on hand against the US reserve floor and the allies' minimums, with donations and backfill arrivals.",
+    ),
 ]
 BY_NAME = {s.name: s for s in STANDARD}
 
@@ -126,6 +151,27 @@ def write_pngs(obj, directory, table: pd.DataFrame | None = None) -> list[Path]:
     return paths
 
 
-__all__ = ["BY_NAME", "DPI", "PHASES", "STANDARD", "PlotAccessor", "PlotFigure", "Standard", "backfill_gap", "comparison",
-           "comparison_frame", "delivery_timeline", "figure_legend", "figures_for", "latency_ecdf", "phase_means",
-           "png_bytes", "stock_levels", "stock_series", "sweep", "time_breakdown", "tornado", "write_pngs"]
+__all__ = [
+    "BY_NAME",
+    "DPI",
+    "PHASES",
+    "STANDARD",
+    "PlotAccessor",
+    "PlotFigure",
+    "Standard",
+    "backfill_gap",
+    "comparison",
+    "comparison_frame",
+    "delivery_timeline",
+    "figure_legend",
+    "figures_for",
+    "latency_ecdf",
+    "phase_means",
+    "png_bytes",
+    "stock_levels",
+    "stock_series",
+    "sweep",
+    "time_breakdown",
+    "tornado",
+    "write_pngs",
+]

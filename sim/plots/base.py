@@ -1,4 +1,5 @@
 """What every plot shares: the Figure class, PNG output, bands across replications, labels, dates and legends."""
+
 from __future__ import annotations
 
 import math
@@ -13,6 +14,8 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 from ..recorder import PHASES as _PHASE_NAMES
 
 DPI = 100
+
+
 class PlotFigure(Figure):
     """A Figure that shows itself as a PNG in Jupyter without pyplot (IPython calls `_repr_png_`)."""
 
@@ -50,16 +53,39 @@ BAND = (10, 90)  # percentiles across replications drawn as the shaded band
 BAND_LABEL = f"{BAND[0]}th-{BAND[1]}th percentile band"
 # The phases of a lot's time in system (sim.recorder.PHASES), one fixed colour each.
 PHASES = list(_PHASE_NAMES)
-PHASE_COLOURS = dict(zip(PHASES, [
-    "#8c6bb1", "#e6ab02", "#000000", "#fdae6b", "#d95f02", "#a63603", "#6baed6", "#3182bd",
-    "#e7298a", "#7f7f7f", *["#1b9e77", "#80b1d3", "#a6d854", "#ffd92f", "#bebada", "#b3b3b3"][:len(_PHASE_NAMES) - 10]]))
+PHASE_COLOURS = dict(
+    zip(
+        PHASES,
+        [
+            "#8c6bb1",
+            "#e6ab02",
+            "#000000",
+            "#fdae6b",
+            "#d95f02",
+            "#a63603",
+            "#6baed6",
+            "#3182bd",
+            "#e7298a",
+            "#7f7f7f",
+            *["#1b9e77", "#80b1d3", "#a6d854", "#ffd92f", "#bebada", "#b3b3b3"][: len(_PHASE_NAMES) - 10],
+        ],
+    )
+)
 WINDOW_COLOURS = (["0.55", "tab:cyan", "tab:brown", "tab:pink"], ["tab:red", "darkred", "salmon", "orangered"])
 
 
 # --- shared helpers -------------------------------------------------------------------------
 
-def _figure(n_panels: int, ncols: int = 2, panel_w: float = 5.2, panel_h: float = 2.9, sharex=False,
-            right: float = 0.3, hspace: float = 0.95):
+
+def _figure(
+    n_panels: int,
+    ncols: int = 2,
+    panel_w: float = 5.2,
+    panel_h: float = 2.9,
+    sharex=False,
+    right: float = 0.3,
+    hspace: float = 0.95,
+):
     """A figure with a grid of n panels (unused cells removed) and the list of axes.
 
     Margins are fixed in inches rather than solved by a layout engine: a grid of date axes then
@@ -72,8 +98,14 @@ def _figure(n_panels: int, ncols: int = 2, panel_w: float = 5.2, panel_h: float 
     width = left + ncols * panel_w + (ncols - 1) * wspace + right
     height = top + nrows * panel_h + (nrows - 1) * hspace + bottom
     fig = PlotFigure(figsize=(width, height), dpi=DPI)
-    fig.subplots_adjust(left=left / width, right=1 - right / width, top=1 - top / height, bottom=bottom / height,
-                        wspace=wspace / panel_w, hspace=hspace / panel_h)
+    fig.subplots_adjust(
+        left=left / width,
+        right=1 - right / width,
+        top=1 - top / height,
+        bottom=bottom / height,
+        wspace=wspace / panel_w,
+        hspace=hspace / panel_h,
+    )
     axes = fig.subplots(nrows, ncols, squeeze=False, sharex=sharex).ravel()
     for ax in axes[n:]:
         ax.remove()
@@ -144,8 +176,16 @@ def figure_legend(fig: Figure, axes=None, title: str | None = None) -> None:
         return
     box = axes[0].get_position()
     right = max(a.get_position().x1 for a in axes)
-    fig.legend(list(seen.values()), list(seen), loc="upper left", bbox_to_anchor=(right + 0.01, box.y1),
-               fontsize="small", title=title, borderaxespad=0, frameon=False)
+    fig.legend(
+        list(seen.values()),
+        list(seen),
+        loc="upper left",
+        bbox_to_anchor=(right + 0.01, box.y1),
+        fontsize="small",
+        title=title,
+        borderaxespad=0,
+        frameon=False,
+    )
 
 
 def _reps_note(results_list, bands: bool = True) -> str:
@@ -154,15 +194,19 @@ def _reps_note(results_list, bands: bool = True) -> str:
     n = "/".join(str(x) for x in reps)
     text = f"{n} replication{'s' if reps[-1] > 1 else ''}"
     if reps[-1] > 1:
-        text += f": line = median, band = {BAND[0]}th-{BAND[1]}th percentile" if bands else \
-            ": mean over replications, whisker = its 95% CI"
+        text += (
+            f": line = median, band = {BAND[0]}th-{BAND[1]}th percentile"
+            if bands
+            else ": mean over replications, whisker = its 95% CI"
+        )
     return text
 
 
 def _title(fig: Figure, title: str, results_list, bands: bool = True) -> None:
     """Figure title with the replication note on a second line."""
-    fig.suptitle(f"{title}\n({_reps_note(results_list, bands)})", fontsize="medium",
-                 y=1 - 0.08 / fig.get_figheight(), va="top")
+    fig.suptitle(
+        f"{title}\n({_reps_note(results_list, bands)})", fontsize="medium", y=1 - 0.08 / fig.get_figheight(), va="top"
+    )
 
 
 def _items(results_list, items=None) -> list[str]:
@@ -218,7 +262,10 @@ def _rep_curves(rep, x, w, reps: int, grid: np.ndarray, cumulative: bool = True,
     key, rep, w = key[order], rep[order], w[order]
     want = (np.arange(reps)[:, None] * span + grid[None, :]).ravel()
     idx = np.searchsorted(key, want, side="right") - 1
-    same = (idx >= 0) & (rep[np.clip(idx, 0, None)] == np.repeat(np.arange(reps), len(grid))) if len(key) else \
-        np.zeros(len(want), dtype=bool)
+    same = (
+        (idx >= 0) & (rep[np.clip(idx, 0, None)] == np.repeat(np.arange(reps), len(grid)))
+        if len(key)
+        else np.zeros(len(want), dtype=bool)
+    )
     out = np.where(same, w[np.clip(idx, 0, None)] if len(key) else before, before)
     return out.reshape(reps, len(grid)).astype(float)

@@ -5,6 +5,7 @@ headline's: the restricted mean time to delivery up to one tau for all (`rmst`, 
 read), the median and p90 time to delivery, the shares delivered. They never run a simulation:
 `comparison` of already-run Results computes the same table from their observations.
 """
+
 from __future__ import annotations
 
 import math
@@ -14,8 +15,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from .base import (
-    _empty, _results_list, DPI, PlotFigure)
+from .base import DPI, PlotFigure, _empty, _results_list
 
 HEADLINE_LABELS = {  # figure -> (axis label, unit); a `{tau}` is filled in from the table's `rmst_tau`
     "rmst": ("restricted mean time to delivery to {tau} d", "days"),
@@ -30,7 +30,6 @@ HEADLINE_LABELS = {  # figure -> (axis label, unit); a `{tau}` is filled in from
     "delivered_p90": ("90th percentile latency among delivered lots", "days"),
     "delivered_p95": ("95th percentile latency among delivered lots", "days"),
 }
-
 
 
 def _tau(df: pd.DataFrame) -> float:
@@ -49,6 +48,7 @@ def metric_label(metric: str, tau: float = math.nan) -> tuple[str, str]:
 
 # --- comparison -----------------------------------------------------------------------------
 
+
 def comparison_frame(results_list) -> pd.DataFrame:
     """The `sim.compare` table of already-run Results (same seed and replications), without running anything again."""
     from ..metrics.comparison import comparison_table, unique_names
@@ -57,8 +57,10 @@ def comparison_frame(results_list) -> pd.DataFrame:
     base = rl[0]
     for r in rl[1:]:
         if (r.seed, r.reps) != (base.seed, base.reps):
-            raise ValueError(f"{r.scenario.name}: run with seed {r.seed} and {r.reps} replication(s), "
-                             f"{base.scenario.name} with seed {base.seed} and {base.reps}: not paired")
+            raise ValueError(
+                f"{r.scenario.name}: run with seed {r.seed} and {r.reps} replication(s), "
+                f"{base.scenario.name} with seed {base.seed} and {base.reps}: not paired"
+            )
     names = unique_names([r.scenario.name for r in rl])
     return comparison_table([r.observations() for r in rl], names, base.reps, [r.scenario for r in rl])
 
@@ -80,9 +82,12 @@ def comparison(data, *more) -> Figure:
     items = [str(i) for i in dict.fromkeys(diffs[label_col].astype(str))]
     fig = PlotFigure(figsize=(10, 1.9 + 0.45 * max(len(items) * max(len(scen), 1), 1)), dpi=DPI, layout="constrained")
     ax = fig.add_subplot()
-    fig.suptitle(f"Paired differences in restricted mean time to delivery (to {tau_text} d) against {base}\n"
-                 "(every requested unit counted, censored at the horizon; 95% bootstrap interval over "
-                 "replications, common random numbers)", fontsize="medium")
+    fig.suptitle(
+        f"Paired differences in restricted mean time to delivery (to {tau_text} d) against {base}\n"
+        "(every requested unit counted, censored at the horizon; 95% bootstrap interval over "
+        "replications, common random numbers)",
+        fontsize="medium",
+    )
     step = 0.6 / max(len(scen), 1)
     for k, s in enumerate(scen):
         sub = diffs[diffs["scenario"].astype(str) == s]
@@ -100,8 +105,9 @@ def comparison(data, *more) -> Figure:
     ax.axvline(0, color="black", lw=1)
     ax.set_yticks(np.arange(len(items))[::-1], items)
     ax.set_ylim(-0.7, max(len(items), 1) - 0.3)
-    ax.set_xlabel(f"difference in restricted mean time to delivery to {tau_text} d "
-                  f"(days; negative = faster than {base})")
+    ax.set_xlabel(
+        f"difference in restricted mean time to delivery to {tau_text} d (days; negative = faster than {base})"
+    )
     ax.set_ylabel("item")
     ax.grid(axis="x", alpha=0.3)
     if scen:
@@ -112,6 +118,7 @@ def comparison(data, *more) -> Figure:
 
 
 # --- sweep ----------------------------------------------------------------------------------
+
 
 def sweep(df: pd.DataFrame, param: str | None = None, metric: str = "rmst", items=None) -> Figure:
     """A headline figure against a swept parameter with its 95% interval band: one line per item, or per value of a second parameter.
@@ -151,15 +158,22 @@ def sweep(df: pd.DataFrame, param: str | None = None, metric: str = "rmst", item
         label = ", ".join(f"{k} = {v}" if k != "item" else str(v) for k, v in zip(keys, key)) or metric
         y = g[metric].to_numpy(dtype=float)
         unreached += int(np.isinf(y).sum())
-        line, = ax.plot(x, finite(y), "o-", label=label)
+        (line,) = ax.plot(x, finite(y), "o-", label=label)
         if lo_col in g.columns and hi_col in g.columns:
-            ax.fill_between(x, finite(g[lo_col].to_numpy(dtype=float)), finite(g[hi_col].to_numpy(dtype=float)),
-                            color=line.get_color(), alpha=0.2, linewidth=0)
+            ax.fill_between(
+                x,
+                finite(g[lo_col].to_numpy(dtype=float)),
+                finite(g[hi_col].to_numpy(dtype=float)),
+                color=line.get_color(),
+                alpha=0.2,
+                linewidth=0,
+            )
     if not numeric:
         ax.set_xticks(range(len(categories)), categories, rotation=20, ha="right", fontsize="small")
     what, unit = metric_label(metric, _tau(df))
     note = "band: 95% interval across replications" + (
-        f"; {unreached} point(s) not reached before the curve ends are left out" if unreached else "")
+        f"; {unreached} point(s) not reached before the curve ends are left out" if unreached else ""
+    )
     ax.set_title(f"{what} against {param}\n({note})", fontsize="medium")
     ax.set_xlabel(param)
     ax.set_ylabel(f"{what} ({unit})" if unit else what)
@@ -172,8 +186,13 @@ def sweep(df: pd.DataFrame, param: str | None = None, metric: str = "rmst", item
 
 # --- tornado --------------------------------------------------------------------------------
 
-def tornado(effects: pd.DataFrame, base: float | None = None, metric: str = "restricted mean time to delivery (days)",
-            title: str | None = None) -> Figure:
+
+def tornado(
+    effects: pd.DataFrame,
+    base: float | None = None,
+    metric: str = "restricted mean time to delivery (days)",
+    title: str | None = None,
+) -> Figure:
     """Tornado chart: for each parameter (index), the metric at its low and high setting, widest swing on top.
 
     `effects` has columns `low` and `high` (the metric at each setting, or its paired difference

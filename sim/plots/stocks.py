@@ -1,4 +1,5 @@
 """Plots of stocks: US stock and allied stockpiles against their floors, and the donors' backfill gaps."""
+
 from __future__ import annotations
 
 import math
@@ -8,10 +9,25 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from .base import (
-    _band, _date_axis, _dates, _empty, _figure, _one_axes, _panel_title, _rep_curves, _results_list,
-    _title, _units_over_dates, BAND_LABEL, figure_legend, item_label, short_label)
+    BAND_LABEL,
+    _band,
+    _date_axis,
+    _dates,
+    _empty,
+    _figure,
+    _one_axes,
+    _panel_title,
+    _rep_curves,
+    _results_list,
+    _title,
+    _units_over_dates,
+    figure_legend,
+    item_label,
+    short_label,
+)
 
 # --- stock levels ---------------------------------------------------------------------------
+
 
 def stock_series(results) -> list[str]:
     """Level series of stock: 'us_stock:ITEM' then 'stockpile:ALLY:ITEM'."""
@@ -21,8 +37,15 @@ def stock_series(results) -> list[str]:
 
 def _level_curves(lv: pd.DataFrame, reps: int, grid: np.ndarray) -> np.ndarray:
     """Per replication, the level (last value recorded at or before each grid day)."""
-    return _rep_curves(lv["rep"].to_numpy(), lv["day"].to_numpy(dtype=float), lv["value"].to_numpy(dtype=float),
-                       reps, grid, cumulative=False, before=np.nan)
+    return _rep_curves(
+        lv["rep"].to_numpy(),
+        lv["day"].to_numpy(dtype=float),
+        lv["value"].to_numpy(dtype=float),
+        reps,
+        grid,
+        cumulative=False,
+        before=np.nan,
+    )
 
 
 def _stock_limit(scenario, name: str) -> tuple[str, int]:
@@ -54,8 +77,9 @@ def stock_levels(results, *more, series=None) -> Figure:
     start = min(_dates(r.scenario, [0.0])[0] for r in rl)
     end = max(_dates(r.scenario, [r.horizon_days])[0] for r in rl)
     wanted = set(names)
-    by_series = [{str(k): g for k, g in r.levels[r.levels["series"].isin(wanted)].groupby("series", observed=True)}
-                 for r in rl]
+    by_series = [
+        {str(k): g for k, g in r.levels[r.levels["series"].isin(wanted)].groupby("series", observed=True)} for r in rl
+    ]
     for ax, name in zip(axes, names):
         parts = name.split(":")
         limits = {}
@@ -73,31 +97,59 @@ def stock_levels(results, *more, series=None) -> Figure:
                 grid = np.arange(0.0, r.horizon_days + 1.0)
                 med, lo, hi = _band(_level_curves(lv, r.reps, grid))
                 ax.step(_dates(sc, grid), med, where="post", color=f"C{k}", label=label)
-                ax.fill_between(_dates(sc, grid), lo, hi, step="post", color=f"C{k}", alpha=0.2, linewidth=0,
-                                label=BAND_LABEL)
+                ax.fill_between(
+                    _dates(sc, grid), lo, hi, step="post", color=f"C{k}", alpha=0.2, linewidth=0, label=BAND_LABEL
+                )
             limits.setdefault(_stock_limit(sc, name), []).append(k)
             if parts[0] == "stockpile":
                 b = r.backfills
                 mine = b[(b["donor"] == parts[1]) & (b["item"] == parts[2])]
                 alpha = max(0.15, 1.0 / math.sqrt(r.reps))
                 tr = ax.get_xaxis_transform()
-                for col, marker, y0, what in (("donated_day", "v", 0.04, "donation"),
-                                              ("backfilled_day", "^", 0.1, "backfill arrival")):
+                for col, marker, y0, what in (
+                    ("donated_day", "v", 0.04, "donation"),
+                    ("backfilled_day", "^", 0.1, "backfill arrival"),
+                ):
                     days = mine[col].dropna().to_numpy()
                     if len(days):
-                        ax.plot(_dates(sc, days), np.full(len(days), y0 + 0.12 * k), marker, ls="none",
-                                color=f"C{k}", alpha=alpha, clip_on=False, transform=tr,
-                                label=f"{what}" + (f": {sc.name}" if multi else ""))
+                        ax.plot(
+                            _dates(sc, days),
+                            np.full(len(days), y0 + 0.12 * k),
+                            marker,
+                            ls="none",
+                            color=f"C{k}",
+                            alpha=alpha,
+                            clip_on=False,
+                            transform=tr,
+                            label=f"{what}" + (f": {sc.name}" if multi else ""),
+                        )
         for (what, level), ks in limits.items():
             colour = "tab:red" if len(limits) == 1 else f"C{ks[0]}"
-            ax.axhline(level, color=colour, ls="--", lw=1.2, label=what if len(limits) == 1 else
-                       f"{what}: {', '.join(rl[k].scenario.name for k in ks)}")
-            ax.annotate(f"{what} {level:,}", (1.0, level), xycoords=("axes fraction", "data"), xytext=(-3, 3),
-                        textcoords="offset points", ha="right", va="bottom", fontsize="x-small", color=colour)
+            ax.axhline(
+                level,
+                color=colour,
+                ls="--",
+                lw=1.2,
+                label=what if len(limits) == 1 else f"{what}: {', '.join(rl[k].scenario.name for k in ks)}",
+            )
+            ax.annotate(
+                f"{what} {level:,}",
+                (1.0, level),
+                xycoords=("axes fraction", "data"),
+                xytext=(-3, 3),
+                textcoords="offset points",
+                ha="right",
+                va="bottom",
+                fontsize="x-small",
+                color=colour,
+            )
         sc0 = rl[0].scenario
         item = parts[1] if parts[0] == "us_stock" else parts[2]
-        title = f"US stock: {item_label(sc0, item)}" if parts[0] == "us_stock" else \
-            f"{parts[1]} stockpile: {item_label(sc0, item)}"
+        title = (
+            f"US stock: {item_label(sc0, item)}"
+            if parts[0] == "us_stock"
+            else f"{parts[1]} stockpile: {item_label(sc0, item)}"
+        )
         if len(title) > 64 and item in sc0.items:
             title = title.replace(f" ({item})", "")
         _panel_title(ax, title, loc="left", fontsize="medium")
@@ -109,6 +161,7 @@ def stock_levels(results, *more, series=None) -> Figure:
 
 
 # --- backfill gap ---------------------------------------------------------------------------
+
 
 def backfill_gap(results, *more) -> Figure:
     """Backfill gap per donor and item, from the donation decision: Kaplan-Meier median (censored at the horizon), 95% interval, each donation a dot.
@@ -125,20 +178,38 @@ def backfill_gap(results, *more) -> Figure:
             g = b[(b["donor"].astype(str) == str(donor)) & (b["item"].astype(str) == str(item))]
             still = g[g["backfilled_day"].isna()]
             label = f"{donor}: {short_label(r.scenario, item)}" + (f"\n{r.scenario.name}" if len(rl) > 1 else "")
-            rows.append((label, s, g["backfill_gap_days"].dropna().to_numpy(dtype=float),
-                         (r.horizon_days - still["decided_day"]).to_numpy(dtype=float), len(g)))
+            rows.append(
+                (
+                    label,
+                    s,
+                    g["backfill_gap_days"].dropna().to_numpy(dtype=float),
+                    (r.horizon_days - still["decided_day"]).to_numpy(dtype=float),
+                    len(g),
+                )
+            )
     fig, ax = _one_axes(11, len(rows), 0.85, [row[0] for row in rows])
     reps = sorted({r.reps for r in rl})
     note = f"{'/'.join(map(str, reps))} replication{'s' if reps[-1] > 1 else ''}" + (
-        ": bar = median over replications, whisker = 95% bootstrap interval" if reps[-1] > 1 else "")
-    fig.suptitle(f"Backfill gap per donor: days from the donation decision to the replacement\n({note})",
-                 fontsize="medium", y=1 - 0.08 / fig.get_figheight(), va="top")
+        ": bar = median over replications, whisker = 95% bootstrap interval" if reps[-1] > 1 else ""
+    )
+    fig.suptitle(
+        f"Backfill gap per donor: days from the donation decision to the replacement\n({note})",
+        fontsize="medium",
+        y=1 - 0.08 / fig.get_figheight(),
+        va="top",
+    )
     y = np.arange(len(rows))[::-1]
     p50 = np.array([row[1]["gap_p50"] for row in rows], dtype=float)
     bound = np.array([row[1]["gap_rmst_tau"] for row in rows], dtype=float)
     reached = np.isfinite(p50) | np.isnan(p50)
-    bars = ax.barh(y, np.nan_to_num(np.where(reached, p50, bound)), height=0.55, color="tab:orange", alpha=0.6,
-                   label="median gap from the donation decision (Kaplan-Meier)")
+    bars = ax.barh(
+        y,
+        np.nan_to_num(np.where(reached, p50, bound)),
+        height=0.55,
+        color="tab:orange",
+        alpha=0.6,
+        label="median gap from the donation decision (Kaplan-Meier)",
+    )
     rng = np.random.default_rng(0)
     seen = set()
 
@@ -153,33 +224,77 @@ def backfill_gap(results, *more) -> Figure:
         label, s, done, still, n = row
         if not ok:
             patch.set_hatch("//")
-            ax.annotate(f"median > {n_bound:,.0f} d (fewer than half replaced)", (n_bound, yi), xytext=(4, 0),
-                        textcoords="offset points", va="center", fontsize="x-small")
+            ax.annotate(
+                f"median > {n_bound:,.0f} d (fewer than half replaced)",
+                (n_bound, yi),
+                xytext=(4, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize="x-small",
+            )
         lo, hi = s["gap_p50_lo"], s["gap_p50_hi"]
         if lo == lo and math.isfinite(lo):
             m = median if ok else n_bound
             top = hi if math.isfinite(hi) else n_bound
-            ax.errorbar([m], [yi], xerr=[[max(m - lo, 0.0)], [max(top - m, 0.0)]], fmt="none", ecolor="black",
-                        capsize=4, lw=1.2, label=once("95% interval of the median"))
+            ax.errorbar(
+                [m],
+                [yi],
+                xerr=[[max(m - lo, 0.0)], [max(top - m, 0.0)]],
+                fmt="none",
+                ecolor="black",
+                capsize=4,
+                lw=1.2,
+                label=once("95% interval of the median"),
+            )
         if len(done):
-            ax.plot(done, yi + rng.uniform(-0.2, 0.2, len(done)), "o", ms=3, color="0.25", alpha=0.5,
-                    label=once("one replaced donation"))
+            ax.plot(
+                done,
+                yi + rng.uniform(-0.2, 0.2, len(done)),
+                "o",
+                ms=3,
+                color="0.25",
+                alpha=0.5,
+                label=once("one replaced donation"),
+            )
         if len(still):
-            ax.plot(still, yi + rng.uniform(-0.2, 0.2, len(still)), ">", ms=4, mfc="none", color="tab:red",
-                    alpha=0.6, label=once("one donation open at the horizon (gap so far)"))
-            ax.annotate(f"{len(still)} of {n} donations not replaced by the horizon (open for at least "
-                        f"{s['open_gap_min_days']:,.0f} d)", (0, yi + 0.31), xytext=(3, 0), textcoords="offset points",
-                        va="bottom", fontsize="x-small", color="tab:red")
+            ax.plot(
+                still,
+                yi + rng.uniform(-0.2, 0.2, len(still)),
+                ">",
+                ms=4,
+                mfc="none",
+                color="tab:red",
+                alpha=0.6,
+                label=once("one donation open at the horizon (gap so far)"),
+            )
+            ax.annotate(
+                f"{len(still)} of {n} donations not replaced by the horizon (open for at least "
+                f"{s['open_gap_min_days']:,.0f} d)",
+                (0, yi + 0.31),
+                xytext=(3, 0),
+                textcoords="offset points",
+                va="bottom",
+                fontsize="x-small",
+                color="tab:red",
+            )
     if not rows:
         _empty(fig, ax, "no donations from allied stockpiles: no backfill gap")
     ax.set_yticks(y, [row[0] for row in rows])
-    ax.set_xlabel("days a donor is short of what it gave, from the donation decision to the replacement\n"
-                  "(donations still open are censored at the horizon)")
+    ax.set_xlabel(
+        "days a donor is short of what it gave, from the donation decision to the replacement\n"
+        "(donations still open are censored at the horizon)"
+    )
     ax.set_ylabel("donor: item")
     ax.set_xlim(left=0)
     ax.set_ylim(-0.6, max(len(rows), 1) - 0.2)
     ax.grid(axis="x", alpha=0.3)
     if rows:
-        fig.legend(*ax.get_legend_handles_labels(), loc="lower center", bbox_to_anchor=(0.5, 0.02), ncols=3,
-                   fontsize="small", frameon=False)
+        fig.legend(
+            *ax.get_legend_handles_labels(),
+            loc="lower center",
+            bbox_to_anchor=(0.5, 0.02),
+            ncols=3,
+            fontsize="small",
+            frameon=False,
+        )
     return fig

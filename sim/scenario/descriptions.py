@@ -4,6 +4,7 @@ Keys are `Model.field` (the name as written in a file). A field whose pydantic `
 description is not listed here; `file_schema` appends the allowed range, read from the schema
 itself, to every description, so the range stated is always the one enforced.
 """
+
 from __future__ import annotations
 
 _DIST = "in the unit of the field it sets (days for a duration, units for a quantity)"
@@ -11,16 +12,16 @@ _DIST = "in the unit of the field it sets (days for a duration, units for a quan
 MEANINGS: dict[str, str] = {
     # top level
     "Scenario.extends": "File this one is laid over: a path relative to this file's folder, or purlsim:NAME for a "
-                        "scenario shipped with purlsim (purlsim:common/base.yaml). Mappings merge key by key; lists "
-                        "and numbers replace.",
+    "scenario shipped with purlsim (purlsim:common/base.yaml). Mappings merge key by key; lists "
+    "and numbers replace.",
     "Scenario.name": "Name shown in tables and outputs.",
     "Scenario.description": "Free text: the question the scenario asks and its sources.",
     "Scenario.start": "Calendar date of day 0; every moment is a date or a number of days from it. Required in the "
-                      "merged scenario.",
+    "merged scenario.",
     "Scenario.seed": "Default base seed of the random streams (--seed overrides it).",
     "Scenario.items": "The catalogue: item id to item. Required in the merged scenario.",
     "Scenario.requests": "What Ukraine asks for: explicit packages and/or a stochastic stream. Required in the merged "
-                         "scenario.",
+    "scenario.",
     "Scenario.approval": "The availability check by the US/NATO command before allies fund a request.",
     "Scenario.funding": "The NATO PURL account and the money paid into it.",
     "Scenario.us_stock": "US stocks available for sale, above their reserve floor.",
@@ -80,8 +81,7 @@ MEANINGS: dict[str, str] = {
     "Leg.to": "Node the leg ends at.",
     "Leg.mode": "Mode of transport.",
     "Leg.days": "Transit time in days: a number or a distribution.",
-    "Leg.capacity": "Lots on the leg at once (unscheduled) or boarding one departure (scheduled); none means no "
-                    "limit.",
+    "Leg.capacity": "Lots on the leg at once (unscheduled) or boarding one departure (scheduled); none means no limit.",
     "Leg.departures": "Scheduled departures (a ship every N days); none means a lot leaves when it arrives.",
     "Route.legs": "Leg ids in order, from the origin node to the destination.",
     "RouteRule.origin": "Node goods start from.",
@@ -106,7 +106,7 @@ MEANINGS: dict[str, str] = {
     # disruptions
     "Pause.kind": "pause: work caught in the window waits, then resumes.",
     "Pause.scope": "What pauses: approvals, us_releases, donations, releases, all, line:ID, leg:ID or route:ID "
-                   "(see docs/scenario-format.md).",
+    "(see docs/scenario-format.md).",
     "Pause.start": "Start of the window: a date or days from start.",
     "Pause.end": "End of the window: a date or days from start.",
     "Outage.kind": "outage: the leg or hub is out of action; goods in transit arrive no earlier than the end.",

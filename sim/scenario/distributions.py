@@ -3,12 +3,13 @@
 Each spec is data (pydantic, frozen); `sampler(rng)` turns it into a batched sampler so that
 the hot path never calls numpy once per draw.
 """
+
 from __future__ import annotations
 
 import math
 from functools import partial
 from itertools import chain, islice, repeat
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -204,7 +205,7 @@ class Empirical(_Dist):
 
 
 DistSpec = Annotated[
-    Union[Fixed, Exponential, Uniform, Triangular, Lognormal, Normal, Empirical],
+    Fixed | Exponential | Uniform | Triangular | Lognormal | Normal | Empirical,
     Field(discriminator="dist"),
 ]
 DIST_NAMES = ("fixed", "exponential", "uniform", "triangular", "lognormal", "normal", "empirical")

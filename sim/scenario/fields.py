@@ -1,4 +1,5 @@
 """The building blocks of the scenario schema: the frozen base model and the field types, each with its range."""
+
 from __future__ import annotations
 
 import datetime as dt

@@ -14,6 +14,7 @@ pydantic description), whether it is required, the allowed range and the default
 three read from the schema itself. The package ships the result as `sim/data/scenario.schema.json`;
 a test keeps that file equal to `schema_text()`.
 """
+
 from __future__ import annotations
 
 import copy
@@ -30,8 +31,10 @@ DISTRIBUTIONS = ("Fixed", "Exponential", "Uniform", "Triangular", "Lognormal", "
 _REF = "#/$defs/"
 _ID_PATTERN = "^[A-Za-z0-9_][A-Za-z0-9_\\-]*$"
 # Ranges a field validator enforces, which pydantic's schema cannot see.
-_VALIDATED = {("Scenario", "horizon_days"): {"maximum": MAX_HORIZON_DAYS},
-              ("Gate", "p_continue"): {"minimum": 0, "maximum": 1}}
+_VALIDATED = {
+    ("Scenario", "horizon_days"): {"maximum": MAX_HORIZON_DAYS},
+    ("Gate", "p_continue"): {"minimum": 0, "maximum": 1},
+}
 
 
 def file_schema() -> dict:
@@ -53,8 +56,10 @@ def file_schema() -> dict:
     used = _reachable(root, every)
     out = {"$schema": DRAFT, "title": TITLE}
     out.update({k: v for k, v in root.items() if k != "title"})
-    out["description"] = ("A purlsim scenario file. It may be partial: it may extend another (extends:) or be "
-                          "extended. `purlsim validate FILE` checks the merged scenario.")
+    out["description"] = (
+        "A purlsim scenario file. It may be partial: it may extend another (extends:) or be "
+        "extended. `purlsim validate FILE` checks the merged scenario."
+    )
     out["$defs"] = {k: every[k] for k in sorted(used)}
     return out
 
@@ -79,7 +84,7 @@ def _partial(node: Any) -> Any:
         elif key == "items":  # a list replaces its parent's whole: its entries are complete
             out[key] = copy.deepcopy(value)
         elif key == "$ref" and value.startswith(_REF):
-            out[key] = _REF + PARTIAL + value[len(_REF):]
+            out[key] = _REF + PARTIAL + value[len(_REF) :]
         elif key == "oneOf":  # partial alternatives may overlap (a bare {mean: 9}): any one that fits
             out["anyOf"] = _partial(value)
         elif key == "discriminator":
@@ -97,9 +102,9 @@ def _reachable(root: dict, defs: dict) -> set[str]:
         node = todo.pop()
         if isinstance(node, dict):
             ref = node.get("$ref")
-            if isinstance(ref, str) and ref.startswith(_REF) and ref[len(_REF):] not in seen:
-                seen.add(ref[len(_REF):])
-                todo.append(defs[ref[len(_REF):]])
+            if isinstance(ref, str) and ref.startswith(_REF) and ref[len(_REF) :] not in seen:
+                seen.add(ref[len(_REF) :])
+                todo.append(defs[ref[len(_REF) :]])
             todo.extend(node.values())
         elif isinstance(node, list):
             todo.extend(node)
@@ -110,10 +115,14 @@ def _num(v: float) -> str:
     return f"{int(v):,}" if float(v).is_integer() and abs(v) < 1e7 else f"{v:g}"
 
 
-def _bounds(node: dict, low: str = "minimum", high: str = "maximum", x_low: str = "exclusiveMinimum",
-            x_high: str = "exclusiveMaximum") -> str:
-    parts = [f"{op} {_num(node[k])}" for k, op in ((x_low, ">"), (low, ">="), (x_high, "<"), (high, "<="))
-             if k in node]
+def _bounds(
+    node: dict,
+    low: str = "minimum",
+    high: str = "maximum",
+    x_low: str = "exclusiveMinimum",
+    x_high: str = "exclusiveMaximum",
+) -> str:
+    parts = [f"{op} {_num(node[k])}" for k, op in ((x_low, ">"), (low, ">="), (x_high, "<"), (high, "<=")) if k in node]
     return " and ".join(parts)
 
 
@@ -130,12 +139,12 @@ def _one(node: dict) -> str:
     """One alternative of a field's type in words, with its range."""
     ref = node.get("$ref", "")
     if ref.startswith(_REF):
-        name = ref[len(_REF):]
+        name = ref[len(_REF) :]
         return f"a {name.lower()} distribution" if name in DISTRIBUTIONS else f"a {name} section"
     if "oneOf" in node or "anyOf" in node:
         alts = node.get("oneOf") or node.get("anyOf")
-        if all(a.get("$ref", "")[len(_REF):] in DISTRIBUTIONS for a in alts):
-            return "a distribution ({dist: " + " | ".join(a["$ref"][len(_REF):].lower() for a in alts) + ", ...})"
+        if all(a.get("$ref", "")[len(_REF) :] in DISTRIBUTIONS for a in alts):
+            return "a distribution ({dist: " + " | ".join(a["$ref"][len(_REF) :].lower() for a in alts) + ", ...})"
         return " or ".join(_one(a) for a in alts)
     if "const" in node:
         return f"'{node['const']}'"

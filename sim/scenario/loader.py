@@ -6,11 +6,13 @@ package, see `shipped`) with cycle detection and deep merge (mappings merge, eve
 dotted overrides applied to the merged mapping, then pydantic validation (its errors worded by
 `wording`), then cross-reference checks (`references`).
 """
+
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -22,8 +24,19 @@ from .schema import Scenario
 from .wording import _descend, _suggest, _unannotate, _union_args, pydantic_problems
 from .yaml12 import MAX_ALIASES, MAX_DEPTH, MAX_EXPANDED, load_yaml, measure, one_line, yaml_problem
 
-__all__ = ["MAX_ALIASES", "MAX_DEPTH", "MAX_EXPANDED", "MAX_FILE_BYTES", "load_scenario", "validate_mapping",
-           "deep_merge", "apply_overrides", "parse_override_value", "input_files", "pydantic_problems"]
+__all__ = [
+    "MAX_ALIASES",
+    "MAX_DEPTH",
+    "MAX_EXPANDED",
+    "MAX_FILE_BYTES",
+    "load_scenario",
+    "validate_mapping",
+    "deep_merge",
+    "apply_overrides",
+    "parse_override_value",
+    "input_files",
+    "pydantic_problems",
+]
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 
@@ -31,9 +44,15 @@ MAX_FILE_BYTES = 20 * 1024 * 1024
 def _read_yaml(path: Path, shown: str) -> dict:
     """Parse one YAML file into a mapping, or raise ScenarioError naming the file."""
     try:
-        refused = ("file not found" if not path.exists() else "not a file" if not path.is_file()
-                   else f"file larger than {MAX_FILE_BYTES // 2**20} MiB" if path.stat().st_size > MAX_FILE_BYTES
-                   else None)
+        refused = (
+            "file not found"
+            if not path.exists()
+            else "not a file"
+            if not path.is_file()
+            else f"file larger than {MAX_FILE_BYTES // 2**20} MiB"
+            if path.stat().st_size > MAX_FILE_BYTES
+            else None
+        )
         if refused is None:
             text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
@@ -128,8 +147,11 @@ def apply_overrides(data: dict, overrides: Mapping[str, Any], shown: str) -> tup
     problems, created = [], set()
     for dotted, value in overrides.items():
         if not isinstance(dotted, str):
-            problems.append(Problem(shown, str(dotted), "an override path must be text (a dotted path such as "
-                                    "production.line.servers)"))
+            problems.append(
+                Problem(
+                    shown, str(dotted), "an override path must be text (a dotted path such as production.line.servers)"
+                )
+            )
             continue
         parts = dotted.split(".")
         if not all(parts):
@@ -143,9 +165,14 @@ def apply_overrides(data: dict, overrides: Mapping[str, Any], shown: str) -> tup
                 node[part] = nxt = {}
                 ok = True
             if not ok:
-                problems.append(Problem(shown, dotted,
-                                        f"override path does not exist (no '{'.'.join(parts[: i + 1])}')"
-                                        + _suggest(tuple(parts[: i + 1]))))
+                problems.append(
+                    Problem(
+                        shown,
+                        dotted,
+                        f"override path does not exist (no '{'.'.join(parts[: i + 1])}')"
+                        + _suggest(tuple(parts[: i + 1])),
+                    )
+                )
                 break
             node = nxt
         if not ok:
@@ -179,7 +206,7 @@ def _step(node, part):
 def _is_section(parts) -> bool:
     """True when the dotted path names a field of a schema model whose value is itself a model."""
     tp: Any = Scenario
-    for i, seg in enumerate(parts):
+    for seg in parts:
         base = _unannotate(tp)
         if not (isinstance(base, type) and issubclass(base, BaseModel)):
             return False
@@ -221,8 +248,6 @@ def validate_mapping(data: dict, shown: str = "<scenario>", override_paths: set[
     if problems:
         raise ScenarioError(problems)
     return scenario
-
-
 
 
 def input_files(path) -> list[Path]:

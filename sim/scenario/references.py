@@ -1,4 +1,5 @@
 """Cross-reference checks: everything a scenario names must be defined, and routes must connect."""
+
 from __future__ import annotations
 
 import difflib
@@ -42,11 +43,12 @@ def check_references(s: Scenario, file: str) -> list[Problem]:
             need("item", line.item, items, f"{p}.lines.{j}.item")
         if pkg.donor is not None and need("ally", pkg.donor, allies, f"{p}.donor"):
             held = allies[pkg.donor].items
-            for j, line in enumerate(pkg.lines):
+            for line in pkg.lines:
                 stock = held.get(line.item)
                 if stock is None or stock.on_hand - stock.min_keep <= 0:
-                    out.append(Problem(file, f"{p}.donor",
-                                       f"donor '{pkg.donor}' has no stock of '{line.item}' it may give"))
+                    out.append(
+                        Problem(file, f"{p}.donor", f"donor '{pkg.donor}' has no stock of '{line.item}' it may give")
+                    )
     for group, members in s.groups.items():
         if group in items:
             out.append(Problem(file, f"groups.{group}", f"'{group}' is an item: a group needs a name of its own"))
@@ -90,12 +92,22 @@ def check_references(s: Scenario, file: str) -> list[Problem]:
         for k in range(1, len(route.legs)):
             a, b = legs[route.legs[k - 1]], legs[route.legs[k]]
             if a.to != b.from_:
-                out.append(Problem(file, f"transport.routes.{rid}.legs.{k}",
-                                   f"legs do not connect: '{route.legs[k - 1]}' ends at '{a.to}' "
-                                   f"but '{route.legs[k]}' starts at '{b.from_}'"))
+                out.append(
+                    Problem(
+                        file,
+                        f"transport.routes.{rid}.legs.{k}",
+                        f"legs do not connect: '{route.legs[k - 1]}' ends at '{a.to}' "
+                        f"but '{route.legs[k]}' starts at '{b.from_}'",
+                    )
+                )
         if legs[route.legs[-1]].to != t.destination:
-            out.append(Problem(file, f"transport.routes.{rid}.legs",
-                               f"route ends at '{legs[route.legs[-1]].to}', not at the destination '{t.destination}'"))
+            out.append(
+                Problem(
+                    file,
+                    f"transport.routes.{rid}.legs",
+                    f"route ends at '{legs[route.legs[-1]].to}', not at the destination '{t.destination}'",
+                )
+            )
     for k, rule in enumerate(t.choose):
         p = f"transport.choose.{k}"
         need("node", rule.origin, nodes, f"{p}.origin")
@@ -105,8 +117,13 @@ def check_references(s: Scenario, file: str) -> list[Problem]:
             route = t.routes[rule.route]
             first = legs.get(route.legs[0])
             if first is not None and first.from_ != rule.origin:
-                out.append(Problem(file, f"{p}.route",
-                                   f"route '{rule.route}' starts at '{first.from_}', not at origin '{rule.origin}'"))
+                out.append(
+                    Problem(
+                        file,
+                        f"{p}.route",
+                        f"route '{rule.route}' starts at '{first.from_}', not at origin '{rule.origin}'",
+                    )
+                )
     if not out:
         out.extend(_check_shippable(s, file))
 
@@ -164,16 +181,18 @@ def _moments(s: Scenario):
 
 def _check_moments(s: Scenario, file: str) -> list[Problem]:
     """A moment given as a date before `start` is negative time: refused (numbers are checked by the schema)."""
-    return [Problem(file, path, f"before the scenario start ({moment.isoformat()} < {s.start.isoformat()})")
-            for path, moment in _moments(s) if s.day(moment) < 0]
+    return [
+        Problem(file, path, f"before the scenario start ({moment.isoformat()} < {s.start.isoformat()})")
+        for path, moment in _moments(s)
+        if s.day(moment) < 0
+    ]
 
 
 def _check_scope(scope: str, kinds, plain, s: Scenario, file: str, path: str, out: list[Problem]):
     if scope in plain:
         return
     kind, _, name = scope.partition(":")
-    known = {"line": s.production, "leg": s.transport.legs, "route": s.transport.routes,
-             "hub": s.transport.nodes}
+    known = {"line": s.production, "leg": s.transport.legs, "route": s.transport.routes, "hub": s.transport.nodes}
     if kind not in kinds or not name:
         options = list(plain) + [f"{k}:ID" for k in kinds]
         out.append(Problem(file, path, f"unknown scope '{scope}' (expected one of {', '.join(options)})"))

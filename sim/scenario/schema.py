@@ -11,17 +11,38 @@ Conventions:
 - money is in millions of US dollars (`_musd`);
 - any duration or quantity that varies takes a distribution (see `distributions.py`).
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
-from .fields import (DAYS_PER_MONTH, DAYS_PER_YEAR, MAX_ENTRIES, MAX_HORIZON_DAYS, MAX_MOMENT_DAYS,  # noqa: F401
-                     PRIORITIES, SOURCES, Delay, Frozen, Id, Moment, PositiveDuration, PositiveInt, Quantity,
-                     RatePerMonth, Text, Weight, _no_control, to_day)
+from .disruption_specs import CapacityChange, Disruption, Gate, Outage, Pause  # noqa: F401 (re-exported)
+from .fields import (  # noqa: F401
+    DAYS_PER_MONTH,
+    DAYS_PER_YEAR,
+    MAX_ENTRIES,
+    MAX_HORIZON_DAYS,
+    MAX_MOMENT_DAYS,
+    PRIORITIES,
+    SOURCES,
+    Delay,
+    Frozen,
+    Id,
+    Moment,
+    PositiveDuration,
+    PositiveInt,
+    Quantity,
+    RatePerMonth,
+    Text,
+    Weight,
+    _no_control,
+    to_day,
+)
+
 
 class Item(Frozen):
     """A catalogue entry: what it is and what one unit costs."""
@@ -49,9 +70,7 @@ class Package(Frozen):
         description="Allies that pledged this package: it is funded as soon as it is approved, "
         "without drawing on the common account.",
     )
-    skip_approval: bool = Field(
-        False, description="Already agreed outside the PURL check (e.g. a bilateral donation)."
-    )
+    skip_approval: bool = Field(False, description="Already agreed outside the PURL check (e.g. a bilateral donation).")
     donor: Id | None = Field(
         None, description="A named ally gives this package from its stockpile (e.g. Germany's Patriots)."
     )
@@ -293,54 +312,6 @@ class Policy(Frozen):
         return sources
 
 
-class Pause(Frozen):
-    """A pause on a scope over a window: work caught by it waits and then resumes."""
-
-    kind: Literal["pause"]
-    scope: str
-    start: Moment
-    end: Moment
-
-
-class Outage(Frozen):
-    """A leg or hub out of action over a window (a strike on a rail hub)."""
-
-    kind: Literal["outage"]
-    scope: str
-    start: Moment
-    end: Moment
-
-
-class CapacityChange(Frozen):
-    """A line's or leg's capacity changes on a date (a ramp, a second hub opening)."""
-
-    kind: Literal["capacity"]
-    scope: str
-    at: Moment
-    servers: PositiveInt | None = None
-    rate_per_month: RatePerMonth | None = None
-    capacity: PositiveInt | None = None
-
-
-class Gate(Frozen):
-    """On a date, deliveries go on with probability `p_continue`; otherwise new releases stop for good."""
-
-    kind: Literal["gate"]
-    at: Moment
-    p_continue: float = Field(description="Probability within [0, 1] that deliveries go on.")
-    scope: str = "releases"
-
-    @field_validator("p_continue")
-    @classmethod
-    def _probability(cls, v: float) -> float:
-        if not 0.0 <= v <= 1.0:
-            raise ValueError("probability must be within [0, 1]")
-        return v
-
-
-Disruption = Annotated[Union[Pause, Outage, CapacityChange, Gate], Field(discriminator="kind")]
-
-
 class Scenario(Frozen):
     """A whole scenario: what is asked, who pays, where goods come from, how they travel, what goes wrong."""
 
@@ -351,9 +322,11 @@ class Scenario(Frozen):
     seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 0
     items: dict[Id, Item] = Field(min_length=1, max_length=10_000)
     groups: dict[Id, Annotated[list[Id], Field(min_length=2, max_length=100)]] = Field(
-        default_factory=dict, max_length=1000,
+        default_factory=dict,
+        max_length=1000,
         description="Items that only work together, e.g. patriot_system: [patriot_launcher, patriot_components]: "
-                    "within a request the group is delivered when the lots of all its items have arrived.")
+        "within a request the group is delivered when the lots of all its items have arrived.",
+    )
     requests: Requests
     approval: Approval = Approval()
     funding: Funding = Funding()
@@ -378,8 +351,9 @@ class Scenario(Frozen):
     @classmethod
     def _horizon(cls, v: float) -> float:
         if v > MAX_HORIZON_DAYS:
-            raise ValueError(f"must be at most {MAX_HORIZON_DAYS} days (200 years); "
-                             f"this is {v / DAYS_PER_YEAR:,.0f} years")
+            raise ValueError(
+                f"must be at most {MAX_HORIZON_DAYS} days (200 years); this is {v / DAYS_PER_YEAR:,.0f} years"
+            )
         return v
 
     def day(self, moment: Moment) -> float:

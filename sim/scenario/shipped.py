@@ -10,6 +10,7 @@ copy of each file; the wheel holds the files themselves.
 A scenario outside the repository extends a shipped one with `extends: purlsim:common/base.yaml`:
 the part after `purlsim:` is a path inside the shipped scenarios folder.
 """
+
 from __future__ import annotations
 
 from pathlib import Path, PurePosixPath
@@ -36,11 +37,13 @@ def shipped_scenarios() -> list[str]:
 
 def resolve_reference(text: str) -> Path:
     """The file a `purlsim:NAME` reference names; ValueError with a one-line reason if there is none."""
-    name = text[len(SCHEME):].strip()
+    name = text[len(SCHEME) :].strip()
     parts = PurePosixPath(name).parts
     if not name or name.startswith("/") or "\\" in name or ".." in parts:
-        raise ValueError(f"'{text}' is not a shipped scenario: give a path inside purlsim's scenarios folder, "
-                         f"e.g. {SCHEME}common/base.yaml")
+        raise ValueError(
+            f"'{text}' is not a shipped scenario: give a path inside purlsim's scenarios folder, "
+            f"e.g. {SCHEME}common/base.yaml"
+        )
     path = SCENARIOS_DIR.joinpath(*parts)
     if not path.is_file():
         known = ", ".join(shipped_scenarios()) or "none found: the package has no scenarios folder"

@@ -6,6 +6,7 @@ walk each location along the schema, drop those markers from the path, and keep 
 branch that matches what the user wrote (a number, a date, a mapping); if none does, the field
 gets one line saying what it accepts.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -13,7 +14,8 @@ import difflib
 import re
 import types
 import typing
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
@@ -22,9 +24,16 @@ from .distributions import DIST_NAMES, _Dist
 from .schema import Scenario
 from .yaml12 import one_line as _one_line
 
-
-_TYPE_MARKERS = {"float": float, "int": int, "str": str, "bool": bool, "date": dt.date,
-                 "constrained-float": float, "constrained-int": int, "constrained-str": str}
+_TYPE_MARKERS = {
+    "float": float,
+    "int": int,
+    "str": str,
+    "bool": bool,
+    "date": dt.date,
+    "constrained-float": float,
+    "constrained-int": int,
+    "constrained-str": str,
+}
 _MISSING = object()
 
 
@@ -252,6 +261,8 @@ def _digits(v: int) -> int:
 
 # What a discriminator key selects, and its values, for messages about a missing or unknown tag.
 _DISCRIMINATED = {"dist": ("distribution", DIST_NAMES), "kind": ("disruption", ("pause", "outage", "capacity", "gate"))}
+
+
 def _num(x) -> str:
     """A bound as people write it: 0 not 0.0, 1000000 not 1e+06."""
     if isinstance(x, float) and x.is_integer() and abs(x) < 1e15:
@@ -276,8 +287,10 @@ def _message(err: dict, path: str, override_paths, key_error: bool = False) -> s
         return "required field is missing"
     if kind == "union_tag_invalid":
         disc = str(ctx.get("discriminator", "kind")).strip("'")
-        return (f"unknown {_DISCRIMINATED.get(disc, (disc,))[0]} '{ctx.get('tag')}' "
-                f"(expected one of {ctx.get('expected_tags', '')})")
+        return (
+            f"unknown {_DISCRIMINATED.get(disc, (disc,))[0]} '{ctx.get('tag')}' "
+            f"(expected one of {ctx.get('expected_tags', '')})"
+        )
     if kind == "union_tag_not_found":
         disc = str(ctx.get("discriminator", "kind")).strip("'")
         what, tags = _DISCRIMINATED.get(disc, (disc, ()))
@@ -307,12 +320,16 @@ def _message(err: dict, path: str, override_paths, key_error: bool = False) -> s
         "bool_parsing": lambda: "must be true or false",
         "bool_type": lambda: "must be true or false",
         "string_type": lambda: "must be text",
-        "string_too_short": lambda: "must not be empty" if ctx.get("min_length") == 1
-        else f"must have at least {ctx.get('min_length')} characters",
+        "string_too_short": lambda: (
+            "must not be empty"
+            if ctx.get("min_length") == 1
+            else f"must have at least {ctx.get('min_length')} characters"
+        ),
         "string_too_long": lambda: f"must have at most {ctx.get('max_length')} characters",
         "string_pattern_mismatch": lambda: f"invalid name: names {_ID_RULE}",
-        "too_short": lambda: f"must have at least {ctx.get('min_length')} "
-        f"entr{'y' if ctx.get('min_length') == 1 else 'ies'}",
+        "too_short": lambda: (
+            f"must have at least {ctx.get('min_length')} entr{'y' if ctx.get('min_length') == 1 else 'ies'}"
+        ),
         "too_long": lambda: f"must have at most {ctx.get('max_length')} entries",
         "list_type": lambda: "must be a list",
         "dict_type": lambda: "must be a mapping of keys to values",
@@ -326,8 +343,17 @@ def _message(err: dict, path: str, override_paths, key_error: bool = False) -> s
     }
     make = texts.get(kind)
     msg = make() if make else err["msg"].replace("Input should be", "must be")
-    always = kind in ("list_type", "dict_type", "model_type", "model_attributes_type", "string_type",
-                      "float_type", "int_type", "bool_type", "date_type")
+    always = kind in (
+        "list_type",
+        "dict_type",
+        "model_type",
+        "model_attributes_type",
+        "string_type",
+        "float_type",
+        "int_type",
+        "bool_type",
+        "date_type",
+    )
     return _one_line(msg + _got(inp, always=always))
 
 

@@ -5,6 +5,7 @@ approval, funding, sourcing and transport). A scenario whose expected lots per r
 MAX_LOTS_PER_REP, or a run whose replications times lots exceed MAX_LOT_REPS, is refused with the
 estimate before the first event, instead of running for days or filling the memory.
 """
+
 from __future__ import annotations
 
 import math
@@ -54,8 +55,10 @@ def lots_problem(s: Scenario) -> str | None:
     """Why one replication is too big to run (None when it is not)."""
     lots = expected_lots(s)
     if lots > MAX_LOTS_PER_REP:
-        return (f"about {describe(lots)} lots per replication expected (package lines plus the stream's "
-                f"expected requests); at most {MAX_LOTS_PER_REP:,} (about {hours(lots)} of one core per replication)")
+        return (
+            f"about {describe(lots)} lots per replication expected (package lines plus the stream's "
+            f"expected requests); at most {MAX_LOTS_PER_REP:,} (about {hours(lots)} of one core per replication)"
+        )
     return None
 
 
@@ -65,6 +68,8 @@ def run_problem(s: Scenario, reps: int) -> str | None:
         return f"at most {MAX_REPS:,} replications (got {describe(reps)})"
     total = expected_lots(s) * reps
     if total > MAX_LOT_REPS:
-        return (f"about {describe(total)} lots in all ({reps:,} replications of about {describe(expected_lots(s))}); "
-                f"at most {MAX_LOT_REPS:,} per run (about {hours(total)} of one core)")
+        return (
+            f"about {describe(total)} lots in all ({reps:,} replications of about {describe(expected_lots(s))}); "
+            f"at most {MAX_LOT_REPS:,} per run (about {hours(total)} of one core)"
+        )
     return None

@@ -8,6 +8,7 @@ that the format uses for moments; it refuses duplicate keys, merge keys (`<<`, g
 every tag outside the core schema, and it counts aliases and values as they are read, so an
 alias bomb or a file of ten million values is refused after the first million, not after all.
 """
+
 from __future__ import annotations
 
 import re
@@ -31,8 +32,10 @@ MAX_INT_DIGITS = 1000
 
 TAG = "tag:yaml.org,2002:"
 _INT = re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$")
-_FLOAT = re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
-                    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$")
+_FLOAT = re.compile(
+    r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+)
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}$")
 
 
@@ -57,8 +60,9 @@ class _Constructor12(SafeConstructor):
         if not _INT.match(text):
             raise ConstructorError(None, None, f"'{text}' is not an integer", node.start_mark)
         if len(text) > MAX_INT_DIGITS:
-            raise ConstructorError(None, None, f"an integer of {len(text):,} digits is far outside any field's range",
-                                   node.start_mark)
+            raise ConstructorError(
+                None, None, f"an integer of {len(text):,} digits is far outside any field's range", node.start_mark
+            )
         if text.startswith(("0o", "0x")):
             return int(text[2:], 8 if text[1] == "o" else 16)
         return int(text)  # decimal, even with leading zeros: 010 is ten (YAML 1.2), not octal
@@ -88,16 +92,23 @@ class _Constructor12(SafeConstructor):
         first: dict = {}
         for key_node, value_node in node.value:
             if key_node.tag == TAG + "merge" or (key_node.value == "<<" and key_node.style is None):
-                raise ConstructorError(None, None, "merge keys ('<<') are not YAML 1.2: write the keys out "
-                                       "(anchors and aliases of whole values are allowed)", key_node.start_mark)
+                raise ConstructorError(
+                    None,
+                    None,
+                    "merge keys ('<<') are not YAML 1.2: write the keys out "
+                    "(anchors and aliases of whole values are allowed)",
+                    key_node.start_mark,
+                )
             key = self.construct_object(key_node, deep=deep)
             if not isinstance(key, Hashable):
-                raise ConstructorError(None, None, "a mapping key must be a plain value, not a list or mapping",
-                                       key_node.start_mark)
+                raise ConstructorError(
+                    None, None, "a mapping key must be a plain value, not a list or mapping", key_node.start_mark
+                )
             if key in mapping:
                 line = first[key].line + 1
-                raise ConstructorError(None, None, f"duplicate key '{key}' (first given on line {line})",
-                                       key_node.start_mark)
+                raise ConstructorError(
+                    None, None, f"duplicate key '{key}' (first given on line {line})", key_node.start_mark
+                )
             first[key] = key_node.start_mark
             mapping[key] = self.construct_object(value_node, deep=deep)
         return mapping
@@ -105,14 +116,25 @@ class _Constructor12(SafeConstructor):
     def construct_refused(self, node):
         """Any tag outside the core schema (!!python/..., !!set, !!binary, !!omap, local tags) is refused."""
         tag = node.tag.replace(TAG, "!!")
-        raise ConstructorError(None, None, f"tag '{tag}' is not allowed: scenario files hold plain YAML 1.2 data "
-                               "(text, numbers, true/false, null, dates, lists and mappings)", node.start_mark)
+        raise ConstructorError(
+            None,
+            None,
+            f"tag '{tag}' is not allowed: scenario files hold plain YAML 1.2 data "
+            "(text, numbers, true/false, null, dates, lists and mappings)",
+            node.start_mark,
+        )
 
 
-for _tag, _make in {"null": SafeConstructor.construct_yaml_null, "bool": SafeConstructor.construct_yaml_bool,
-                    "int": _Constructor12.construct_int12, "float": _Constructor12.construct_float12,
-                    "timestamp": _Constructor12.construct_date, "str": SafeConstructor.construct_yaml_str,
-                    "seq": SafeConstructor.construct_yaml_seq, "map": SafeConstructor.construct_yaml_map}.items():
+for _tag, _make in {
+    "null": SafeConstructor.construct_yaml_null,
+    "bool": SafeConstructor.construct_yaml_bool,
+    "int": _Constructor12.construct_int12,
+    "float": _Constructor12.construct_float12,
+    "timestamp": _Constructor12.construct_date,
+    "str": SafeConstructor.construct_yaml_str,
+    "seq": SafeConstructor.construct_yaml_seq,
+    "map": SafeConstructor.construct_yaml_map,
+}.items():
     _Constructor12.add_constructor(TAG + _tag, _make)
 _Constructor12.add_constructor(None, _Constructor12.construct_refused)
 
@@ -136,12 +158,14 @@ class Loader12(Reader, Scanner, Parser, Composer, _Constructor12, _Resolver12):
             self._aliases += 1
             if self._aliases > MAX_ALIASES:
                 raise yaml.MarkedYAMLError(
-                    problem=f"more than {MAX_ALIASES} aliases: refused as a possible alias bomb", problem_mark=mark)
+                    problem=f"more than {MAX_ALIASES} aliases: refused as a possible alias bomb", problem_mark=mark
+                )
         else:
             self._nodes += 1
             if self._nodes > MAX_EXPANDED:
-                raise yaml.MarkedYAMLError(problem=f"more than {MAX_EXPANDED:,} values: refused while reading",
-                                           problem_mark=mark)
+                raise yaml.MarkedYAMLError(
+                    problem=f"more than {MAX_EXPANDED:,} values: refused while reading", problem_mark=mark
+                )
         return super().compose_node(parent, index)
 
 
@@ -215,8 +239,9 @@ def measure(data) -> str | None:
                 frame[2] = iter(list(obj.values() if isinstance(obj, dict) else obj))
                 continue
             if total > MAX_EXPANDED:
-                raise _Refused(f"more than {MAX_EXPANDED:,} values once aliases are expanded: "
-                               "refused as a possible alias bomb")
+                raise _Refused(
+                    f"more than {MAX_EXPANDED:,} values once aliases are expanded: refused as a possible alias bomb"
+                )
             child = next(children, _END)
             if child is _END:
                 stack.pop()

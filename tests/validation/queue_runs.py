@@ -18,6 +18,7 @@ leave after it starts, so the global order statistic is the right one.) Then wai
 service = ready - start. That is a derivation, not a measurement, so the tests hold it to the
 queue-length series by an exact sample-path identity before they trust it.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -42,8 +43,7 @@ def _queue_series(levels: dict, line_id: str) -> tuple[np.ndarray, np.ndarray]:
     return t[order], v[order]
 
 
-def line_replication(scenario, seed: int, rep: int, warmup: float, end: float,
-                     sample_every: int = 0) -> dict:
+def line_replication(scenario, seed: int, rep: int, warmup: float, end: float, sample_every: int = 0) -> dict:
     """One replication of a single-line, route-`direct` scenario, summarised over (warmup, end].
 
     Returns counts and sums over customers requested in the window (latency, derived wait and
@@ -51,7 +51,7 @@ def line_replication(scenario, seed: int, rep: int, warmup: float, end: float,
     the window, the same quantity rebuilt from the derived waits, and optionally every
     `sample_every`-th derived service time.
     """
-    (line_id, line), = scenario.production.items()
+    ((line_id, line),) = scenario.production.items()
     c = line.servers
     tables = run_replication(scenario, seed, rep, record_events=False)
     d = tables["deliveries"]
@@ -106,12 +106,12 @@ def tandem_sim_replication(scenario, seed: int, rep: int, warmup: float, end: fl
     a, delivered = a[order], delivered[order]
     win = (a > warmup) & (a <= end)
     lat = delivered[win] - a[win]
-    return {"rep": rep, "n": int(win.sum()), "undelivered": int(np.isnan(lat).sum()),
-            "sample": lat[::every].copy()}
+    return {"rep": rep, "n": int(win.sum()), "undelivered": int(np.isnan(lat).sum()), "sample": lat[::every].copy()}
 
 
-def tandem_ciw_replication(seed: int, lam: float, mu1: float, mu2: float, horizon: float,
-                           warmup: float, end: float, every: int) -> dict:
+def tandem_ciw_replication(
+    seed: int, lam: float, mu1: float, mu2: float, horizon: float, warmup: float, end: float, every: int
+) -> dict:
     """The same tandem in Ciw: Poisson(lam) into station 1 (1 server, Exp(mu1)), then station 2 (1 server, Exp(mu2))."""
     import ciw
 
@@ -137,5 +137,4 @@ def tandem_ciw_replication(seed: int, lam: float, mu1: float, mu2: float, horizo
     out = np.array([left.get(i, np.nan) for i in ids])
     win = (a > warmup) & (a <= end)
     lat = out[win] - a[win]
-    return {"seed": seed, "n": int(win.sum()), "undelivered": int(np.isnan(lat).sum()),
-            "sample": lat[::every].copy()}
+    return {"seed": seed, "n": int(win.sum()), "undelivered": int(np.isnan(lat).sum()), "sample": lat[::every].copy()}

@@ -4,6 +4,7 @@ Written out here, independently of the simulator, so that a test compares two th
 Notation: arrival rate `lam`, service rate per server `mu`, `c` servers, offered load a = lam/mu,
 utilisation rho = a/c. Times are in the simulator's unit (days).
 """
+
 from __future__ import annotations
 
 import math
@@ -12,9 +13,9 @@ import math
 def erlang_c(c: int, a: float) -> float:
     """Probability that an arrival waits in M/M/c (Erlang's C formula), for offered load a < c.
 
-        C(c, a) = (a^c / c!) * c / (c - a)
-                  -----------------------------------------------
-                  sum_{k=0}^{c-1} a^k / k!  +  (a^c / c!) * c / (c - a)
+    C(c, a) = (a^c / c!) * c / (c - a)
+              -----------------------------------------------
+              sum_{k=0}^{c-1} a^k / k!  +  (a^c / c!) * c / (c - a)
     """
     if not 0 < a < c:
         raise ValueError("needs 0 < a < c (a stable queue)")

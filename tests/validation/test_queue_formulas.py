@@ -1,4 +1,5 @@
 """The formulas the simulator is checked against, checked first against textbook values."""
+
 from __future__ import annotations
 
 import math
@@ -6,10 +7,8 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from queue_theory import erlang_c, md1_sojourn, mmc_sojourn, mmc_wait, pk_wait, tandem_sojourn_cdf
 from scipy import integrate
-
-from queue_theory import (erlang_c, md1_sojourn, mmc_sojourn, mmc_wait, pk_wait,
-                          tandem_sojourn_cdf)
 
 
 def test_erlang_c_textbook_mm3():

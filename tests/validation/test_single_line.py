@@ -18,6 +18,7 @@ M/M/1) and 0.8-1.5% below it. A correct model then fails a case by chance with o
 1-2% per case whenever a change re-draws the random numbers; the long profile
 (PURLSIM_VALIDATION=long) adds M/M/3 and M/D/1 at rho 0.9.
 """
+
 from __future__ import annotations
 
 import math
@@ -25,10 +26,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
-from scipy import stats
-
 from queue_runs import line_replication
 from queue_theory import md1_sojourn, mmc_sojourn, mmc_wait, pk_wait, relaxation_time
+from scipy import stats
 from validation_profile import load, long_only, pool  # noqa: F401 (a fixture)
 
 BAND = 0.02  # the issue's band: mean latency within 2% of the theory
@@ -86,9 +86,11 @@ def test_mean_latency_matches_theory(pool, case):
     mean = per_rep.mean()
     half = stats.t.ppf(0.975, len(per_rep) - 1) * per_rep.std(ddof=1) / math.sqrt(len(per_rep))
     customers = sum(r["n"] for r in reps)
-    print(f"\n{case.name}: theory {theory:.4f}  sim {mean:.4f} ± {half:.4f} (95%)  "
-          f"error {100 * (mean / theory - 1):+.2f}%  half-width {100 * half / theory:.2f}%  "
-          f"({len(reps)} reps, {customers} customers measured)")
+    print(
+        f"\n{case.name}: theory {theory:.4f}  sim {mean:.4f} ± {half:.4f} (95%)  "
+        f"error {100 * (mean / theory - 1):+.2f}%  half-width {100 * half / theory:.2f}%  "
+        f"({len(reps)} reps, {customers} customers measured)"
+    )
     assert half < BAND * theory  # 2%: the run is long enough that the 95% interval fits inside the band
     assert abs(mean - theory) < BAND * theory  # 2%: the issue's band around Erlang C / Pollaczek-Khinchine
 
@@ -108,7 +110,9 @@ def test_littles_law_between_queue_series_and_waits(pool, case):
     lq = sum(r["queue_area"] for r in reps) / window  # time-average queue length from `levels`
     lam_hat = n / window  # measured arrival rate
     wq = sum(r["wait_sum"] for r in reps) / n  # mean wait of the customers requested in the window
-    print(f"\n{case.name}: L_q {lq:.4f}  lambda*W_q {lam_hat * wq:.4f}  theory L_q {lam * mmc_wait(c, lam, mu) if not case.deterministic else lam * pk_wait(lam, 1 / mu, 1 / mu**2):.4f}")
+    print(
+        f"\n{case.name}: L_q {lq:.4f}  lambda*W_q {lam_hat * wq:.4f}  theory L_q {lam * mmc_wait(c, lam, mu) if not case.deterministic else lam * pk_wait(lam, 1 / mu, 1 / mu**2):.4f}"
+    )
     # L = lambda W over a finite window differs only by the waits straddling its two ends,
     # O(L_q W_q / window) <= 0.05% here; 0.5% leaves room without hiding a real mismatch.
     assert lq == pytest.approx(lam_hat * wq, rel=5e-3)

@@ -17,16 +17,16 @@ Both samples are also held to the exact distribution (Burke and Reich: a custome
 the two stations are independent exponentials with rates mu_i - lam), and the test shows it has
 the power to see a leg 10% slower, so that agreement means something.
 """
+
 from __future__ import annotations
 
 import math
 
 import numpy as np
 import pytest
-from scipy import stats
-
 from queue_runs import tandem_ciw_replication, tandem_sim_replication
 from queue_theory import tandem_sojourn_cdf
+from scipy import stats
 from validation_profile import LONG, load, pool  # noqa: F401 (a fixture)
 
 ALPHA = 0.01
@@ -49,8 +49,10 @@ def samples(pool):
         assert 1 / leg.days.mean() == pytest.approx(MU2) and leg.capacity == 1  # same network: exact
         end = s.horizon_days - DRAIN
         sim_runs = pool.map(tandem_sim_replication, *zip(*[(s, s.seed, r, WARMUP, end, EVERY) for r in range(REPS)]))
-        ciw_runs = pool.map(tandem_ciw_replication,
-                            *zip(*[(1000 + r, LAM, MU1, MU2, s.horizon_days, WARMUP, end, EVERY) for r in range(REPS)]))
+        ciw_runs = pool.map(
+            tandem_ciw_replication,
+            *zip(*[(1000 + r, LAM, MU1, MU2, s.horizon_days, WARMUP, end, EVERY) for r in range(REPS)]),
+        )
         _cache["sim"], _cache["ciw"] = list(sim_runs), list(ciw_runs)
     return _cache["sim"], _cache["ciw"]
 
@@ -64,8 +66,10 @@ def test_latency_distribution_agrees_with_ciw(pool):
     sim_runs, ciw_runs = samples(pool)
     a, b = _pooled(sim_runs), _pooled(ciw_runs)
     res = stats.ks_2samp(a, b)
-    print(f"\ntandem: purlsim n={a.size} mean {a.mean():.3f}, Ciw n={b.size} mean {b.mean():.3f}, "
-          f"theory mean {1 / (MU1 - LAM) + 1 / (MU2 - LAM):.3f}; KS D={res.statistic:.4f} p={res.pvalue:.3f}")
+    print(
+        f"\ntandem: purlsim n={a.size} mean {a.mean():.3f}, Ciw n={b.size} mean {b.mean():.3f}, "
+        f"theory mean {1 / (MU1 - LAM) + 1 / (MU2 - LAM):.3f}; KS D={res.statistic:.4f} p={res.pvalue:.3f}"
+    )
     assert a.size >= 900 and b.size >= 900  # enough draws that the KS test can see a 10% slower leg (see below)
     assert res.pvalue > ALPHA  # two-sample KS at alpha 0.01: same latency distribution as Ciw
 

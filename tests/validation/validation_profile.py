@@ -5,6 +5,7 @@ Profiles (environment variable PURLSIM_VALIDATION):
   inside its band, about a minute and a half on 2 cores;
 - `long`: adds the cases that cost minutes each (M/M/3 and M/D/1 at utilisation 0.9).
 """
+
 from __future__ import annotations
 
 import multiprocessing
