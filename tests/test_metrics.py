@@ -186,6 +186,10 @@ def test_tau_and_cohort_follow_the_rule():
     assert headline.default_tau([50.0]) == 30.0 and headline.default_tau([30.0]) == 20.0
     assert headline.cohort_window([548.0, 700.0], 360.0) == (0.0, 188.0)
     assert headline.cohort_window([548.0], 270.0, (10.0, 20.0)) == (10.0, 20.0)
+    assert headline.window_for([548.0]) == (360.0, (0.0, 188.0))
+    for bad in (0.0, -1.0, math.inf):
+        with pytest.raises(ValueError, match="tau must be a positive number of days"):
+            headline.window_for([548.0], bad)
 
 
 def test_results_summary_counts_undelivered_lots_in_the_cohort():

@@ -15,7 +15,7 @@ from __future__ import annotations
 import pandas as pd
 
 from . import backfill, comparison, delivered, headline, observations
-from .headline import ALL, FIGURES, HEADLINE, cohort_window, default_tau
+from .headline import ALL, FIGURES, HEADLINE, window_for
 
 STATS = ("lots", "requests", "backfill")  # the per-chunk observations an ensemble keeps
 
@@ -27,14 +27,6 @@ def chunk_observations(tables: dict[str, pd.DataFrame], scenario) -> dict[str, p
         "requests": observations.request_observations(tables["deliveries"], scenario),
         "backfill": backfill.observations(tables["backfills"], scenario.horizon_days),
     }
-
-
-def window_for(horizons, tau: float | None = None, cohort: tuple[float, float] | None = None):
-    """(tau, cohort window) by rule where not given: one for every scenario of a comparison."""
-    tau = default_tau(horizons) if tau is None else float(tau)
-    if not tau > 0:
-        raise ValueError(f"tau must be a positive number of days (got {tau})")
-    return tau, cohort_window(horizons, tau, cohort)
 
 
 def estimates(obs: dict[str, pd.DataFrame], reps: int, tau: float, window, counts=None) -> headline.Estimates:

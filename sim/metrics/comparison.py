@@ -180,8 +180,7 @@ def comparison_table(
 ) -> pd.DataFrame:
     """The comparison of scenarios (or sweep points) from their observations (sim.metrics.STATS)."""
     horizons = [sc.horizon_days for sc in scenarios]
-    tau = hl.default_tau(horizons) if tau is None else float(tau)
-    window = hl.cohort_window(horizons, tau, cohort)
+    tau, window = hl.window_for(horizons, tau, cohort)
     # One set of resamples for all, sized for the largest: the differences are then paired.
     counts = hl.resamples(reps)
     est = [hl.estimate(o["lots"], reps, tau, window, counts=counts) for o in obs]

@@ -56,6 +56,14 @@ def cohort_window(horizons, tau: float, cohort: tuple[float, float] | None = Non
     return 0.0, float(min(horizons)) - float(tau)
 
 
+def window_for(horizons, tau: float | None = None, cohort: tuple[float, float] | None = None):
+    """(tau, cohort window) by rule where not given: one for every scenario of a comparison."""
+    tau = default_tau(horizons) if tau is None else float(tau)
+    if not 0 < tau < math.inf:
+        raise ValueError(f"tau must be a positive number of days (got {tau})")
+    return tau, cohort_window(horizons, tau, cohort)
+
+
 def resamples(reps: int, bootstrap: int = BOOTSTRAP) -> np.ndarray:
     """Replication multiplicities: row 0 all ones (the estimate), then the bootstrap rows.
 
