@@ -220,7 +220,7 @@ def backfill_gap(results, *more) -> Figure:
         seen.add(label)
         return label
 
-    for yi, row, patch, ok, median, n_bound in zip(y, rows, bars.patches, reached, p50, bound):
+    for yi, row, patch, ok, n_bound in zip(y, rows, bars.patches, reached, bound):
         label, s, done, still, n = row
         if not ok:
             patch.set_hatch("//")
@@ -234,12 +234,13 @@ def backfill_gap(results, *more) -> Figure:
             )
         lo, hi = s["gap_p50_lo"], s["gap_p50_hi"]
         if lo == lo and math.isfinite(lo):
-            m = median if ok else n_bound
             top = hi if math.isfinite(hi) else n_bound
+            # Drawn about its own centre, so the whisker spans the interval as it is: a bootstrap
+            # interval need not contain its estimate, and lengths either side of it would clip.
             ax.errorbar(
-                [m],
+                [(lo + top) / 2],
                 [yi],
-                xerr=[[max(m - lo, 0.0)], [max(top - m, 0.0)]],
+                xerr=[[(top - lo) / 2], [(top - lo) / 2]],
                 fmt="none",
                 ecolor="black",
                 capsize=4,
