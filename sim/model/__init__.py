@@ -3,7 +3,9 @@
 `run_replication(scenario, seed, rep)` builds a fresh kernel (the SimPy environment, see
 kernel.py; `reference=True` for plain SimPy), wires the parts in the order of the flow
 (requests -> approval -> funding -> sourcing -> transport), runs to the horizon, checks the
-invariants and returns plain columns (cheap to pickle between processes).
+invariants and returns plain columns (cheap to pickle between processes). Each part is built
+from its own section of the scenario and the replication's Context (context.py); the sources
+of the sourcing policy come from the registry in sources.py.
 """
 
 from __future__ import annotations
@@ -14,16 +16,18 @@ from contextlib import contextmanager
 from ..recorder import Recorder
 from ..scenario.schema import Scenario
 from ..streams import Streams
-from . import invariants, kernel
+from . import invariants, kernel, sources
 from .approval import Approval
 from .backfill import Backfill
-from .disruptions import Disruptions, Switchboard
+from .context import Context
+from .disruptions import Disruptions
 from .flow import Flow
 from .funding import Funding
 from .production import ProductionLine
 from .requests import Requests
 from .sourcing import Sourcing
 from .stockpiles import Stockpiles
+from .switchboard import Switchboard
 from .transport import Transport
 from .us_stock import USStock
 
@@ -54,26 +58,34 @@ class Model:
         rec = self.recorder = Recorder(events=record_events, horizon=scenario.horizon_days)
         switch = self.switch = Switchboard(env)
 
-        self.lines = {
-            lid: ProductionLine(env, lid, spec, scenario, streams, rec, switch)
-            for lid, spec in scenario.production.items()
-        }
-        lines_by_item: dict[str, ProductionLine] = {}
+        ctx = self.ctx = Context(env, streams, rec, switch, scenario.day, scenario.horizon_days)
+        unit_cost = {k: v.unit_cost_musd for k, v in scenario.items.items()}
+
+        # Built in this order: parts that record a level at day 0 do so in it, which is the order
+        # of the levels table.
+        self.lines = {lid: ProductionLine(ctx, lid, spec) for lid, spec in scenario.production.items()}
+        self.lines_by_item: dict[str, ProductionLine] = {}
         for line in self.lines.values():
-            lines_by_item.setdefault(line.item, line)  # the first line listed for an item takes PURL orders
-        self.us_stock = USStock(env, scenario, streams, rec)
-        self.us_initial = dict(self.us_stock.on_hand)
-        self.stockpiles = Stockpiles(env, scenario, streams, rec)
-        self.transport = Transport(env, scenario, streams, rec, switch)
-        self.backfill = Backfill(env, scenario, streams, rec, lines_by_item, self.stockpiles)
-        self.sourcing = Sourcing(
-            env, scenario, rec, self.us_stock, self.stockpiles, lines_by_item, self.backfill, self.transport
-        )
-        self.approval = Approval(env, scenario, streams, switch)
-        self.funding = Funding(env, scenario, rec)
-        self.flow = Flow(env, rec, self.approval, self.funding, self.sourcing, self.transport, switch)
-        self.disruptions = Disruptions(env, scenario, switch, self.lines, self.transport.legs, streams, rec)
-        self.requests = Requests(env, scenario, streams, rec, self.flow.submit)
+            if line.item not in self.lines_by_item:  # the first line listed for an item takes PURL orders
+                self.lines_by_item[line.item] = line
+                line.takes_orders = True
+        self.us_stock = USStock(ctx, scenario.us_stock)
+        self.stockpiles = Stockpiles(ctx, scenario.stockpiles)
+        self.transport = Transport(ctx, scenario.transport)
+        self.backfill = Backfill(ctx, scenario.policy, self.lines_by_item, self.stockpiles)
+        self.sources = sources.build(scenario.policy.sources, self)
+        self.sourcing = Sourcing(ctx, scenario.policy, self.sources)
+        self.approval = Approval(ctx, scenario.approval)
+        self.funding = Funding(ctx, scenario.funding, unit_cost)
+        self.flow = Flow(ctx, self.approval, self.funding, self.sourcing, self.transport)
+        self.disruptions = Disruptions(ctx, scenario.disruptions, self.lines, self.transport)
+        self.requests = Requests(ctx, scenario.requests, unit_cost, self.flow.submit)
+
+    def parts(self) -> list:
+        """Every part with an end-of-run check (`check(finished)`), each checking only its own state."""
+        found = [self.requests, self.us_stock, self.sourcing]
+        found += [src for src in self.sources if hasattr(src, "check") and src not in found]
+        return found + [self.backfill, self.stockpiles, *self.lines.values(), self.funding, self.transport, self.switch]
 
     def run(self) -> dict:
         """Run to the horizon, check invariants, return the recorder's tables."""

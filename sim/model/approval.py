@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ..scenario.schema import Scenario
+from ..scenario.schema import Approval as ApprovalSpec
+from .context import Context
 
 SCOPES = ("approvals", "all")
 
@@ -10,11 +11,11 @@ SCOPES = ("approvals", "all")
 class Approval:
     """Reviews each request for a drawn delay; holds it while the `approvals` scope is closed."""
 
-    def __init__(self, env, scenario: Scenario, streams, switch):
-        self.env, self.switch = env, switch
-        self.enabled = scenario.approval.enabled
-        self._delay = streams.sampler("approval.delay", scenario.approval.delay_days)
-        self._wait = env.delay
+    def __init__(self, ctx: Context, spec: ApprovalSpec):
+        self.env, self.switch = ctx.env, ctx.switch
+        self.enabled = spec.enabled
+        self._delay = ctx.streams.sampler("approval.delay", spec.delay_days)
+        self._wait = ctx.env.delay
 
     def needed(self, request) -> bool:
         """Does this request go through the check at all (skipping it avoids a generator per request)?"""

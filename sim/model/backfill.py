@@ -22,21 +22,24 @@ from __future__ import annotations
 
 import math
 
-from ..scenario.schema import Scenario
+from ..scenario.schema import Policy
+from ..vocabulary import BACKFILL_ORDERED, BACKFILLED, STOCKPILE
+from .context import Context
+from .finished import BACKFILL_AT, DAY_EPS, Finished, fail, nan
 from .production import RANK_BACKFILL_FIRST, RANK_NORMAL
 
-DONATED, ORDERED, BACKFILLED, DECIDED = 6, 7, 8, 9  # row positions, as in recorder.BACKFILL_COLUMNS
+DONATED, ORDERED, DONE = BACKFILL_AT["donated_day"], BACKFILL_AT["ordered_day"], BACKFILL_AT["backfilled_day"]
 
 
 class Backfill:
     """Places and tracks replacement orders for donors."""
 
-    def __init__(self, env, scenario: Scenario, streams, recorder, lines_by_item, stockpiles):
-        self.env, self.rec, self.stock = env, recorder, stockpiles
-        self.discipline = scenario.policy.backfill
+    def __init__(self, ctx: Context, policy: Policy, lines_by_item, stockpiles):
+        self.env, self.rec, self.stock = ctx.env, ctx.recorder, stockpiles
+        self.discipline = policy.backfill
         self.rank = RANK_BACKFILL_FIRST if self.discipline == "donors_first" else RANK_NORMAL
         self.lines_by_item = lines_by_item
-        self._delay = streams.sampler("backfill.order_delay", scenario.policy.backfill_order_delay_days)
+        self._delay = ctx.streams.sampler("backfill.order_delay", policy.backfill_order_delay_days)
         self._n = 0
 
     def payers(self, donor: str) -> str:
@@ -49,17 +52,17 @@ class Backfill:
     def order(self, lot) -> list:
         """Open the backfill row of a donated lot and, unless the policy is `none`, start its order."""
         row = self.rec.backfill(
-            [
+            [  # in the order of recorder.BACKFILL_COLUMNS
                 lot.donor,
                 lot.item,
                 lot.qty,
                 lot.request.request_id,
                 lot.lot_id,
                 self.payers(lot.donor),
-                math.nan,
-                math.nan,
-                math.nan,
-                self.env.now,
+                math.nan,  # donated_day
+                math.nan,  # ordered_day
+                math.nan,  # backfilled_day
+                self.env.now,  # decided_day
             ]
         )
         if self.discipline != "none":
@@ -77,12 +80,43 @@ class Backfill:
         if d > 0:
             yield env.delay(d)
         row[ORDERED] = env.now
-        self.rec.event(env.now, "backfill_ordered", lot.request.request_id, lot.lot_id, lot.item, lot.qty, lot.donor)
+        self.rec.event(env.now, BACKFILL_ORDERED, lot.request.request_id, lot.lot_id, lot.item, lot.qty, lot.donor)
         line = self.lines_by_item.get(lot.item)
         if line is None:
             return  # no US line makes this item: the donor is never replaced (censored gap)
         # Tie-break (0, n): backfill orders keep the order of the donations among themselves.
         yield from line.make(lot.qty, self.rank, (0, n))
-        row[BACKFILLED] = env.now
+        row[DONE] = env.now
         self.stock.receive(lot.donor, lot.item, lot.qty)
-        self.rec.event(env.now, "backfilled", lot.request.request_id, lot.lot_id, lot.item, lot.qty, lot.donor)
+        self.rec.event(env.now, BACKFILLED, lot.request.request_id, lot.lot_id, lot.item, lot.qty, lot.donor)
+
+    def check(self, finished: Finished) -> None:
+        """End of run: one row per donated lot, matching it, with its days in order (none under `none`)."""
+        donated_lots = {lot.lot_id: lot for lot in finished.lots if lot.source == STOCKPILE}
+        rows_by_lot: dict[int, list] = {}
+        for row in finished.backfills:
+            donor, item, qty, request_id, lot_id = row[:5]
+            donated, ordered, backfilled = row[DONATED], row[ORDERED], row[DONE]
+            lot = donated_lots.get(lot_id)
+            if lot is None:
+                fail(f"backfill row for lot {lot_id}, which is not a donated lot")
+            if lot_id in rows_by_lot:
+                fail(f"two backfill rows for lot {lot_id}")
+            rows_by_lot[lot_id] = row
+            if (donor, item, qty, request_id) != (lot.donor, lot.item, lot.qty, lot.request.request_id):
+                fail(f"backfill row {row[:5]} does not match lot {lot_id}")
+            decided = lot.request.funded_day
+            if not nan(donated) and donated != lot.ready_day:
+                fail(f"backfill row of lot {lot_id}: donated_day {donated} is not the lot's ready day {lot.ready_day}")
+            if nan(donated) and not nan(lot.ready_day):
+                fail(f"lot {lot_id} was handed over but its backfill row has no donated_day")
+            if not nan(ordered) and ordered < decided - DAY_EPS * max(1.0, decided):
+                fail(f"backfill of lot {lot_id} ordered ({ordered}) before the donation was decided ({decided})")
+            if not nan(backfilled) and (nan(ordered) or backfilled < ordered):
+                fail(f"backfill of lot {lot_id} done ({backfilled}) before it was ordered ({ordered})")
+            if self.discipline == "none" and not (nan(ordered) and nan(backfilled)):
+                fail(f"backfill of lot {lot_id} ordered under policy backfill: none")
+        if self.discipline != "none":
+            missing = set(donated_lots) - set(rows_by_lot)
+            if missing:
+                fail(f"donated lots without a backfill row: {sorted(missing)[:5]}")

@@ -8,23 +8,17 @@ the parts mark the other phases (see recorder.PHASES).
 
 from __future__ import annotations
 
+from .. import vocabulary as names
 from ..recorder import HELD
-from . import stockpiles as stockpiles_mod
-from . import us_stock as us_stock_mod
+from .context import Context
 
 
 class Flow:
     """Moves each request through the parts it was wired to; one task per request, one per extra lot."""
 
-    def __init__(self, env, recorder, approval, funding, sourcing, transport, switch):
-        self.env, self.rec = env, recorder
-        self.approval, self.funding, self.sourcing, self.transport, self.switch = (
-            approval,
-            funding,
-            sourcing,
-            transport,
-            switch,
-        )
+    def __init__(self, ctx: Context, approval, funding, sourcing, transport):
+        self.env, self.rec, self.switch = ctx.env, ctx.recorder, ctx.switch
+        self.approval, self.funding, self.sourcing, self.transport = approval, funding, sourcing, transport
         self.waiting: dict[int, object] = {}  # requests not yet sourced, by seq
 
     def submit(self, request) -> None:
@@ -64,17 +58,19 @@ class Flow:
 
     def _lot(self, lot):
         env, rec = self.env, self.rec
-        if lot.source == "unsourced":
+        if lot.source == names.UNSOURCED:
             return
-        yield from self.sourcing.ready_steps(lot)
+        steps = self.sourcing.ready_steps(lot)
+        if steps is not None:
+            yield from steps
         lot.ready_day = env.now
         if self.switch.any_closed:
-            scopes = stockpiles_mod.RELEASE_SCOPES if lot.source == "stockpile" else us_stock_mod.RELEASE_SCOPES
+            scopes = self.sourcing.release_scopes(lot)
             if not self.switch.is_open(scopes):
-                rec.event(env.now, "held", lot.request.request_id, lot.lot_id, lot.item, lot.qty)
+                rec.event(env.now, names.HELD, lot.request.request_id, lot.lot_id, lot.item, lot.qty)
                 lot.enter(HELD, env.now)
                 yield from self.switch.hold(scopes)
-                rec.event(env.now, "released", lot.request.request_id, lot.lot_id, lot.item, lot.qty)
+                rec.event(env.now, names.RELEASED, lot.request.request_id, lot.lot_id, lot.item, lot.qty)
         if self.transport.has_legs(lot):
             yield from self.transport.carry(lot)
         else:

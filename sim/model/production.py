@@ -16,7 +16,10 @@ import math
 
 from ..recorder import LINE_QUEUE, LONG_LEAD, MANUFACTURE
 from ..scenario.distributions import Fixed
-from ..scenario.schema import DAYS_PER_MONTH, Line, Scenario
+from ..scenario.schema import DAYS_PER_MONTH, Line
+from ..vocabulary import PRODUCTION, RAMP, line_queue_series
+from .context import Context
+from .finished import Finished, fail
 from .queueing import ServerPool
 
 RANK_BACKFILL_FIRST, RANK_NORMAL = 0, 1
@@ -27,27 +30,28 @@ BACKLOG_KEY = (RANK_NORMAL, 0.0, (-1,))  # their book was ordered before day 0
 class ProductionLine:
     """One line: a ServerPool, a unit-time sampler, a long-lead sampler and its ramps."""
 
-    def __init__(self, env, lid: str, spec: Line, scenario: Scenario, streams, recorder, switch):
+    def __init__(self, ctx: Context, lid: str, spec: Line):
+        env, streams, recorder, switch = ctx.env, ctx.streams, ctx.recorder, ctx.switch
         self.env, self.lid, self.rec, self.item = env, lid, recorder, spec.item
         self._delay = env.delay
         self.node = spec.node
         self._streams = streams
-        self.pool = ServerPool(
-            env, spec.servers, on_queue=recorder.level_writer(env, f"queue:line:{lid}"), queue_phase=LINE_QUEUE
-        )
+        self.takes_orders = False  # set for the first line listed for its item: it makes PURL orders and backfills
+        queue = line_queue_series(lid)
+        self.pool = ServerPool(env, spec.servers, on_queue=recorder.level_writer(env, queue), queue_phase=LINE_QUEUE)
         self.unit = streams.sampler(f"production.{lid}.unit", self._unit_spec(spec.unit_days, spec.rate_per_month))
         self.long_lead = streams.sampler(f"production.{lid}.long_lead", spec.long_lead_days)
         self.stretch = 1.0 / (1.0 - spec.other_customers_share)
         self.made = 0
         for scope in (f"line:{lid}", "all"):
             switch.watch(scope, self.pool)
-        recorder.level(env.now, f"queue:line:{lid}", 0)
+        recorder.level(env.now, queue, 0)
         self._backlog_left = spec.other_backlog_units
         self._backlog_chunk = max(1, math.ceil(spec.other_backlog_units / BACKLOG_ORDERS))
         if spec.other_backlog_units:
             env.task(self._backlog_order())
         for ramp in spec.ramps:
-            env.task(self._ramp(scenario.day(ramp.at), ramp.servers, ramp.rate_per_month))
+            env.task(self._ramp(ctx.day(ramp.at), ramp.servers, ramp.rate_per_month))
 
     @staticmethod
     def _unit_spec(unit_days, rate_per_month):
@@ -69,7 +73,7 @@ class ProductionLine:
         if day > self.env.now:
             yield self.env.delay(day - self.env.now)
         self.change(servers, rate)
-        self.rec.event(self.env.now, "ramp", where=f"line:{self.lid}")
+        self.rec.event(self.env.now, RAMP, where=f"line:{self.lid}")
 
     def _backlog_order(self):
         """One order of other customers' book; once it has a server, the next one queues behind it.
@@ -107,3 +111,51 @@ class ProductionLine:
         self.pool.release()
         if purl:
             self.made += qty
+
+    def check(self, finished: Finished) -> None:
+        """End of run: PURL units finished = this line's production lots made ready + its backfills done."""
+        self.pool.check(f"line {self.lid}")
+        if self.made < 0:
+            fail(f"line {self.lid} made {self.made} units")
+        expect = 0
+        if self.takes_orders:
+            expect = finished.units_ready(PRODUCTION).get(self.item, 0)
+            expect += sum(q for (_, item), q in finished.backfilled().items() if item == self.item)
+        if self.made != expect:
+            fail(
+                f"production of {self.item} on line {self.lid}: finished {self.made} PURL units, "
+                f"but its ready lots and backfills account for {expect}"
+            )
+
+
+class Production:
+    """The `production` source: US lines make what is ordered, so it can always supply an item a line makes."""
+
+    name = PRODUCTION
+    release_scopes = ("us_releases", "releases", "all")
+    serves_named_donor = False
+
+    def __init__(self, lines_by_item: dict[str, ProductionLine]):
+        self.lines = lines_by_item
+
+    def may_supply(self, item: str) -> bool:
+        """Does a line make this item?"""
+        return item in self.lines
+
+    def unlimited(self, item: str) -> bool:
+        """A line takes any order of an item it makes: an offer of all that is wanted."""
+        return item in self.lines
+
+    def offers(self, request, item: str, wanted: int) -> list[tuple[str, int]]:
+        """All that is wanted, if a line makes the item."""
+        return [("", wanted)] if item in self.lines else []
+
+    def take(self, request, item: str, donor: str, qty: int) -> str:
+        """An order: nothing is taken now; the lot leaves from the line's node."""
+        return self.lines[item].node
+
+    def ready_steps(self, lot):
+        """The line's own steps for the lot (handed back as they are: one less generator level per resume)."""
+        return self.lines[lot.item].make(
+            lot.qty, RANK_NORMAL, (1, lot.request.rank, lot.request.seq, lot.lot_id), lot=lot
+        )

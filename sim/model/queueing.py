@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import heapq
 
+from ..errors import InvariantError
 from ..recorder import HELD
 
 
@@ -93,7 +94,17 @@ class ServerPool:
 
     @property
     def queue_length(self) -> int:
+        """Work waiting for a server."""
         return len(self._heap)
+
+    def check(self, name: str) -> None:
+        """End of run: the busy count is sane and no server is idle on an open pool while work waits."""
+        if self.busy < 0:
+            raise InvariantError(f"{name}: busy count {self.busy}")
+        if not self._closed and self.busy < self.capacity and self._heap:
+            raise InvariantError(
+                f"{name}: {self.capacity - self.busy} server(s) idle while {len(self._heap)} job(s) wait"
+            )
 
     def _dispatch(self) -> None:
         q, fire = self._heap, self.env.fire

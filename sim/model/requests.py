@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import math
 
-from ..scenario.schema import Scenario
-from ..streams import Choice, Streams
+import numpy as np
+
+from ..scenario.schema import Requests as RequestsSpec
+from ..streams import Choice
+from .context import Context
+from .finished import factorized, fail, whole
 
 RANK = {"urgent": 0, "routine": 1}
 # A drawn quantity is capped like a written one (RequestLine.qty): a long-tailed draw must not make a
@@ -49,14 +53,16 @@ class Request:
 class Requests:
     """Emits requests at their times and hands each to `downstream(request)`."""
 
-    def __init__(self, env, scenario: Scenario, streams: Streams, recorder, downstream):
-        self.env, self.s, self.rec, self.downstream = env, scenario, recorder, downstream
+    def __init__(self, ctx: Context, spec: RequestsSpec, unit_cost: dict[str, float], downstream):
+        env, streams = ctx.env, ctx.streams
+        self.env, self.spec, self.downstream = env, spec, downstream
+        self._day, self.horizon = ctx.day, ctx.horizon
         self.requested: dict[str, int] = {}  # qty per item, for the conservation check
         self._seq = 0
-        self._cost = {k: v.unit_cost_musd for k, v in scenario.items.items()}
-        if scenario.requests.packages:
+        self._cost = unit_cost  # $M per unit of each item
+        if spec.packages:
             env.task(self._packages())
-        stream = scenario.requests.stream
+        stream = spec.stream
         if stream is not None:
             self._gap = streams.sampler("requests.stream.interarrival", stream.interarrival_days)
             names = list(stream.items)
@@ -76,11 +82,11 @@ class Requests:
         self.downstream(req)
 
     def _packages(self):
-        s, env = self.s, self.env
+        env, day_of = self.env, self._day
         # Packages on the same day go out in the order they are listed: an explicit tie-break.
-        order = sorted(enumerate(s.requests.packages), key=lambda kp: (s.day(kp[1].at), kp[0]))
+        order = sorted(enumerate(self.spec.packages), key=lambda kp: (day_of(kp[1].at), kp[0]))
         for _, pkg in order:
-            day = s.day(pkg.at)
+            day = day_of(pkg.at)
             if day > env.now:
                 yield env.delay(day - env.now)
             self._emit(
@@ -93,9 +99,9 @@ class Requests:
             )
 
     def _stream(self, stream):
-        env, s = self.env, self.s
-        start = s.day(stream.start)
-        end = s.horizon_days if stream.end is None else min(s.day(stream.end), s.horizon_days)
+        env = self.env
+        start = self._day(stream.start)
+        end = self.horizon if stream.end is None else min(self._day(stream.end), self.horizon)
         limit = stream.max_requests or math.inf
         t, n = start, 0
         # Hot loop: draws are C-level iterator steps; a fixed quantity is rounded once, here.
@@ -117,3 +123,15 @@ class Requests:
             qty = fixed_qty.get(item) or max(1, int(round(min(qty_of[item](), MAX_QTY))))
             n += 1
             emit(f"R{n:07d}", pick_priority(), [(item, qty)])
+
+    def check(self, finished) -> None:
+        """End of run: every requested unit is in a delivery row (a lot, or a line not yet sourced)."""
+        held: dict[str, int] = {}
+        d = finished.deliveries
+        qty = np.asarray(d["qty"])
+        if qty.size:
+            lab = factorized(d["item"])
+            codes, items = lab.codes, lab.uniques
+            held = {item: whole(u) for item, u in zip(items, np.bincount(codes, weights=qty, minlength=len(items)))}
+        if held != self.requested:
+            fail(f"conservation broken: requested {self.requested} but rows hold {held}")

@@ -1,9 +1,10 @@
 """Transport: legs between nodes, named routes of legs, and the rules that choose a route.
 
-An unscheduled leg with a capacity is a ServerPool: a lot holds a slot for its transit. A
-scheduled leg (a ship every N days) takes up to `capacity` lots per departure; a lot ready at
-day 3 on a 10-day schedule from day 0 sails at day 10. All lots on one departure share its drawn
-transit time. A pause on a leg stops departures; an outage also holds lots in transit until it
+How a leg takes lots is its behaviour (LEG_BEHAVIOURS): `unscheduled` (a lot leaves as soon
+as it arrives), `capacity_limited` (a ServerPool: a lot holds a slot for its transit) or
+`scheduled` (a ship every N days takes up to `capacity` lots per departure; a lot ready at day 3
+on a 10-day schedule from day 0 sails at day 10, and all lots on one departure share its drawn
+transit time). A pause on a leg stops departures; an outage also holds lots in transit until it
 ends. The route `direct` has no legs (goods are delivered where they are made).
 
 Phases of a lot (recorder.PHASES): `waiting_departure` while it waits for a slot or a sailing,
@@ -16,116 +17,169 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from ..recorder import HELD, TRANSIT, WAITING_DEPARTURE
+from ..scenario.distributions import as_dist
 from ..scenario.references import route_for
 from ..scenario.schema import Leg as LegSpec
-from ..scenario.schema import Scenario
+from ..scenario.schema import Transport as TransportSpec
+from ..vocabulary import UNSOURCED
+from .context import Context
+from .finished import Finished, factorized, fail, group_codes
 from .queueing import ServerPool
 
 
 class Leg:
-    """One leg: its transit-time sampler and either a slot pool or a departure schedule."""
+    """One leg: its transit-time sampler, its scopes, and its behaviour (how lots depart)."""
 
-    def __init__(self, env, lid: str, spec: LegSpec, scenario: Scenario, streams, recorder, switch):
-        self.env, self.lid, self.rec, self.switch = env, lid, recorder, switch
-        self.transit = streams.sampler(f"transport.legs.{lid}.days", spec.days)
-        self._delay = env.delay
+    def __init__(self, ctx: Context, lid: str, spec: LegSpec):
+        self.env, self.lid, self.switch = ctx.env, lid, ctx.switch
+        self.ends = (spec.from_, spec.to)
+        self.transit = ctx.streams.sampler(f"transport.legs.{lid}.days", spec.days)
+        self._delay = ctx.env.delay
         self.depart_scopes = (f"leg:{lid}", f"outage:leg:{lid}", "all")
         self.outage_scopes = (f"outage:leg:{lid}",)
-        self.capacity = spec.capacity
         self.transit_phase = TRANSIT[spec.mode]
-        self.schedule = None
-        self.pool = None
-        if spec.departures is not None:
-            self.schedule = (scenario.day(spec.departures.first), spec.departures.every_days)
-            self._booked: dict[int, int] = {}
-            self._sailing_days: dict[int, float] = {}
-        elif spec.capacity is not None:
-            self.pool = ServerPool(env, spec.capacity, queue_phase=WAITING_DEPARTURE)
-            for scope in self.depart_scopes:
-                switch.watch(scope, self.pool)
-        mean_wait = spec.departures.every_days / 2 if spec.departures is not None else 0.0
-        from ..scenario.distributions import as_dist
-
-        self.mean_days = as_dist(spec.days).mean() + mean_wait
+        self.way = LEG_BEHAVIOURS[behaviour_of(spec)](self, spec, ctx)
+        self.traverse = self.way.traverse  # process step: wait to depart, travel, arrive (held by any outage)
+        self.mean_days = as_dist(spec.days).mean() + self.way.mean_wait
 
     def set_capacity(self, capacity: int) -> None:
-        """New capacity from now on (lots per departure, or lots at once).
+        """New capacity from now on (lots per departure, or lots at once); lots on their way keep theirs."""
+        way = self.way.with_capacity(capacity)
+        if way is not self.way:
+            self.way, self.traverse = way, way.traverse
 
-        A leg that had no limit gets a slot pool now; lots already on it hold no slot and count
-        against nothing.
-        """
-        self.capacity = capacity
-        if self.schedule is not None:
-            return
-        if self.pool is None:
-            self.pool = ServerPool(self.env, capacity, queue_phase=WAITING_DEPARTURE)
-            for scope in self.depart_scopes:
-                self.switch.watch(scope, self.pool)
-        else:
-            self.pool.set_capacity(capacity)
-
-    def traverse(self, lot, key):
-        """Process step: wait for a slot or a sailing, travel, and arrive (held by any outage)."""
-        env = self.env
-        slot = None  # the pool this lot holds a slot of (a pool may appear mid-run, see set_capacity)
-        if self.schedule is not None:
-            departed, transit = yield from self._sail(lot)
-        else:
-            if self.pool is not None:
-                slot = self.pool
-                grant = slot.acquire(key, lot)  # the pool marks the lot waiting or held
-                if grant is not None:
-                    yield grant
-            elif self.switch.any_closed and not self.switch.is_open(self.depart_scopes):
-                lot.enter(HELD, env.now)
-                yield from self.switch.hold(self.depart_scopes)
-            departed, transit = env.now, self.transit.draw()
+    def travel(self, lot, departed: float, transit: float, slot):
+        """Process step: from departure to arrival; an outage holds the lot until it ends; then free the slot."""
+        env, switch = self.env, self.switch
         if lot.shipped_day != lot.shipped_day:  # NaN: first departure of this lot
             lot.shipped_day = departed
         lot.enter(self.transit_phase, env.now)
         yield self._delay(departed + transit - env.now)
-        if self.switch.any_closed and not self.switch.is_open(self.outage_scopes):
+        if switch.any_closed and not switch.is_open(self.outage_scopes):
             lot.enter(HELD, env.now)  # arrived, but an outage holds it until it ends
-            yield from self.switch.hold(self.outage_scopes)
+            yield from switch.hold(self.outage_scopes)
         if slot is not None:
             slot.release()
 
+    def check(self) -> None:
+        """End of run: the leg's slot pool, if any, is consistent."""
+        pool = getattr(self.way, "pool", None)
+        if pool is not None:
+            pool.check(f"leg {self.lid}")
+
+
+class Unscheduled:
+    """A lot leaves as soon as it arrives at the leg, unless a pause holds its departure."""
+
+    mean_wait = 0.0
+
+    def __init__(self, leg: Leg, spec: LegSpec | None, ctx: Context):
+        self.leg, self.ctx = leg, ctx
+
+    def with_capacity(self, capacity: int):
+        """A leg that had no limit gets a slot pool now; lots already on it hold no slot."""
+        return CapacityLimited(self.leg, None, self.ctx, capacity)
+
+    def traverse(self, lot, key):
+        leg = self.leg
+        switch = leg.switch
+        if switch.any_closed and not switch.is_open(leg.depart_scopes):
+            lot.enter(HELD, leg.env.now)
+            yield from switch.hold(leg.depart_scopes)
+        yield from leg.travel(lot, leg.env.now, leg.transit.draw(), None)
+
+
+class CapacityLimited:
+    """`capacity` lots at once: a lot holds a slot for its transit, queued by (rank, time, tie-break)."""
+
+    mean_wait = 0.0
+
+    def __init__(self, leg: Leg, spec: LegSpec | None, ctx: Context, capacity: int | None = None):
+        self.leg = leg
+        self.pool = ServerPool(ctx.env, capacity or spec.capacity, queue_phase=WAITING_DEPARTURE)
+        for scope in leg.depart_scopes:
+            ctx.switch.watch(scope, self.pool)
+
+    def with_capacity(self, capacity: int):
+        self.pool.set_capacity(capacity)
+        return self
+
+    def traverse(self, lot, key):
+        slot = self.pool
+        grant = slot.acquire(key, lot)  # the pool marks the lot waiting or held
+        if grant is not None:
+            yield grant
+        leg = self.leg
+        yield from leg.travel(lot, leg.env.now, leg.transit.draw(), slot)
+
+
+class Scheduled:
+    """Departures every `every_days` from `first`, each taking up to `capacity` lots (no limit if None)."""
+
+    def __init__(self, leg: Leg, spec: LegSpec, ctx: Context):
+        self.leg = leg
+        self.first, self.every = ctx.day(spec.departures.first), spec.departures.every_days
+        self.mean_wait = self.every / 2
+        self.capacity = spec.capacity or math.inf
+        self._booked: dict[int, int] = {}
+        self._sailing_days: dict[int, float] = {}
+
+    def with_capacity(self, capacity: int):
+        self.capacity = capacity
+        return self
+
+    def traverse(self, lot, key):
+        day, transit = yield from self._sail(lot)
+        yield from self.leg.travel(lot, day, transit, None)
+
     def _sail(self, lot):
-        env = self.env
-        first, every = self.schedule
+        leg = self.leg
+        env, first, every, booked = leg.env, self.first, self.every, self._booked
         k = max(0, math.ceil((env.now - first) / every - 1e-12))
         while True:
             day = first + k * every
-            if self._booked.get(k, 0) >= (self.capacity or math.inf):
+            if booked.get(k, 0) >= self.capacity:
                 k += 1
                 continue
             if day > env.now:
                 lot.enter(WAITING_DEPARTURE, env.now)
                 yield env.delay(day - env.now)
-            if not self.switch.is_open(self.depart_scopes):
+            if not leg.switch.is_open(leg.depart_scopes):
                 # Missed this sailing; wait for the leg to open, then take the next one.
                 lot.enter(HELD, env.now)
-                yield from self.switch.hold(self.depart_scopes)
+                yield from leg.switch.hold(leg.depart_scopes)
                 k = max(k + 1, math.ceil((env.now - first) / every - 1e-12))
                 continue
-            if self._booked.get(k, 0) >= (self.capacity or math.inf):
+            if booked.get(k, 0) >= self.capacity:
                 k += 1
                 continue
-            self._booked[k] = self._booked.get(k, 0) + 1
+            booked[k] = booked.get(k, 0) + 1
             if k not in self._sailing_days:
-                self._sailing_days[k] = self.transit.draw()
+                self._sailing_days[k] = leg.transit.draw()
             return day, self._sailing_days[k]
+
+
+# How a leg takes lots, by name; `behaviour_of` picks one from the leg's spec.
+LEG_BEHAVIOURS = {"unscheduled": Unscheduled, "capacity_limited": CapacityLimited, "scheduled": Scheduled}
+
+
+def behaviour_of(spec: LegSpec) -> str:
+    """The behaviour a leg's spec asks for: departures make it scheduled, a capacity limits it."""
+    if spec.departures is not None:
+        return "scheduled"
+    return "capacity_limited" if spec.capacity is not None else "unscheduled"
 
 
 class Transport:
     """Carries lots along the route chosen for their origin and item."""
 
-    def __init__(self, env, scenario: Scenario, streams, recorder, switch):
-        self.env, self.s, self.rec, self.switch = env, scenario, recorder, switch
-        t = scenario.transport
-        self.legs = {lid: Leg(env, lid, spec, scenario, streams, recorder, switch) for lid, spec in t.legs.items()}
-        self.routes = {rid: [self.legs[l] for l in r.legs] for rid, r in t.routes.items()}
+    def __init__(self, ctx: Context, spec: TransportSpec):
+        self.env, self.spec, self.switch = ctx.env, spec, ctx.switch
+        self.legs = {lid: Leg(ctx, lid, leg) for lid, leg in spec.legs.items()}
+        self.routes = {rid: [self.legs[lid] for lid in r.legs] for rid, r in spec.routes.items()}
         self.routes["direct"] = []
         self._choice: dict[tuple[str, str], str] = {}
 
@@ -134,13 +188,17 @@ class Transport:
         key = (origin, item)
         rid = self._choice.get(key)
         if rid is None:
-            rid = route_for(self.s, origin, item) or "direct"
+            rid = route_for(self.spec, origin, item) or "direct"
             self._choice[key] = rid
         return rid
 
     def mean_days(self, origin: str, item: str) -> float:
         """Expected transit along the chosen route, for choosing the fastest donor."""
         return sum(leg.mean_days for leg in self.routes[self.route_of(origin, item)])
+
+    def legs_at(self, node: str) -> list[str]:
+        """Legs from or to `node` (what a hub outage closes)."""
+        return [lid for lid, leg in self.legs.items() if node in leg.ends]
 
     def has_legs(self, lot) -> bool:
         """Choose the lot's route; False when it is `direct` (delivered where it is, no process step)."""
@@ -164,3 +222,29 @@ class Transport:
                 yield from self.switch.hold(scope)
             yield from leg.traverse(lot, key)
             key = (lot.request.rank, self.env.now, lot.request.seq, lot.lot_id)
+
+    def check(self, finished: Finished) -> None:
+        """End of run: slot pools are consistent, and a shipped lot took the route its origin and item choose.
+
+        The route is checked on one lot of each (source, donor, item, route): the origin is a
+        function of source, donor and item (a line's, the US depot's or the donor's node).
+        """
+        for leg in self.legs.values():
+            leg.check()
+        lots, d = finished.lots, finished.deliveries
+        n = len(lots)
+        if not n:
+            return
+        source = factorized(d["source"])
+        unsourced = np.asarray(source.uniques == UNSOURCED)[source.codes[:n]]
+        shipped = np.flatnonzero(~np.isnan(np.asarray(d["shipped_day"][:n], dtype=float)) & ~unsourced)
+        if not shipped.size:
+            return
+        _, firsts = np.unique(
+            group_codes([d[c] for c in ("source", "donor", "item", "route")], shipped), return_index=True
+        )
+        for k in shipped[firsts].tolist():
+            lot = lots[k]
+            route = route_for(self.spec, lot.origin, lot.item) or "direct"
+            if lot.route != route:
+                fail(f"lot {lot.lot_id} from {lot.origin} took route '{lot.route}', not '{route}'")

@@ -1,12 +1,29 @@
-"""The disruptions section of a scenario: pauses, outages, capacity changes and gates (specs; sim.model.disruptions runs them)."""
+"""The disruptions section of a scenario: pauses, outages, capacity changes and gates (specs; sim.model.disruptions runs them).
+
+Each kind checks its own references (`problems`): `day` turns a moment into days, and
+`scope(scope, kinds, plain)` reports a scope that is not one of `plain` or KIND:ID for a known ID
+of one of `kinds` (line, leg, route, hub). Adding a kind: its class here, in `Disruption`, and
+its entry in sim.model.disruptions.KINDS (docs/extending.md).
+"""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from collections.abc import Callable
+from typing import Annotated, Literal, get_args
 
 from pydantic import Field, field_validator
 
 from .fields import Frozen, Moment, PositiveInt, RatePerMonth
+
+GLOBAL_SCOPES = ("approvals", "us_releases", "donations", "releases", "all")
+GATE_SCOPES = ("us_releases", "donations", "releases", "all")
+Problems = list[tuple[str, str]]  # (field of the disruption, message)
+ScopeCheck = Callable[[str, tuple, tuple], None]
+
+
+def _window_problems(d, day, scope: ScopeCheck, kinds: tuple, plain: tuple) -> Problems:
+    scope(d.scope, kinds, plain)
+    return [("end", "ends before it starts")] if day(d.end) < day(d.start) else []
 
 
 class Pause(Frozen):
@@ -17,6 +34,10 @@ class Pause(Frozen):
     start: Moment
     end: Moment
 
+    def problems(self, day, scope: ScopeCheck) -> Problems:
+        """A pause ends after it starts, on a line, leg, route or a global scope."""
+        return _window_problems(self, day, scope, ("line", "leg", "route"), GLOBAL_SCOPES)
+
 
 class Outage(Frozen):
     """A leg or hub out of action over a window (a strike on a rail hub)."""
@@ -25,6 +46,10 @@ class Outage(Frozen):
     scope: str
     start: Moment
     end: Moment
+
+    def problems(self, day, scope: ScopeCheck) -> Problems:
+        """An outage ends after it starts, on a leg or a hub."""
+        return _window_problems(self, day, scope, ("leg", "hub"), ())
 
 
 class CapacityChange(Frozen):
@@ -36,6 +61,16 @@ class CapacityChange(Frozen):
     servers: PositiveInt | None = None
     rate_per_month: RatePerMonth | None = None
     capacity: PositiveInt | None = None
+
+    def problems(self, day, scope: ScopeCheck) -> Problems:
+        """A line change sets servers or a rate, a leg change a capacity."""
+        scope(self.scope, ("line", "leg"), ())
+        kind = self.scope.split(":", 1)[0]
+        if kind == "line" and self.servers is None and self.rate_per_month is None:
+            return [("", "a line capacity change needs servers and/or rate_per_month")]
+        if kind == "leg" and self.capacity is None:
+            return [("capacity", "a leg capacity change needs capacity")]
+        return []
 
 
 class Gate(Frozen):
@@ -53,5 +88,13 @@ class Gate(Frozen):
             raise ValueError("probability must be within [0, 1]")
         return v
 
+    def problems(self, day, scope: ScopeCheck) -> Problems:
+        """A gate closes a release scope."""
+        return [] if self.scope in GATE_SCOPES else [("scope", f"a gate closes one of {', '.join(GATE_SCOPES)}")]
+
 
 Disruption = Annotated[Pause | Outage | CapacityChange | Gate, Field(discriminator="kind")]
+# The `kind` of every disruption class, as written in a scenario file.
+KIND_NAMES: tuple[str, ...] = tuple(
+    get_args(c.model_fields["kind"].annotation)[0] for c in get_args(get_args(Disruption)[0])
+)

@@ -5,11 +5,9 @@ from __future__ import annotations
 import difflib
 
 from ..errors import Problem
-from .schema import CapacityChange, Gate, Outage, Pause, Scenario
+from .disruption_specs import GATE_SCOPES, GLOBAL_SCOPES  # noqa: F401 (re-exported)
+from .schema import Scenario, Transport
 from .workload import lots_problem
-
-GLOBAL_SCOPES = ("approvals", "us_releases", "donations", "releases", "all")
-GATE_SCOPES = ("us_releases", "donations", "releases", "all")
 
 
 def _hint(name, known) -> str:
@@ -65,20 +63,10 @@ def check_references(s: Scenario, file: str) -> list[Problem]:
     if not s.requests.packages and s.requests.stream is None:
         out.append(Problem(file, "requests", "no packages and no stream: nothing is ever requested"))
 
-    for name in s.us_stock.items:
-        need("item", name, items, f"us_stock.items.{name}")
-        # A floor above on_hand is legal: the US is already below it and sells nothing.
-    if s.us_stock.items:
-        need("node", s.us_stock.node, nodes, "us_stock.node")
-
-    for lid, line in s.production.items():
-        need("item", line.item, items, f"production.{lid}.item")
-        need("node", line.node, nodes, f"production.{lid}.node")
-
-    for ally, pile in allies.items():
-        need("node", pile.node, nodes, f"stockpiles.{ally}.node")
-        for name in pile.items:
-            need("item", name, items, f"stockpiles.{ally}.items.{name}")
+    # Sections of goods sources name what they hold and where (their own `references`).
+    known = {"item": items, "node": nodes}
+    for kind, name, path in source_references(s):
+        need(kind, name, known[kind], path)
 
     t = s.transport
     need("node", t.destination, nodes, "transport.destination")
@@ -139,21 +127,12 @@ def check_references(s: Scenario, file: str) -> list[Problem]:
 
     for k, d in enumerate(s.disruptions):
         p = f"disruptions.{k}"
-        if isinstance(d, (Pause, Outage)):
-            if s.day(d.end) < s.day(d.start):
-                out.append(Problem(file, f"{p}.end", "ends before it starts"))
-            allowed = ("leg", "hub") if isinstance(d, Outage) else ("line", "leg", "route")
-            _check_scope(d.scope, allowed, GLOBAL_SCOPES if isinstance(d, Pause) else (), s, file, f"{p}.scope", out)
-        elif isinstance(d, CapacityChange):
-            _check_scope(d.scope, ("line", "leg"), (), s, file, f"{p}.scope", out)
-            kind = d.scope.split(":", 1)[0]
-            if kind == "line" and d.servers is None and d.rate_per_month is None:
-                out.append(Problem(file, p, "a line capacity change needs servers and/or rate_per_month"))
-            if kind == "leg" and d.capacity is None:
-                out.append(Problem(file, f"{p}.capacity", "a leg capacity change needs capacity"))
-        elif isinstance(d, Gate):
-            if d.scope not in GATE_SCOPES:
-                out.append(Problem(file, f"{p}.scope", f"a gate closes one of {', '.join(GATE_SCOPES)}"))
+
+        def scope(value, kinds, plain, p=p):
+            _check_scope(value, kinds, plain, s, file, f"{p}.scope", out)
+
+        for field, message in d.problems(s.day, scope):
+            out.append(Problem(file, f"{p}.{field}" if field else p, message))
     return out
 
 
@@ -200,26 +179,38 @@ def _check_scope(scope: str, kinds, plain, s: Scenario, file: str, path: str, ou
         out.append(Problem(file, path, f"scope names unknown {kind} '{name}'{_hint(name, known[kind])}"))
 
 
+def source_sections(s: Scenario):
+    """(path, section) of every part of the scenario goods can come from: a section, or each entry of
+    a section that is a mapping, with `references` and `origins` (US stock, lines, stockpiles, ...)."""
+    for name in type(s).model_fields:
+        value = getattr(s, name)
+        if hasattr(value, "origins"):
+            yield name, value
+        elif isinstance(value, dict):
+            for key, entry in value.items():
+                if hasattr(entry, "origins"):
+                    yield f"{name}.{key}", entry
+
+
+def source_references(s: Scenario):
+    """(kind, name, path) of every item and node the source sections name."""
+    for path, section in source_sections(s):
+        yield from section.references(path)
+
+
 def _check_shippable(s: Scenario, file: str) -> list[Problem]:
     """Every place goods can start from must have a route for each item it can hold."""
     out = []
-    origins: list[tuple[str, str, str]] = []
-    for name in s.us_stock.items:
-        origins.append((s.us_stock.node, name, f"us_stock.items.{name}"))
-    for lid, line in s.production.items():
-        origins.append((line.node, line.item, f"production.{lid}"))
-    for ally, pile in s.stockpiles.items():
-        for name in pile.items:
-            origins.append((pile.node, name, f"stockpiles.{ally}.items.{name}"))
-    for node, item, path in origins:
-        if route_for(s, node, item) is None:
-            out.append(Problem(file, path, f"no route in transport.choose from '{node}' for item '{item}'"))
+    for path, section in source_sections(s):
+        for node, item, where in section.origins(path):
+            if route_for(s.transport, node, item) is None:
+                out.append(Problem(file, where, f"no route in transport.choose from '{node}' for item '{item}'"))
     return out
 
 
-def route_for(s: Scenario, origin: str, item: str) -> str | None:
-    """The first matching route rule's route for goods of `item` leaving `origin`."""
-    for rule in s.transport.choose:
+def route_for(transport: Transport, origin: str, item: str) -> str | None:
+    """The first matching route rule's route for goods of `item` leaving `origin` (`transport`: the section)."""
+    for rule in transport.choose:
         if rule.origin == origin and rule.item in (None, item):
             return rule.route
     return None

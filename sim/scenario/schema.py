@@ -154,6 +154,15 @@ class USStock(Frozen):
     handling_days: Delay = 0.0
     items: dict[Id, StockLevel] = Field(default_factory=dict)
 
+    def references(self, path: str) -> list[tuple[str, str, str]]:
+        """(kind, name, path) of every item and node this section names (checked in references.py)."""
+        out = [("item", name, f"{path}.items.{name}") for name in self.items]
+        return out + ([("node", self.node, f"{path}.node")] if self.items else [])
+
+    def origins(self, path: str) -> list[tuple[str, str, str]]:
+        """(node, item, path) of every place goods of an item can leave from (each needs a route)."""
+        return [(self.node, name, f"{path}.items.{name}") for name in self.items]
+
 
 class Ramp(Frozen):
     """A change of a line's capacity on a date."""
@@ -189,6 +198,14 @@ class Line(Frozen):
         0, description="Units already ordered by other customers, queued at day 0 ahead of PURL orders."
     )
     ramps: list[Ramp] = Field(default_factory=list, max_length=MAX_ENTRIES)
+
+    def references(self, path: str) -> list[tuple[str, str, str]]:
+        """(kind, name, path) of the item and node this line names."""
+        return [("item", self.item, f"{path}.item"), ("node", self.node, f"{path}.node")]
+
+    def origins(self, path: str) -> list[tuple[str, str, str]]:
+        """The line's node, for its item."""
+        return [(self.node, self.item, path)]
 
     @model_validator(mode="after")
     def _one_speed(self):
@@ -282,6 +299,14 @@ class Stockpile(Frozen):
         default_factory=dict,
         description="Co-funders of this ally's backfill and their shares; the ally pays the rest.",
     )
+
+    def references(self, path: str) -> list[tuple[str, str, str]]:
+        """(kind, name, path) of the node and items this stockpile names."""
+        return [("node", self.node, f"{path}.node")] + [("item", name, f"{path}.items.{name}") for name in self.items]
+
+    def origins(self, path: str) -> list[tuple[str, str, str]]:
+        """The ally's node, for every item it holds."""
+        return [(self.node, name, f"{path}.items.{name}") for name in self.items]
 
     @model_validator(mode="after")
     def _shares(self):

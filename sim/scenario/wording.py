@@ -20,6 +20,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from ..errors import Problem
+from .disruption_specs import KIND_NAMES
 from .distributions import DIST_NAMES, _Dist
 from .schema import Scenario
 from .yaml12 import one_line as _one_line
@@ -260,7 +261,7 @@ def _digits(v: int) -> int:
 
 
 # What a discriminator key selects, and its values, for messages about a missing or unknown tag.
-_DISCRIMINATED = {"dist": ("distribution", DIST_NAMES), "kind": ("disruption", ("pause", "outage", "capacity", "gate"))}
+_DISCRIMINATED = {"dist": ("distribution", DIST_NAMES), "kind": ("disruption", KIND_NAMES)}
 
 
 def _num(x) -> str:

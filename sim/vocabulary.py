@@ -1,0 +1,64 @@
+"""The names the model's tables share with everything above them: sources, event kinds, level series.
+
+One place for every string contract: the parts write these names, and the tables, metrics,
+plots and invariants read them, so a name changes here or nowhere. The phases of a lot's time
+in system are the recorder's (sim.recorder.PHASES), because the delivery columns are named after
+them; the stage events derived from the delivery columns are listed in sim.tables.STAGES.
+"""
+
+from __future__ import annotations
+
+# --- `deliveries.source`: where a lot comes from --------------------------------------------
+US_STOCK = "us_stock"  # sold from US stock above the reserve floor
+STOCKPILE = "stockpile"  # donated from an ally's stockpile (its `donor` column names the ally)
+PRODUCTION = "production"  # made to order on a US production line
+UNSOURCED = "unsourced"  # no source could supply it: it never ships, and stays a censored row
+
+# --- `events.kind`: what the parts log (stage events are derived, see sim.tables.STAGES) ---------
+HELD = "held"  # a ready lot is held by a closed release scope
+RELEASED = "released"  # ... and goes on when the scope reopens
+RAMP = "ramp"  # a line's scheduled ramp takes effect (`where`: line:ID)
+CAPACITY = "capacity"  # a capacity-change disruption takes effect (`where`: its scope)
+GATE_PASSED = "gate_passed"  # a gate's draw let deliveries go on
+GATE_CLOSED = "gate_closed"  # a gate's draw closed its scope for good
+CONTRIBUTION = "contribution"  # money arrives in the NATO account (`where`: who paid, `qty`: $M)
+BACKFILL_ORDERED = "backfill_ordered"  # a donor's replacement is ordered at US production
+BACKFILLED = "backfilled"  # ... and finished
+WINDOW_SUFFIXES = ("_start", "_end")  # a pause or outage logs KIND_start and KIND_end
+
+
+def window_start(kind: str) -> str:
+    """Event kind logged when a pause or outage of `kind` begins."""
+    return kind + WINDOW_SUFFIXES[0]
+
+
+def window_end(kind: str) -> str:
+    """Event kind logged when a pause or outage of `kind` ends."""
+    return kind + WINDOW_SUFFIXES[1]
+
+
+# --- `levels.series`: what the parts sample over time ----------------------------------------
+US_STOCK_SERIES = "us_stock:"  # + ITEM: US on-hand units
+STOCKPILE_SERIES = "stockpile:"  # + ALLY:ITEM: an ally's on-hand units
+LINE_QUEUE_SERIES = "queue:line:"  # + LINE: orders waiting at a production line
+ACCOUNT_SERIES = "account:"  # + NAME: balance in $M
+
+
+def us_stock_series(item: str) -> str:
+    """Level series of US on-hand units of `item`."""
+    return US_STOCK_SERIES + item
+
+
+def stockpile_series(ally: str, item: str) -> str:
+    """Level series of `ally`'s on-hand units of `item`."""
+    return f"{STOCKPILE_SERIES}{ally}:{item}"
+
+
+def line_queue_series(line: str) -> str:
+    """Level series of orders queued at production line `line`."""
+    return LINE_QUEUE_SERIES + line
+
+
+def account_series(name: str) -> str:
+    """Level series of the balance of account `name` ($M)."""
+    return ACCOUNT_SERIES + name
