@@ -112,15 +112,19 @@ class ProductionLine:
         if purl:
             self.made += qty
 
-    def check(self, finished: Finished) -> None:
-        """End of run: PURL units finished = this line's production lots made ready + its backfills done."""
+    def check(self, finished: Finished, source: str = PRODUCTION, backfills: bool = True) -> None:
+        """End of run: PURL units finished = the ready lots of `source` it made + its backfills done.
+
+        `source` and `backfills` are for a line that another source runs (its own label, no backfills).
+        """
         self.pool.check(f"line {self.lid}")
         if self.made < 0:
             fail(f"line {self.lid} made {self.made} units")
         expect = 0
         if self.takes_orders:
-            expect = finished.units_ready(PRODUCTION).get(self.item, 0)
-            expect += sum(q for (_, item), q in finished.backfilled().items() if item == self.item)
+            expect = finished.units_ready(source).get(self.item, 0)
+            if backfills:
+                expect += sum(q for (_, item), q in finished.backfilled().items() if item == self.item)
         if self.made != expect:
             fail(
                 f"production of {self.item} on line {self.lid}: finished {self.made} PURL units, "
