@@ -78,7 +78,7 @@ class Model:
         self.approval = Approval(ctx, scenario.approval)
         self.funding = Funding(ctx, scenario.funding, unit_cost)
         self.flow = Flow(ctx, self.approval, self.funding, self.sourcing, self.transport)
-        self.disruptions = Disruptions(ctx, scenario.disruptions, self.lines, self.transport)
+        self.disruptions = Disruptions(ctx, scenario.disruptions, self)
         self.requests = Requests(ctx, scenario.requests, unit_cost, self.flow.submit)
 
     def parts(self) -> list:

@@ -39,7 +39,8 @@ from .context import Context
 class Disruptions:
     """Schedules the scenario's disruptions against the switchboard, lines and legs."""
 
-    def __init__(self, ctx: Context, disruptions: list, lines, transport):
+    def __init__(self, ctx: Context, disruptions: list, kit):
+        """`kit`: the model (sim.model.Model), whose parts a disruption acts on (its lines, legs, stocks)."""
         self.env, self.switch, self.rec, self.streams, self.day = (
             ctx.env,
             ctx.switch,
@@ -47,7 +48,8 @@ class Disruptions:
             ctx.streams,
             ctx.day,
         )
-        self.lines, self.transport = lines, transport
+        self.kit = kit
+        self.lines, self.transport = kit.lines, kit.transport
         self.gates_closed = 0
         self._gate_names: dict[str, int] = defaultdict(int)
         for d in disruptions:

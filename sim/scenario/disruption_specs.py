@@ -1,8 +1,8 @@
 """The disruptions section of a scenario: pauses, outages, capacity changes and gates (specs; sim.model.disruptions runs them).
 
-Each kind checks its own references (`problems`): `day` turns a moment into days, and
-`scope(scope, kinds, plain)` reports a scope that is not one of `plain` or KIND:ID for a known ID
-of one of `kinds` (line, leg, route, hub). Adding a kind: its class here, in `Disruption`, and
+Each kind checks its own references (`problems(s, scope)`, on the whole scenario `s`):
+`scope(scope, kinds, plain)` reports a scope that is not one of `plain` or KIND:ID for a known
+ID of one of `kinds` (line, leg, route, hub). Adding a kind: its class here, in `Disruption`, and
 its entry in sim.model.disruptions.KINDS (docs/extending.md).
 """
 
@@ -21,9 +21,9 @@ Problems = list[tuple[str, str]]  # (field of the disruption, message)
 ScopeCheck = Callable[[str, tuple, tuple], None]
 
 
-def _window_problems(d, day, scope: ScopeCheck, kinds: tuple, plain: tuple) -> Problems:
+def _window_problems(d, s, scope: ScopeCheck, kinds: tuple, plain: tuple) -> Problems:
     scope(d.scope, kinds, plain)
-    return [("end", "ends before it starts")] if day(d.end) < day(d.start) else []
+    return [("end", "ends before it starts")] if s.day(d.end) < s.day(d.start) else []
 
 
 class Pause(Frozen):
@@ -34,9 +34,9 @@ class Pause(Frozen):
     start: Moment
     end: Moment
 
-    def problems(self, day, scope: ScopeCheck) -> Problems:
+    def problems(self, s, scope: ScopeCheck) -> Problems:
         """A pause ends after it starts, on a line, leg, route or a global scope."""
-        return _window_problems(self, day, scope, ("line", "leg", "route"), GLOBAL_SCOPES)
+        return _window_problems(self, s, scope, ("line", "leg", "route"), GLOBAL_SCOPES)
 
 
 class Outage(Frozen):
@@ -47,9 +47,9 @@ class Outage(Frozen):
     start: Moment
     end: Moment
 
-    def problems(self, day, scope: ScopeCheck) -> Problems:
+    def problems(self, s, scope: ScopeCheck) -> Problems:
         """An outage ends after it starts, on a leg or a hub."""
-        return _window_problems(self, day, scope, ("leg", "hub"), ())
+        return _window_problems(self, s, scope, ("leg", "hub"), ())
 
 
 class CapacityChange(Frozen):
@@ -62,7 +62,7 @@ class CapacityChange(Frozen):
     rate_per_month: RatePerMonth | None = None
     capacity: PositiveInt | None = None
 
-    def problems(self, day, scope: ScopeCheck) -> Problems:
+    def problems(self, s, scope: ScopeCheck) -> Problems:
         """A line change sets servers or a rate, a leg change a capacity."""
         scope(self.scope, ("line", "leg"), ())
         kind = self.scope.split(":", 1)[0]
@@ -88,7 +88,7 @@ class Gate(Frozen):
             raise ValueError("probability must be within [0, 1]")
         return v
 
-    def problems(self, day, scope: ScopeCheck) -> Problems:
+    def problems(self, s, scope: ScopeCheck) -> Problems:
         """A gate closes a release scope."""
         return [] if self.scope in GATE_SCOPES else [("scope", f"a gate closes one of {', '.join(GATE_SCOPES)}")]
 

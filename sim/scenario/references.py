@@ -131,7 +131,7 @@ def check_references(s: Scenario, file: str) -> list[Problem]:
         def scope(value, kinds, plain, p=p):
             _check_scope(value, kinds, plain, s, file, f"{p}.scope", out)
 
-        for field, message in d.problems(s.day, scope):
+        for field, message in d.problems(s, scope):
             out.append(Problem(file, f"{p}.{field}" if field else p, message))
     return out
 
