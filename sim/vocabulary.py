@@ -25,6 +25,7 @@ CONTRIBUTION = "contribution"  # money arrives in the NATO account (`where`: who
 BACKFILL_ORDERED = "backfill_ordered"  # a donor's replacement is ordered at US production
 BACKFILLED = "backfilled"  # ... and finished
 WINDOW_SUFFIXES = ("_start", "_end")  # a pause or outage logs KIND_start and KIND_end
+DIVERSION = "diversion"  # units leave US stock for another theatre (`item`, `qty` taken, `where`: us_stock:ITEM)
 
 
 def window_start(kind: str) -> str:

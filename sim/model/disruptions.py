@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 
-from ..scenario.schema import CapacityChange, Gate, Outage, Pause
+from ..scenario.disruption_specs import CapacityChange, Diversion, Gate, Outage, Pause
 from ..vocabulary import CAPACITY, GATE_CLOSED, GATE_PASSED, window_end, window_start
 from .context import Context
 
@@ -130,10 +130,23 @@ def schedule_gate(parts: Disruptions, d: Gate) -> None:
     parts.env.task(parts._gate(d, u))
 
 
+def schedule_diversion(parts: Disruptions, d: Diversion) -> None:
+    """A diversion: on its date, US stock gives up to `units` of the item to another theatre."""
+
+    def divert():
+        env = parts.env
+        yield env.urgent_delay(parts.day(d.at) - env.now)
+        taken = parts.kit.us_stock.divert(d.item, d.units)
+        parts.rec.event(env.now, d.kind, item=d.item, qty=taken, where=d.scope)
+
+    parts.env.task(divert())
+
+
 # Each disruption kind's spec class -> the function that schedules one of them.
 KINDS: dict[type, Callable[[Disruptions, object], None]] = {
     Pause: schedule_window,
     Outage: schedule_window,
     CapacityChange: schedule_capacity,
     Gate: schedule_gate,
+    Diversion: schedule_diversion,
 }

@@ -93,7 +93,29 @@ class Gate(Frozen):
         return [] if self.scope in GATE_SCOPES else [("scope", f"a gate closes one of {', '.join(GATE_SCOPES)}")]
 
 
-Disruption = Annotated[Pause | Outage | CapacityChange | Gate, Field(discriminator="kind")]
+class Diversion(Frozen):
+    """On a date, units of an item leave US stock for another theatre (June 2025: 20,000 APKWS to US forces)."""
+
+    kind: Literal["diversion"] = Field(description="A diversion of US stock to another theatre.")
+    item: str = Field(description="The item taken from US stock.")
+    at: Moment = Field(description="When the units leave (a date, or days from start).")
+    units: PositiveInt = Field(
+        description="Units taken (at most what is on hand; the reserve floor does not limit it)."
+    )
+
+    @property
+    def scope(self) -> str:
+        """Where its event is logged: us_stock:ITEM."""
+        return f"us_stock:{self.item}"
+
+    def problems(self, s, scope: ScopeCheck) -> Problems:
+        """The item is one US stock holds."""
+        if self.item in s.us_stock.items:
+            return []
+        return [("item", f"US stock holds no '{self.item}' (it holds: {', '.join(s.us_stock.items) or 'nothing'})")]
+
+
+Disruption = Annotated[Pause | Outage | CapacityChange | Gate | Diversion, Field(discriminator="kind")]
 # The `kind` of every disruption class, as written in a scenario file.
 KIND_NAMES: tuple[str, ...] = tuple(
     get_args(c.model_fields["kind"].annotation)[0] for c in get_args(get_args(Disruption)[0])
