@@ -291,7 +291,7 @@ class Labels:
         return len(self.codes)
 
 
-def labels(values: list) -> Labels:
+def labels(values: list | np.ndarray) -> Labels:
     """Factorize a list of labels once (several times faster than building a Categorical from it)."""
     codes, uniques = pd.factorize(np.asarray(values, dtype=object))
     return Labels(codes, uniques)

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
+from typing import Any
 
 from ..scenario.disruption_specs import CapacityChange, Diversion, Gate, Outage, Pause
 from ..vocabulary import CAPACITY, GATE_CLOSED, GATE_PASSED, window_end, window_start
@@ -143,7 +144,7 @@ def schedule_diversion(parts: Disruptions, d: Diversion) -> None:
 
 
 # Each disruption kind's spec class -> the function that schedules one of them.
-KINDS: dict[type, Callable[[Disruptions, object], None]] = {
+KINDS: dict[type, Callable[[Disruptions, Any], None]] = {
     Pause: schedule_window,
     Outage: schedule_window,
     CapacityChange: schedule_capacity,

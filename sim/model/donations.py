@@ -18,9 +18,12 @@ from collections.abc import Callable
 
 from ..scenario.schema import Policy
 from ..vocabulary import STOCKPILE
+from .backfill import Backfill
 from .finished import Finished, fail
+from .stockpiles import Stockpiles
+from .transport import Transport
 
-RELEASE_SCOPES = ("donations", "releases", "all")
+RELEASE_SCOPES: tuple[str, ...] = ("donations", "releases", "all")
 
 # A donor rule: (donors holding a surplus of the item, in listed order, item, donations) -> preferred order.
 DonorRule = Callable[[list[str], str, "Donations"], list[str]]
@@ -38,10 +41,12 @@ class Donations:
     """The `stockpile` source: allied stockpiles given by the policy's donor rule, each backfilled."""
 
     name = STOCKPILE
-    release_scopes = RELEASE_SCOPES
+    release_scopes: tuple[str, ...] = RELEASE_SCOPES
     serves_named_donor = True  # a package naming its donor draws on it before any other source
+    piles: Stockpiles
+    transport: Transport
 
-    def __init__(self, policy: Policy, stockpiles, backfill, transport):
+    def __init__(self, policy: Policy, stockpiles: Stockpiles, backfill: Backfill, transport: Transport):
         self.piles, self.backfill, self.transport = stockpiles, backfill, transport
         self.priorities = frozenset(policy.stockpile_priorities)
         # A donor listed twice is one donor: offering its surplus twice would give below min_keep.

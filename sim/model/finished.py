@@ -7,6 +7,7 @@ tables only, never on another part's internals; sim/model/invariants.py runs the
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import NoReturn
 
 import numpy as np
 
@@ -17,7 +18,7 @@ DAY_EPS = 1e-9  # day comparisons allow a relative 1e-9 (rounding of computed sa
 BACKFILL_AT = {name: k for k, name in enumerate(BACKFILL_COLUMNS)}  # row positions of a backfill row
 
 
-def fail(message: str):
+def fail(message: str) -> NoReturn:
     """Report a broken invariant: always a bug, never a user error."""
     raise InvariantError(message)
 
@@ -34,11 +35,10 @@ def factorized(col) -> Labels:
 
 def group_codes(columns: list, rows=slice(None)) -> np.ndarray:
     """One int64 code per row (of `rows`), equal exactly when the rows are equal in every column."""
-    code = None
+    code = np.zeros(len(factorized(columns[0])), dtype=np.int64)[rows]
     for col in columns:
         lab = factorized(col)
-        c = np.asarray(lab.codes, dtype=np.int64)[rows]
-        code = c if code is None else code * max(1, len(lab.uniques)) + c
+        code = code * max(1, len(lab.uniques)) + np.asarray(lab.codes, dtype=np.int64)[rows]
     return code
 
 

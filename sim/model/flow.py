@@ -8,6 +8,8 @@ the parts mark the other phases (see recorder.PHASES).
 
 from __future__ import annotations
 
+from typing import Any
+
 from .. import vocabulary as names
 from ..recorder import HELD
 from .context import Context
@@ -19,7 +21,7 @@ class Flow:
     def __init__(self, ctx: Context, approval, funding, sourcing, transport):
         self.env, self.rec, self.switch = ctx.env, ctx.recorder, ctx.switch
         self.approval, self.funding, self.sourcing, self.transport = approval, funding, sourcing, transport
-        self.waiting: dict[int, object] = {}  # requests not yet sourced, by seq
+        self.waiting: dict[int, Any] = {}  # requests not yet sourced, by seq
 
     def submit(self, request) -> None:
         """Take a new request from the requests part."""

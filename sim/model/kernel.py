@@ -150,7 +150,8 @@ class FastKernel(Kernel):
 
     def __init__(self, initial_time: float = 0):
         super().__init__(initial_time)
-        queue, eid = self._queue, self._eid
+        queue: list[Any] = self._queue  # typed for Events; light ones are what its loop reads of them
+        eid = self._eid
 
         def delay(days):
             if days < 0:

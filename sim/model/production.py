@@ -136,7 +136,7 @@ class Production:
     """The `production` source: US lines make what is ordered, so it can always supply an item a line makes."""
 
     name = PRODUCTION
-    release_scopes = ("us_releases", "releases", "all")
+    release_scopes: tuple[str, ...] = ("us_releases", "releases", "all")
     serves_named_donor = False
 
     def __init__(self, lines_by_item: dict[str, ProductionLine]):

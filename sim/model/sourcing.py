@@ -15,6 +15,8 @@ as an undelivered row.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..scenario.schema import Policy
 from ..vocabulary import UNSOURCED
 from .context import Context
@@ -31,7 +33,7 @@ class Sourcing:
         self._by_name = {src.name: src for src in sources}
         named = [src for src in sources if src.serves_named_donor]
         self._named_order = named[:1] + [src for src in sources if src not in named] if named else None
-        self._direct: dict[str, object] = {}  # item -> the source that takes it whole, at once
+        self._direct: dict[str, Any] = {}  # item -> the source that takes it whole, at once
 
     def _direct_source(self, item: str):
         """The source that gets every line of `item` (none before it could ever supply it, and it takes
@@ -47,7 +49,7 @@ class Sourcing:
         """Decide the lots of a funded request and take the stock they use."""
         lots = []
         for item, qty in req.lines:
-            direct = self._direct_source(item) if req.donor is None else False
+            direct: Any = self._direct_source(item) if req.donor is None else False
             if direct:
                 lots.append(self.rec.new_lot(req, item, qty, direct.name, "", direct.take(req, item, "", qty)))
             else:

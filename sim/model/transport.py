@@ -98,8 +98,11 @@ class CapacityLimited:
     mean_wait = 0.0
 
     def __init__(self, leg: Leg, spec: LegSpec | None, ctx: Context, capacity: int | None = None):
+        """`capacity`: when a capacity change makes an unscheduled leg limited (then `spec` is None)."""
         self.leg = leg
-        self.pool = ServerPool(ctx.env, capacity or spec.capacity, queue_phase=WAITING_DEPARTURE)
+        limit = capacity if capacity is not None else spec.capacity if spec is not None else None
+        assert limit is not None, "a capacity-limited leg needs a capacity"
+        self.pool = ServerPool(ctx.env, limit, queue_phase=WAITING_DEPARTURE)
         for scope in leg.depart_scopes:
             ctx.switch.watch(scope, self.pool)
 
@@ -121,7 +124,9 @@ class Scheduled:
 
     def __init__(self, leg: Leg, spec: LegSpec, ctx: Context):
         self.leg = leg
-        self.first, self.every = ctx.day(spec.departures.first), spec.departures.every_days
+        departures = spec.departures
+        assert departures is not None, "a scheduled leg has departures"
+        self.first, self.every = ctx.day(departures.first), departures.every_days
         self.mean_wait = self.every / 2
         self.capacity = spec.capacity or math.inf
         self._booked: dict[int, int] = {}

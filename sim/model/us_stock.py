@@ -14,14 +14,14 @@ from ..vocabulary import US_STOCK, US_STOCK_SERIES, us_stock_series
 from .context import Context
 from .finished import Finished, fail
 
-RELEASE_SCOPES = ("us_releases", "releases", "all")
+RELEASE_SCOPES: tuple[str, ...] = ("us_releases", "releases", "all")
 
 
 class USStock:
     """On-hand and reserve floor per item at one node; the `us_stock` source."""
 
     name = US_STOCK
-    release_scopes = RELEASE_SCOPES
+    release_scopes: tuple[str, ...] = RELEASE_SCOPES
     serves_named_donor = False
 
     def __init__(self, ctx: Context, spec: USStockSpec):
