@@ -52,26 +52,28 @@ class Disruptions:
         self.kit = kit
         self.lines, self.transport = kit.lines, kit.transport
         self.gates_closed = 0
-        self._gate_names: dict[str, int] = defaultdict(int)
+        self.gate_names: dict[str, int] = defaultdict(int)
         for d in disruptions:
             KINDS[type(d)](self, d)
 
-    def _close(self, d, scopes) -> None:
+    def close_window(self, d, scopes) -> None:
         for sc in scopes:
             self.switch.close(sc)
         self.rec.event(self.env.now, window_start(d.kind), where=d.scope)
 
-    def _window(self, d, scopes, start: float, end: float):
+    def window(self, d, scopes, start: float, end: float):
+        """Process: close the scopes at `start` (unless already closed) and reopen them at `end`."""
         env = self.env
         if start > env.now:
             yield env.urgent_delay(start - env.now)
-            self._close(d, scopes)
+            self.close_window(d, scopes)
         yield env.urgent_delay(end - env.now)
         for sc in scopes:
             self.switch.open(sc)
         self.rec.event(env.now, window_end(d.kind), where=d.scope)
 
-    def _capacity(self, d: CapacityChange):
+    def capacity_change(self, d: CapacityChange):
+        """Process: on its date, set a line's servers or rate, or a leg's capacity."""
         env = self.env
         yield env.urgent_delay(self.day(d.at) - env.now)
         kind, _, name = d.scope.partition(":")
@@ -81,7 +83,8 @@ class Disruptions:
             self.transport.legs[name].set_capacity(d.capacity)
         self.rec.event(env.now, CAPACITY, where=d.scope, qty=d.capacity or d.servers or d.rate_per_month or 0)
 
-    def _gate(self, d: Gate, u: float):
+    def gate(self, d: Gate, u: float):
+        """Process: on its date, pass (u < p_continue) or close the scope for good."""
         env = self.env
         yield env.urgent_delay(self.day(d.at) - env.now)
         if u < d.p_continue:
@@ -92,7 +95,7 @@ class Disruptions:
             self.rec.event(env.now, GATE_CLOSED, where=d.scope)
 
 
-def _window_scopes(parts: Disruptions, d) -> list[str]:
+def window_scopes(parts: Disruptions, d) -> list[str]:
     """The switchboard scopes a pause or outage closes."""
     if isinstance(d, Outage):
         kind, _, name = d.scope.partition(":")
@@ -107,16 +110,16 @@ def schedule_window(parts: Disruptions, d) -> None:
     start, end = parts.day(d.start), parts.day(d.end)
     if end <= max(start, 0.0):
         return  # empty, or over before the run starts
-    scopes = _window_scopes(parts, d)
+    scopes = window_scopes(parts, d)
     if start <= parts.env.now:
         # In force from the first event: close now, before any process has run.
-        parts._close(d, scopes)
-    parts.env.task(parts._window(d, scopes, start, end))
+        parts.close_window(d, scopes)
+    parts.env.task(parts.window(d, scopes, start, end))
 
 
 def schedule_capacity(parts: Disruptions, d: CapacityChange) -> None:
     """A capacity change: a line's servers or rate, or a leg's capacity, from its date on."""
-    parts.env.task(parts._capacity(d))
+    parts.env.task(parts.capacity_change(d))
 
 
 def schedule_gate(parts: Disruptions, d: Gate) -> None:
@@ -124,11 +127,11 @@ def schedule_gate(parts: Disruptions, d: Gate) -> None:
     # The stream is named by what the gate is, not by its place in the list, so adding another
     # disruption elsewhere does not change this gate's draw (common random numbers).
     name = f"disruptions.gate.{d.scope}.{parts.day(d.at):g}"
-    parts._gate_names[name] += 1
-    if parts._gate_names[name] > 1:
-        name += f".{parts._gate_names[name]}"
+    parts.gate_names[name] += 1
+    if parts.gate_names[name] > 1:
+        name += f".{parts.gate_names[name]}"
     u = float(parts.streams.rng(name).random())
-    parts.env.task(parts._gate(d, u))
+    parts.env.task(parts.gate(d, u))
 
 
 def schedule_diversion(parts: Disruptions, d: Diversion) -> None:
