@@ -29,12 +29,14 @@ run: $(STAMP)
 test: $(STAMP) lint
 	$(BIN)/python -m pytest -q
 
+# ruff (rules and format) on the code; mypy on sim/, with its settings in pyproject.toml
 lint: $(STAMP)
 	$(BIN)/ruff check sim tests benchmarks
 	$(BIN)/ruff format --check sim tests benchmarks
+	$(BIN)/mypy
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py
 
 clean:
-	rm -rf $(VENV) out .pytest_cache
+	rm -rf $(VENV) out .pytest_cache .mypy_cache

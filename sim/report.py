@@ -287,7 +287,7 @@ def _scenario_block(results, source: str | None) -> str:
 
 def build_html(
     results_list: Sequence,
-    sources: Sequence[str] | None = None,
+    sources: Sequence[str | None] | None = None,
     comparison: pd.DataFrame | None = None,
     title: str | None = None,
 ) -> str:
@@ -376,6 +376,6 @@ def write_atomic(path, text: str) -> Path:
     return path
 
 
-def write_report(results_list: Sequence, out, sources: Sequence[str] | None = None, **kw) -> Path:
+def write_report(results_list: Sequence, out, sources: Sequence[str | None] | None = None, **kw) -> Path:
     """Build the report of already-run Results and write it atomically to `out`."""
     return write_atomic(out, build_html(results_list, sources, **kw))

@@ -87,7 +87,8 @@ def record_cmd(
 
 def _record_jobs(scenarios: list[Path], directory: Path, name: str | None, overrides: dict):
     """(target file, scenario, existing baseline or None, overrides) per scenario; exit 2 on bad input."""
-    problems, jobs, targets = [], [], {}
+    problems, jobs = [], []
+    targets: dict[Path, Path] = {}  # baseline file: the scenario it was first given for
     for sc in scenarios:
         if not sc.is_file():
             problems.append(f"{sc}: scenario file not found")

@@ -131,7 +131,7 @@ def run(
         )
     )
     out_console.print(latency_footnote(reps, summary, sc), markup=False, highlight=False)
-    if len(closure):
+    if closure is not None and len(closure):
         out_console.print(
             closure_table(
                 closure,

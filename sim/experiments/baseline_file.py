@@ -12,7 +12,7 @@ import sys
 from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -21,7 +21,7 @@ from ..scenario.loader import _resolve, apply_overrides, validate_mapping
 from ..scenario.schema import Scenario
 from ..scenario.workload import MAX_REPS, MAX_SEED
 
-FORMAT = "purlsim-baseline/2"  # /1 held latency over delivered lots only: re-record those
+FORMAT: Final = "purlsim-baseline/2"  # /1 held latency over delivered lots only: re-record those
 DEFAULT_REPS = 30
 DEFAULT_DIR = "tests/baselines"
 SIG_DIGITS = 6

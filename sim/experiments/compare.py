@@ -43,8 +43,8 @@ def compare(
     """
     if len(scenarios) < 2:
         raise ValueError("compare needs at least two scenarios")
-    if all(isinstance(s, Results) for s in scenarios):
-        runs = list(scenarios)
+    runs = [s for s in scenarios if isinstance(s, Results)]
+    if len(runs) == len(scenarios):
         if len({(r.seed, r.reps) for r in runs}) != 1:
             raise ValueError("compare: Results must share their seed and replications (common random numbers)")
         loaded, obs, reps, seed = (

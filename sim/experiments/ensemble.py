@@ -11,6 +11,7 @@ from __future__ import annotations
 import numbers
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from typing import TypeVar
 
 import pandas as pd
 
@@ -75,9 +76,12 @@ def default_chunk_size(reps: int, workers: int) -> int:
     return max(1, min(MAX_CHUNK, -(-reps // max(1, 4 * workers))))
 
 
+R = TypeVar("R")  # what the calls of as_completed return
+
+
 def as_completed(
-    executor: Executor | None, calls: Sequence[tuple[Callable, tuple]], window: int | None = None
-) -> Iterator[tuple[int, object]]:
+    executor: Executor | None, calls: Sequence[tuple[Callable[..., R], tuple]], window: int | None = None
+) -> Iterator[tuple[int, R]]:
     """Run `calls` (function, args) and yield (index, result) as each finishes.
 
     In-process when executor is None. Otherwise at most `window` calls are in flight (default:

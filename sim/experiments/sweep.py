@@ -19,6 +19,7 @@ import pandas as pd
 
 from ..errors import Problem, ScenarioError
 from ..scenario.loader import load_scenario, parse_override_value
+from ..scenario.schema import Scenario
 from .compare import comparison_table
 from .ensemble import run_stats
 
@@ -97,7 +98,8 @@ def _point_text(point: Mapping[str, Any]) -> str:
 
 def load_points(path: str | Path, points: Sequence[Mapping[str, Any]]):
     """Each point's Scenario, or one ScenarioError listing every problem once, with the points it occurs at."""
-    loaded, found = [], {}
+    loaded: list[Scenario] = []
+    found: dict[tuple[str, str, str], list[str]] = {}  # problem: the points it occurs at
     for point in points:
         try:
             loaded.append(load_scenario(path, dict(point)))

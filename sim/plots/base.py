@@ -8,6 +8,7 @@ import matplotlib
 import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
+from matplotlib.artist import Artist
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
@@ -168,7 +169,7 @@ def figure_legend(fig: Figure, axes=None, title: str | None = None) -> None:
     axes = list(axes if axes is not None else fig.axes)
     for old in list(fig.legends):
         old.remove()
-    seen = {}
+    seen: dict[str, Artist] = {}
     for ax in axes:
         for handle, label in zip(*ax.get_legend_handles_labels()):
             seen.setdefault(label, handle)
@@ -213,7 +214,7 @@ def _items(results_list, items=None) -> list[str]:
     """Items to draw: the ones asked for, else every item with requested quantity."""
     if items is not None:
         return [items] if isinstance(items, str) else list(items)
-    found = set()
+    found: set[str] = set()
     for r in results_list:
         d = r.deliveries
         found.update(str(x) for x in d.loc[d["qty"] > 0, "item"].unique())

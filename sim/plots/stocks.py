@@ -82,7 +82,7 @@ def stock_levels(results, *more, series=None) -> Figure:
     ]
     for ax, name in zip(axes, names):
         parts = name.split(":")
-        limits = {}
+        limits: dict[tuple[str, int], list[int]] = {}
         for k, r in enumerate(rl):
             lv = by_series[k].get(name)
             if lv is None or not len(lv):

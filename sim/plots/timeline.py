@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -44,7 +46,8 @@ def windows(events: pd.DataFrame, horizon: float) -> list[tuple[str, str, float,
     """(kind, scope, start day, end day) of every pause and outage (open ones end at the horizon)."""
     e = _of_kinds(events, lambda k: k.endswith(("_start", "_end")))
     e = e.drop_duplicates(subset=["day", "kind", "where"]).sort_values("day")
-    out, open_ = [], {}
+    out: list[tuple[str, str, float, float]] = []
+    open_: dict[tuple[str, str], list[float]] = {}
     for day, kind, where in zip(e["day"], e["kind"].astype(str), e["where"].astype(str)):
         base, _, edge = kind.rpartition("_")
         key = (base, where)
@@ -91,7 +94,11 @@ def _log(results) -> pd.DataFrame:
 
 def _markers(rl):
     """Pledges, contributions, pause/outage windows and gates of one or several Results, each once."""
-    packages, pledges, contributions, wins, gate_list = {}, {}, {}, {}, []
+    packages: dict[str, Any] = {}
+    pledges: dict[tuple[str, float], np.datetime64] = {}
+    contributions: dict[tuple[str, float, np.datetime64], None] = {}  # an ordered set
+    wins: dict[tuple[str, str, np.datetime64, np.datetime64], list[str]] = {}
+    gate_list = []
     for r in rl:
         sc = r.scenario
         for p in sc.requests.packages:

@@ -10,7 +10,7 @@ dotted overrides applied to the merged mapping, then pydantic validation (its er
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from pathlib import Path
 from typing import Any
 
@@ -230,7 +230,7 @@ def load_scenario(path, overrides: Mapping[str, Any] | None = None) -> Scenario:
     return validate_mapping(data, shown, created)
 
 
-def validate_mapping(data: dict, shown: str = "<scenario>", override_paths: set[str] = frozenset()) -> Scenario:
+def validate_mapping(data: dict, shown: str = "<scenario>", override_paths: Set[str] = frozenset()) -> Scenario:
     """Validate an already-merged mapping into a Scenario; raises ScenarioError listing every problem."""
     if not isinstance(data, Mapping):
         raise ScenarioError([Problem(shown, "", "the top level must be a mapping of sections")])

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Hashable
+from typing import ClassVar
 
 import yaml
 from yaml.composer import Composer
@@ -53,7 +54,7 @@ _Resolver12.add_implicit_resolver(TAG + "timestamp", _DATE, list("0123456789"))
 class _Constructor12(SafeConstructor):
     """Only the core schema's types (and dates); duplicate keys, merge keys and every other tag refused."""
 
-    yaml_constructors: dict = {}
+    yaml_constructors: ClassVar[dict] = {}
 
     def construct_int12(self, node):
         text = self.construct_scalar(node)
@@ -135,8 +136,9 @@ for _tag, _make in {
     "seq": SafeConstructor.construct_yaml_seq,
     "map": SafeConstructor.construct_yaml_map,
 }.items():
-    _Constructor12.add_constructor(TAG + _tag, _make)
-_Constructor12.add_constructor(None, _Constructor12.construct_refused)
+    # The stubs type a constructor's first argument as one of PyYAML's own loaders; ours is this class.
+    _Constructor12.add_constructor(TAG + _tag, _make)  # type: ignore[type-var]
+_Constructor12.add_constructor(None, _Constructor12.construct_refused)  # type: ignore[type-var]
 
 
 class Loader12(Reader, Scanner, Parser, Composer, _Constructor12, _Resolver12):
