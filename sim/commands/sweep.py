@@ -10,6 +10,8 @@ import typer
 from ..cli import (
     COHORT_HELP,
     DASK_HELP,
+    DEFAULT_REPS,
+    REPS_HELP,
     TAU_HELP,
     app,
     check_out_or_exit,
@@ -33,7 +35,7 @@ def sweep(
     param: list[str] = typer.Option(
         ..., "--param", "-p", help="PATH=VALUES: a,b,c or from:to:step (inclusive) or a YAML list; repeat for a grid."
     ),
-    reps: int = typer.Option(20, "--reps", "-n", help="Replications per point."),
+    reps: int = typer.Option(DEFAULT_REPS, "--reps", "-n", help=REPS_HELP),
     seed: int | None = typer.Option(None, "--seed", help="Seed for every point (default: the scenario's)."),
     item: list[str] | None = typer.Option(
         None, "--item", help="Only these items in the printed table (ALL for overall)."

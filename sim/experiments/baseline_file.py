@@ -19,10 +19,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from .. import metrics
 from ..scenario.loader import _resolve, apply_overrides, validate_mapping
 from ..scenario.schema import Scenario
-from ..scenario.workload import MAX_REPS, MAX_SEED
+from ..scenario.workload import DEFAULT_REPS, MAX_REPS, MAX_SEED  # noqa: F401 - DEFAULT_REPS is re-exported to baselines
 
 FORMAT = "purlsim-baseline/2"  # /1 held latency over delivered lots only: re-record those
-DEFAULT_REPS = 30
 DEFAULT_DIR = "tests/baselines"
 SIG_DIGITS = 6
 EXACT_TOL = 1e-9

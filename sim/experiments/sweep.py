@@ -19,6 +19,7 @@ import pandas as pd
 
 from ..errors import Problem, ScenarioError
 from ..scenario.loader import load_scenario, parse_override_value
+from ..scenario.workload import DEFAULT_REPS
 from .compare import comparison_table
 from .ensemble import run_stats
 
@@ -116,7 +117,7 @@ def load_points(path: str | Path, points: Sequence[Mapping[str, Any]]):
 def sweep(
     scenario: str | Path,
     params: Mapping[str, Sequence[Any] | str],
-    reps: int = 20,
+    reps: int = DEFAULT_REPS,
     seed: int | None = None,
     executor: Executor | None = None,
     chunk_size: int | None = None,
