@@ -40,7 +40,10 @@ def sweep(
     item: list[str] | None = typer.Option(
         None, "--item", help="Only these items in the printed table (ALL for overall)."
     ),
-    out: Path | None = typer.Option(None, "--out", help="Write sweep.csv and sweep.json here."),
+    out: Path | None = typer.Option(
+        None, "--out", help="Write sweep.csv, sweep.json and the sweep plot (sweep.png) here."
+    ),
+    plots: bool = typer.Option(True, "--plots/--no-plots", help="With --out, also write the sweep plot as PNG."),
     force: bool = typer.Option(False, "--force", help="Replace an existing --out directory."),
     workers: int | None = typer.Option(
         None, "--workers", help="Local worker processes (default: cores; 1 = in-process)."
@@ -113,4 +116,11 @@ def sweep(
                 "rows": output.table_records(flat.set_index("point")),
             }
             (tmp / "sweep.json").write_text(json.dumps(doc, indent=2, default=str))
+            pngs = []
+            if plots:
+                from ..plots import write_pngs
+
+                pngs = [p.name for p in write_pngs(df, tmp)]  # the figure against the first parameter
         out_console.print(f"Wrote {out}")
+        if pngs:
+            out_console.print(f"Plots: {', '.join(pngs)}")
