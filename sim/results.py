@@ -138,10 +138,15 @@ class Results:
         Columns (sim.metrics.headline): `ttd_p50`, `ttd_p90` (days, inf when not reached before the
         curve ends at `followup_days`), `rmst` up to `rmst_tau`, `delivered_share`, `share_30d`,
         `share_90d`, `share_180d`, each with `_lo`/`_hi`, over the cohort of requests made from
-        `cohort_from_day` to `cohort_to_day` (default: at least tau before the horizon); `lots`
-        and `qty` are per replication in that cohort. Then the secondary view among delivered
-        lots, all requests (`delivered_mean`, `delivered_p50`, ... see sim.metrics.delivered).
-        tau: days (default by rule, see sim.metrics.headline.default_tau); cohort: (from, to) days.
+        `cohort_from_day` to `cohort_to_day` (default: at least tau before the horizon). Then the
+        secondary view among delivered lots, all requests (`delivered_mean`, `delivered_p50`, ...
+        see sim.metrics.delivered). tau: days (default by rule, see sim.metrics.headline.default_tau);
+        cohort: (from, to) days.
+
+        Per replication or total: every time and share is one estimate over all replications;
+        the counts `lots`, `qty` (in the cohort), `delivered_lots` and `undelivered_lots` (all
+        requests) are per replication (the total divided by `reps`); `reps_with_deliveries` is a
+        total (replications with a delivered lot). `df.attrs["counts"]` says so per column.
         """
         return self._cached(
             ("summary", tau, cohort),
@@ -149,7 +154,10 @@ class Results:
         )
 
     def closure_summary(self, tau: float | None = None, cohort: tuple[float, float] | None = None) -> pd.DataFrame:
-        """Time to close each request, and each group of items that work together, censored the same way."""
+        """Time to close each request, and each group of items that work together, censored the same way.
+
+        `requests` is per replication (see `df.attrs["counts"]`); the rest are estimates over all replications.
+        """
         return self._cached(
             ("closure", tau, cohort),
             lambda: metrics.closure_summary(self.observations(), self.reps, self.horizon_days, tau, cohort),
@@ -174,7 +182,11 @@ class Results:
         return self._cached(("per_rep", tau, cohort), compute)
 
     def backfill_summary(self) -> pd.DataFrame:
-        """The donor's readiness gap per donor and item (see sim.metrics.backfill)."""
+        """The donor's readiness gap per donor and item (see sim.metrics.backfill).
+
+        `donations`, `qty` and `open_per_rep` are per replication; `open` is the total over all
+        replications (see `df.attrs["counts"]`); gaps and shares are estimates over all replications.
+        """
         return self._cached(
             "backfill", lambda: metrics.backfill_summary(self.observations(), self.reps, self.horizon_days)
         )
