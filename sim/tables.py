@@ -111,7 +111,10 @@ MISSING_ID = -1  # what the recorder writes for "no lot" (a line never sourced, 
 def _no_empty_label(col: pd.Series) -> pd.Series:
     """A categorical column with "" (the recorder's "none") made missing (NA), so `isna()` finds it."""
     if "" in col.cat.categories:
-        return col.cat.remove_categories([""])
+        col = col.cat.remove_categories([""])
+    if not len(col.cat.categories):
+        # No label left (all missing): empty categories of text, whatever dtype the empty index had.
+        col = col.cat.set_categories(pd.Index([], dtype=TEXT))
     return col
 
 

@@ -104,6 +104,22 @@ def test_a_problem_in_an_extended_file_is_reported_against_that_file(tmp_path):
     assert sim.load_scenario(child).transport.legs["road"].days == 5
 
 
+def test_sweep_and_baselines_keep_the_place_of_a_problem_in_the_file(tmp_path):
+    from sim.experiments.baseline_file import load_resolved
+
+    f = tmp_path / "s.yaml"
+    f.write_text(f"extends: {BASE}\nproduction:\n  line:\n    servers: 0\n")
+    with pytest.raises(sim.ScenarioError) as info:
+        sim.sweep(f, {"horizon_days": [300, 400]}, reps=1)
+    assert [str(p) for p in info.value.problems] == [
+        f"{f}:4:5: production.line.servers: must be greater than 0 (got 0) "
+        "(sweep points horizon_days=300; horizon_days=400)"
+    ]
+    with pytest.raises(sim.ScenarioError) as info:
+        load_resolved(f)
+    assert [str(p) for p in info.value.problems] == _problems(f)
+
+
 def test_a_value_from_set_has_no_file_position(tmp_path):
     """A --set value is not in the file: its problem stays `FILE: path: message`, no line to mislead."""
     lines = _problems(BASE, {"production.line.servers": 0})

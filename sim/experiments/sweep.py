@@ -104,12 +104,13 @@ def load_points(path: str | Path, points: Sequence[Mapping[str, Any]]):
             loaded.append(load_scenario(path, dict(point)))
         except ScenarioError as exc:
             for p in exc.problems:
-                found.setdefault((p.file, p.path, p.message), []).append(_point_text(point))
+                found.setdefault((p.file, p.path, p.message, p.line, p.column), []).append(_point_text(point))
     if found:
         problems = []
-        for (file, where, message), at in found.items():
+        for (file, where, message, line, column), at in found.items():
             shown = "; ".join(at[:3]) + (f"; and {len(at) - 3} more" if len(at) > 3 else "")
-            problems.append(Problem(file, where, f"{message} (sweep point{'s' if len(at) > 1 else ''} {shown})"))
+            points = f"sweep point{'s' if len(at) > 1 else ''} {shown}"
+            problems.append(Problem(file, where, f"{message} ({points})", line, column))
         raise ScenarioError(problems)
     return loaded
 
