@@ -19,6 +19,8 @@ from pathlib import Path
 import pandas as pd
 
 MANIFEST = "manifest.json"
+SCENARIO_FILE = "scenario.json"  # the resolved scenario a run --out ran (extends merged, overrides applied)
+OVERRIDES_FILE = "overrides.json"  # the --set overrides it was run with, {dotted path: value}
 FORMAT = "purlsim-output/1"
 # What each kind of purlsim output holds: a manifest must list every file of one of these sets.
 REQUIRED = {
@@ -152,8 +154,6 @@ def table_records(df: pd.DataFrame) -> list[dict]:
 
 def write_inputs(directory: Path, scenario, overrides: dict | None = None) -> None:
     """Write what a run ran: the resolved scenario (scenario.json, itself a valid scenario file) and its overrides."""
-    from .results import OVERRIDES_FILE, SCENARIO_FILE
-
     directory = Path(directory)
     doc = scenario.model_dump(mode="json")
     (directory / SCENARIO_FILE).write_text(json.dumps(_jsonable(doc), indent=2, sort_keys=True), encoding="utf-8")

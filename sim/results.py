@@ -15,11 +15,9 @@ import numpy as np
 import pandas as pd
 
 from . import metrics
+from .output import OVERRIDES_FILE, SCENARIO_FILE, verify
 from .scenario.schema import Scenario
 from .tables import CATEGORIES, COLUMNS, STAGES, finish, table, with_stage_events
-
-SCENARIO_FILE = "scenario.json"  # the resolved scenario a run --out ran (extends merged, overrides applied)
-OVERRIDES_FILE = "overrides.json"  # the --set overrides it was run with, {dotted path: value}
 
 
 @dataclass
@@ -75,7 +73,6 @@ class Results:
         run with (`overrides.json`) and the seed and reps (`summary.json`). Raises ValueError
         naming the file when DIR is not a run's output (or one written before scenario.json).
         """
-        from .output import verify
         from .scenario.loader import validate_mapping
 
         d = Path(directory)
