@@ -120,9 +120,19 @@ def _no_empty_label(col: pd.Series) -> pd.Series:
 
 def dates(start, days: pd.Series) -> pd.Series:
     """Calendar dates of `days` after `start`, to the second (DATE_RESOLUTION), datetime64[ns]; NaT where NaN."""
-    # One resolution always: pandas picks ns or us from the values (all-NaN gives us).
-    when = pd.Timestamp(start) + pd.to_timedelta(days, unit="D").dt.round(DATE_RESOLUTION)
-    return when.astype("datetime64[ns]")
+    d = days.to_numpy(dtype=np.float64)
+    ok = np.isfinite(d)
+    secs = np.round(d[ok] * 86400.0)  # whole seconds, ties to even as pandas rounds
+    base = pd.Timestamp(start).as_unit("ns").value
+    if len(secs) and not (np.abs(secs).max() < (np.iinfo(np.int64).max - abs(base)) / 1e9):
+        # beyond what datetime64[ns] holds: pandas says so (OutOfBoundsTimedelta), never a wrapped date
+        return (pd.Timestamp(start) + pd.to_timedelta(days, unit="D").dt.round(DATE_RESOLUTION)).astype(
+            "datetime64[ns]"
+        )
+    # Integer nanoseconds from the start: float nanoseconds since 1970 would lose the seconds.
+    ns = np.full(len(d), np.iinfo(np.int64).min, dtype=np.int64)  # NaT
+    ns[ok] = base + secs.astype(np.int64) * 1_000_000_000
+    return pd.Series(ns.view("datetime64[ns]"), index=days.index)
 
 
 def finish(kind: str, df: pd.DataFrame, start) -> pd.DataFrame:
@@ -151,7 +161,8 @@ def finish(kind: str, df: pd.DataFrame, start) -> pd.DataFrame:
     if kind == "deliveries":
         df["latency_days"] = df["delivered_day"] - df["requested_day"]
     for c in DATE_COLUMNS.get(kind, ()):
-        df[f"{c}_date"] = dates(start, df[f"{c}_day"])
+        if f"{c}_date" not in df.columns:  # chunks joined by Results.from_frames have theirs already
+            df[f"{c}_date"] = dates(start, df[f"{c}_day"])
     if kind == "backfills":
         # The donor's gap runs from the decision (its stock drops) to the replacement; NaN while
         # open (sim.metrics.backfill censors it at the horizon). From the hand-over it is the
