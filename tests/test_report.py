@@ -203,7 +203,7 @@ def test_bad_scenarios_exit_2_listing_every_problem_and_writing_nothing(tmp_path
     result = report_in_process(tmp_path / "missing.yaml", bad, "--out", out)
     assert result.exit_code == 2
     assert f"{tmp_path / 'missing.yaml'}: file not found" in result.stderr
-    assert f"{bad}: horizon_days:" in result.stderr
+    assert f"{bad}:2:1: horizon_days:" in result.stderr  # the file, line and column of the key
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert not out.exists() and list(tmp_path.iterdir()) == [bad]
 

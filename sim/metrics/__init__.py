@@ -19,6 +19,29 @@ from .headline import ALL, FIGURES, HEADLINE, window_for
 
 STATS = ("lots", "requests", "backfill")  # the per-chunk observations an ensemble keeps
 
+# What each count of a summary counts: most are per replication (a total over replications divided
+# by their number); a few are totals over the whole run. Every other column is an estimate over
+# all replications (a time, a share) with its interval. Summaries carry it as `df.attrs["counts"]`.
+PER_REPLICATION = "per replication"
+TOTAL = "total over all replications"
+COUNT_BASIS = {
+    "lots": PER_REPLICATION,
+    "qty": PER_REPLICATION,
+    "requests": PER_REPLICATION,
+    "delivered_lots": PER_REPLICATION,
+    "undelivered_lots": PER_REPLICATION,
+    "donations": PER_REPLICATION,
+    "open_per_rep": PER_REPLICATION,
+    "reps_with_deliveries": TOTAL,
+    "open": TOTAL,
+}
+
+
+def _counted(df: pd.DataFrame) -> pd.DataFrame:
+    """`df` with `attrs["counts"]`: whether each of its count columns is per replication or a total."""
+    df.attrs["counts"] = {c: COUNT_BASIS[c] for c in df.columns if c in COUNT_BASIS}
+    return df
+
 
 def chunk_observations(tables: dict[str, pd.DataFrame], scenario) -> dict[str, pd.DataFrame]:
     """The observations of a chunk's tables: small to send between processes, enough for every figure."""
@@ -44,7 +67,7 @@ def lot_summary(
     """Per item and ALL: the headline figures with intervals, then the delivered-only columns."""
     tau, window = window_for([horizon], tau, cohort)
     head = headline.table(estimates(obs, reps, tau, window))
-    return head.join(delivered.summary(delivered.per_rep(obs["lots"]), reps), how="left")
+    return _counted(head.join(delivered.summary(delivered.per_rep(obs["lots"]), reps), how="left"))
 
 
 def closure_summary(
@@ -61,16 +84,17 @@ def closure_summary(
     out = headline.table(est).drop(index=ALL)  # ALL would count a request and its groups twice
     out = out.drop(columns="qty").rename(columns={"lots": "requests"})
     out.index.name = "what"
-    return out
+    return _counted(out)
 
 
 def backfill_summary(obs: dict[str, pd.DataFrame], reps: int, horizon: float) -> pd.DataFrame:
     """The donor's readiness gap per donor and item (see sim.metrics.backfill)."""
-    return backfill.summary(obs["backfill"], reps, horizon)
+    return _counted(backfill.summary(obs["backfill"], reps, horizon))
 
 
 __all__ = [
     "ALL",
+    "COUNT_BASIS",
     "FIGURES",
     "HEADLINE",
     "STATS",
