@@ -26,8 +26,8 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.figure import Figure
 
-from .base import DPI, PHASES, PlotFigure, _results_list, figure_legend, png_bytes
-from .compare import comparison, comparison_frame, sweep, tornado
+from .base import DPI, PHASES, PlotFigure, _results_list, figure_legend, png_bytes, svg_bytes
+from .compare import comparison, param_label, sweep, tornado
 from .delivery import latency_ecdf, phase_means, time_breakdown
 from .stocks import backfill_gap, stock_levels, stock_series
 from .timeline import delivery_timeline
@@ -161,15 +161,16 @@ __all__ = [
     "Standard",
     "backfill_gap",
     "comparison",
-    "comparison_frame",
     "delivery_timeline",
     "figure_legend",
     "figures_for",
     "latency_ecdf",
+    "param_label",
     "phase_means",
     "png_bytes",
     "stock_levels",
     "stock_series",
+    "svg_bytes",
     "sweep",
     "time_breakdown",
     "tornado",
