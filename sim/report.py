@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import os
+import re
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -144,19 +145,24 @@ def _donor_gaps(results_list) -> list[str]:
     """Per scenario with donations, each donor's median gap from the donation decision to the replacement (HTML)."""
     out = []
     for r in results_list:
-        b = r.backfill_summary()
         parts = []
-        for (donor, item), g in b.iterrows():
+        for (donor, item), g in r.backfill_summary().iterrows():
             p50, lo, hi = g["gap_p50"], g["gap_p50_lo"], g["gap_p50_hi"]
             median = f"> {ct.days(g['gap_rmst_tau'])}" if p50 == float("inf") else ct.days(p50)
-            ci = f" (95% CI {ct.days(lo)} to {ct.days(hi)})" if lo == lo and hi == hi and hi != float("inf") else ""
+            shown = lo == lo and hi == hi and hi != float("inf") and not ct.days(lo) == ct.days(hi) == median
+            ci = f" (95% CI {ct.days(lo)} to {ct.days(hi)})" if shown else ""
             parts.append(
                 f"{_e(donor)}, {_e(ct.label(str(item), r.scenario))}: median {median} d{ci}, "
-                f"{ct.share(g['replaced_share'])} of donated units replaced by the horizon"
+                f"{ct.share(g['replaced_share'])} replaced by the horizon"
             )
         if parts:
-            out.append(f"{_e(r.scenario.name)}: " + "; ".join(parts))
+            out.append(f"<li>{_e(r.scenario.name)}: " + "; ".join(parts) + ".</li>")
     return out
+
+
+def _unsigned_zero(text: str) -> str:
+    """'-0' and '-0.0' (a rounded difference of nothing) written without their sign."""
+    return re.sub(r"-(0(?:\.0+)?)(?![\d.])", r"\1", text)
 
 
 def summary_block(results_list: Sequence, comparison: pd.DataFrame | None) -> str:
@@ -176,15 +182,14 @@ def summary_block(results_list: Sequence, comparison: pd.DataFrame | None) -> st
         items = _headline_items(rl[0])
     gaps = _donor_gaps(rl)
     gap_text = (
-        "<p><strong>Donor gaps</strong> (days from the donation decision to the replacement, Kaplan-Meier): "
-        + " &middot; ".join(gaps)
-        + ".</p>"
+        "<p><strong>Donor gaps</strong>, days from the donation decision to the replacement (Kaplan-Meier, "
+        f"share of donated units replaced):</p><ul>{''.join(gaps)}</ul>"
         if gaps
         else "<p><strong>Donor gaps</strong>: no allied stockpile donated.</p>"
     )
     return (
         '<section class="answer" id="answer"><h2 id="summary-first">Summary</h2>'
-        f"<p>{lead}</p><ul>{''.join(items)}</ul>{gap_text}</section>"
+        f"<p>{lead}</p><ul>{_unsigned_zero(''.join(items))}</ul>{gap_text}</section>"
     )
 
 

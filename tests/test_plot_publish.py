@@ -259,3 +259,20 @@ def test_the_sweep_x_axis_reads_the_parameter_name_and_unit():
     df = pd.DataFrame({"transport.legs.sea.days": [10, 20], "item": ["a", "a"], "rmst": [50.0, 60.0]})
     assert plots.sweep(df).axes[0].get_xlabel() == "transport.legs.sea.days (days)"
     assert plots.sweep(df, unit="d at sea").axes[0].get_xlabel() == "transport.legs.sea.days (d at sea)"
+
+
+# --- bands with only the vertices they need -------------------------------------------------------
+
+
+def test_bands_keep_only_the_vertices_that_draw_them():
+    from sim.plots.base import _step_on_grid, flat_band, step_band
+
+    x = np.arange(6.0)
+    lo, hi = np.array([1, 1, 2, 2, 2, 2.0]), np.array([3, 3, 3, 3, 4, 4.0])
+    bx, blo, bhi = step_band(x, lo, hi)
+    assert list(bx) == [0.0, 2.0, 4.0, 5.0]  # by hand: the edges change at 2 and 4; the last point ends the band
+    # the same step function at every grid point
+    assert list(_step_on_grid(bx, blo, x)) == list(lo) and list(_step_on_grid(bx, bhi, x)) == list(hi)
+    fx, flo, fhi = flat_band(x, np.array([0, 0, 0, 1, 1, 1.0]), np.array([2, 2, 2, 2, 2, 2.0]))
+    assert list(fx) == [0.0, 2.0, 3.0, 5.0]  # the inner points of the two flat runs go
+    assert list(np.interp(x, fx, flo)) == [0, 0, 0, 1, 1, 1.0]

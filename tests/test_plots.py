@@ -237,8 +237,9 @@ def test_ecdf_band_is_the_spread_of_the_per_replication_kaplan_meier_curves(runs
     assert len(per_rep) == MANY
     # grid points of the band up to the shortest replication's follow-up: every curve is known there
     xs = np.unique(np.concatenate([p.vertices[:, 0] for p in band.get_paths()]))
-    xs = xs[xs <= min(g["time"].max() for g in per_rep)][::37]
-    assert len(xs) >= 5
+    xs = xs[xs <= min(g["time"].max() for g in per_rep)]  # the band keeps only the vertices where an edge bends
+    xs = xs[:: max(1, len(xs) // 12)]
+    assert len(xs) >= 3
     curves = np.array([km_at(g, xs) for g in per_rep])
     lo, hi = band_limits(band, xs)
     assert lo == pytest.approx(np.percentile(curves, 10, axis=0))

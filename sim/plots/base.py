@@ -325,6 +325,30 @@ def _band(curves: np.ndarray):
     return med, lo, hi
 
 
+def step_band(x, lo, hi):
+    """(x, lo, hi) of a step-post band without the grid points where neither edge changes: the same band, drawn
+    with a fraction of the vertices (levels on a daily grid change on few days), so SVG files stay small."""
+    x, lo, hi = np.asarray(x), np.asarray(lo, dtype=float), np.asarray(hi, dtype=float)
+    if len(x) < 3:
+        return x, lo, hi
+    same = lambda a: (a[1:] == a[:-1]) | (np.isnan(a[1:]) & np.isnan(a[:-1]))  # noqa: E731
+    keep = np.r_[True, ~(same(lo) & same(hi))]  # a point matters where an edge differs from the one before
+    keep[-1] = True  # the band runs to the end of the grid
+    return x[keep], lo[keep], hi[keep]
+
+
+def flat_band(x, lo, hi):
+    """(x, lo, hi) of a band drawn straight between grid points, without the points inside a run where both
+    edges stay flat (their neighbours draw the same band)."""
+    x, lo, hi = np.asarray(x), np.asarray(lo, dtype=float), np.asarray(hi, dtype=float)
+    if len(x) < 3:
+        return x, lo, hi
+    same = lambda a: (a[1:] == a[:-1]) | (np.isnan(a[1:]) & np.isnan(a[:-1]))  # noqa: E731
+    flat = same(lo) & same(hi)  # flat[i]: point i+1 equals point i
+    keep = np.r_[True, ~(flat[:-1] & flat[1:]), True]
+    return x[keep], lo[keep], hi[keep]
+
+
 def _step_on_grid(x: np.ndarray, y: np.ndarray, grid: np.ndarray, before: float = 0.0) -> np.ndarray:
     """Value of a right-continuous step function (x sorted) at grid points; `before` left of x[0]."""
     idx = np.searchsorted(x, grid, side="right") - 1

@@ -23,6 +23,7 @@ from .base import (
     _step_on_grid,
     _title,
     coincide_note,
+    flat_band,
     item_label,
     panels_legend,
     scenario_style,
@@ -88,7 +89,7 @@ def latency_ecdf(results, *more, items=None, ax=None) -> Figure:
             if r.reps > 1:
                 grid = np.linspace(0.0, x_end, 400)
                 _, lo, hi = _band(_km_rep_curves(o, r.reps, grid))
-                ax_.fill_between(grid, lo, hi, color=f"C{k}", alpha=0.2, linewidth=0)
+                ax_.fill_between(*flat_band(grid, lo, hi), color=f"C{k}", alpha=0.2, linewidth=0)
         if not curves:
             _empty(fig, ax_, "no requests for this item")
         coincide_note(ax_, curves)

@@ -27,6 +27,7 @@ from .base import (
     panels_legend,
     scenario_style,
     short_label,
+    step_band,
     target_axes,
 )
 
@@ -110,8 +111,9 @@ def stock_levels(results, *more, series=None, ax=None) -> Figure:
             else:
                 x = np.arange(0.0, r.horizon_days + 1.0)
                 y, lo, hi = _band(_level_curves(lv, r.reps, x))
+                bx, blo, bhi = step_band(x, lo, hi)
                 ax.fill_between(
-                    _dates(sc, x), lo, hi, step="post", color=f"C{k}", alpha=0.2, linewidth=0, label=BAND_LABEL
+                    _dates(sc, bx), blo, bhi, step="post", color=f"C{k}", alpha=0.2, linewidth=0, label=BAND_LABEL
                 )
             ax.step(_dates(sc, x), y, where="post", label=label, **scenario_style(k))
             curves.append((sc.name, x, y))

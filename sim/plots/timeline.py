@@ -24,6 +24,7 @@ from .base import (
     item_label,
     panels_legend,
     scenario_style,
+    step_band,
     target_axes,
 )
 
@@ -215,8 +216,16 @@ def delivery_timeline(results, *more, items=None, ax=None) -> Figure:
             ax.step(_dates(r.scenario, x), y, where="post", label=label, **scenario_style(k))
             curves.append((r.scenario.name, _dates(r.scenario, x), y))
             if band is not None:
+                bx, blo, bhi = step_band(x, *band)
                 ax.fill_between(
-                    _dates(r.scenario, x), *band, step="post", color=f"C{k}", alpha=0.2, linewidth=0, label=BAND_LABEL
+                    _dates(r.scenario, bx),
+                    blo,
+                    bhi,
+                    step="post",
+                    color=f"C{k}",
+                    alpha=0.2,
+                    linewidth=0,
+                    label=BAND_LABEL,
                 )
             rx, ry, _ = _curve(r, di, "requested_day", grid)
             requested.append((_dates(r.scenario, rx), ry, r.scenario.name, k))
