@@ -328,3 +328,26 @@ def test_write_atomic_replaces_or_keeps_the_old_file(tmp_path):
         write_atomic(path, "half written \udc80")  # cannot be encoded: fails mid-write
     assert path.read_text() == "new"
     assert [p.name for p in tmp_path.iterdir()] == ["r.html"]
+
+
+def test_every_count_in_a_table_header_says_whether_it_is_per_replication(built):
+    out, _ = built
+    text = out.read_text(encoding="utf-8")
+    headers = [html.unescape(h) for h in re.findall(r"<th[^>]*>(.*?)</th>", text)]
+    counts = [h for h in headers if re.search(r"\b(units|lots|donations)\b|\bopen at\b", h)]  # not "open gap" (days)
+    assert len(counts) >= 6
+    assert [h for h in counts if "/ rep" not in h and "total" not in h] == []
+
+
+def test_the_report_runner_reports_results_already_run_without_running_them(tmp_path):
+    from sim.experiments.compare import report
+
+    a, b = (sim.run(sim.load_scenario(p), reps=2, seed=SEED) for p in SCENARIOS)
+    path = report([a, b], tmp_path / "r.html")
+    text = path.read_text(encoding="utf-8")
+    assert text.index('id="answer"') < text.index('id="scenarios"'), "the summary comes first"
+    assert "paired against factory_only over 2 replications" in text
+    with pytest.raises(ValueError, match="seed and replications"):
+        report([a, sim.run(sim.load_scenario(SCENARIOS[1]), reps=2, seed=SEED + 1)], tmp_path / "x.html")
+    with pytest.raises(ValueError, match="Results only"):
+        report([a, SCENARIOS[1]], tmp_path / "y.html")
