@@ -86,16 +86,27 @@ def _pairing(done: Sequence[Results], reps: int | None, seed: int | None) -> tup
 
 
 def report(
-    scenarios: Sequence[Scenario | str | Path],
+    scenarios: Sequence[Scenario | Results | str | Path],
     out,
     reps: int = DEFAULT_REPS,
     seed: int | None = None,
     executor: Executor | None = None,
 ) -> Path:
-    """Run scenarios (Scenario objects or paths) with common random numbers and write their HTML report to `out`."""
+    """Run scenarios (Scenario objects or paths) with common random numbers and write their HTML report to `out`.
+
+    Results already run (with one seed and replication count) are reported as they are, and
+    nothing is run again; the report opens with its summary (sim.report.summary_block).
+    """
     from ..report import write_report
     from .ensemble import run
 
+    runs = [s for s in scenarios if isinstance(s, Results)]
+    if len(runs) == len(scenarios):
+        if len({(r.seed, r.reps) for r in runs}) != 1:
+            raise ValueError("report: Results must share their seed and replications (common random numbers)")
+        return write_report(runs, out)
+    if any(isinstance(s, Results) for s in scenarios):
+        raise ValueError("report: give Results only, or scenarios and paths only")
     loaded = [s if isinstance(s, Scenario) else load_scenario(s) for s in scenarios]
     sources = [str(s) if isinstance(s, (str, Path)) else None for s in scenarios]
     seed = loaded[0].seed if seed is None else seed

@@ -7,7 +7,9 @@ Below it are the tables of a run (sim.tables); above it the Results container, t
 - headline: time to delivery per item and across items (median, p90, RMST, shares) with intervals;
 - delivered: the secondary view "among delivered lots" (mean, p50, p90, p95 of delivered lots);
 - backfill: the donor's readiness gap, from the donation decision, censored;
-- comparison: paired differences and verdicts for compare and sweep.
+- comparison: paired differences and verdicts for compare and sweep (also of Results already run);
+- findings: what a comparison says first (the fastest option per item, findings by size of effect);
+- phases: where the time goes (mean days per phase, every lot counted).
 """
 
 from __future__ import annotations
