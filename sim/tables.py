@@ -17,7 +17,7 @@ COLUMNS = {
 }
 
 
-INT_COLUMNS = {"lot_id", "qty"}
+INT_COLUMNS = {"lot_id", "shipment_id", "qty"}
 TEXT_COLUMNS = {"request_id"}
 
 

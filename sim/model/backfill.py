@@ -26,7 +26,7 @@ from ..scenario.schema import Policy
 from ..vocabulary import BACKFILL_ORDERED, BACKFILLED, STOCKPILE
 from .context import Context
 from .finished import BACKFILL_AT, DAY_EPS, Finished, fail, nan
-from .production import RANK_BACKFILL_FIRST, RANK_NORMAL
+from .production import CLASS_PURL, RANK_BACKFILL_FIRST, RANK_NORMAL
 
 DONATED, ORDERED, DONE = BACKFILL_AT["donated_day"], BACKFILL_AT["ordered_day"], BACKFILL_AT["backfilled_day"]
 
@@ -85,7 +85,7 @@ class Backfill:
         if line is None:
             return  # no US line makes this item: the donor is never replaced (censored gap)
         # Tie-break (0, n): backfill orders keep the order of the donations among themselves.
-        yield from line.make(lot.qty, self.rank, (0, n))
+        yield from line.make(lot.qty, self.rank, CLASS_PURL, (0, n))
         row[DONE] = env.now
         self.stock.receive(lot.donor, lot.item, lot.qty)
         self.rec.event(env.now, BACKFILLED, lot.request.request_id, lot.lot_id, lot.item, lot.qty, lot.donor)

@@ -78,7 +78,7 @@ class Disruptions:
         yield env.urgent_delay(self.day(d.at) - env.now)
         kind, _, name = d.scope.partition(":")
         if kind == "line":
-            self.lines[name].change(servers=d.servers, rate_per_month=d.rate_per_month)
+            self.lines[name].change(servers=d.servers)  # its rate is in the line's plan since the start
         else:
             self.transport.legs[name].set_capacity(d.capacity)
         self.rec.event(env.now, CAPACITY, where=d.scope, qty=d.capacity or d.servers or d.rate_per_month or 0)
@@ -118,7 +118,12 @@ def schedule_window(parts: Disruptions, d) -> None:
 
 
 def schedule_capacity(parts: Disruptions, d: CapacityChange) -> None:
-    """A capacity change: a line's servers or rate, or a leg's capacity, from its date on."""
+    """A capacity change: a line's servers or rate, or a leg's capacity, from its date on.
+
+    A new rate goes into the line's plan now, so work in progress on the date follows it."""
+    kind, _, name = d.scope.partition(":")
+    if kind == "line" and d.rate_per_month is not None:
+        parts.lines[name].plan_rate(parts.day(d.at), d.rate_per_month)
     parts.env.task(parts.capacity_change(d))
 
 

@@ -59,12 +59,22 @@ class Flow:
         return None
 
     def _lot(self, lot):
-        env, rec = self.env, self.rec
         if lot.source == names.UNSOURCED:
-            return
-        steps = self.sourcing.ready_steps(lot)
+            return None
+        steps = self.sourcing.ready_steps(lot, self.ship)
         if steps is not None:
             yield from steps
+        return self._onward(lot)  # a tail call: on in this task
+
+    def ship(self, lot, units: int) -> None:
+        """Split `units` (made now) off `lot` as a shipment of their own and send it on at once."""
+        part = self.rec.split(lot, units)
+        part.ready_day = self.env.now
+        self.env.task(self._onward(part))
+
+    def _onward(self, lot):
+        """A ready lot (or shipment): held while its release scopes are closed, then carried to Ukraine."""
+        env, rec = self.env, self.rec
         lot.ready_day = env.now
         if self.switch.any_closed:
             scopes = self.sourcing.release_scopes(lot)

@@ -78,9 +78,9 @@ class Sourcing:
             lots.append(self.rec.new_lot(req, item, remaining, UNSOURCED, "", ""))
         return lots
 
-    def ready_steps(self, lot):
-        """The process steps that make a lot ready, from its source."""
-        return self._by_name[lot.source].ready_steps(lot)
+    def ready_steps(self, lot, ship):
+        """The process steps that make a lot ready, from its source (`ship`: see Source.ready_steps)."""
+        return self._by_name[lot.source].ready_steps(lot, ship)
 
     def release_scopes(self, lot) -> tuple[str, ...]:
         """The scopes that hold a ready lot of this source."""

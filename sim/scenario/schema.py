@@ -44,6 +44,7 @@ from .fields import (  # noqa: F401
     _no_control,
     to_day,
 )
+from .production_specs import Line, Ramp, Shipments  # noqa: F401 (re-exported)
 
 
 class Item(Frozen):
@@ -167,56 +168,6 @@ class USStock(Frozen):
         return [(self.node, name, f"{path}.items.{name}") for name in self.items]
 
 
-class Ramp(Frozen):
-    """A change of a line's capacity on a date."""
-
-    at: Moment
-    servers: PositiveInt | None = None
-    rate_per_month: RatePerMonth | None = None
-
-    @model_validator(mode="after")
-    def _something(self):
-        if self.servers is None and self.rate_per_month is None:
-            raise ValueError("a ramp needs servers and/or rate_per_month")
-        return self
-
-
-class Line(Frozen):
-    """US make-to-order production of one item: parallel servers, each making one order at a time."""
-
-    item: Id
-    node: Id
-    servers: PositiveInt = 1
-    unit_days: PositiveDuration | None = Field(
-        None, description="Time for one server to make one unit (give this or rate_per_month)."
-    )
-    rate_per_month: RatePerMonth | None = Field(
-        None, description="Units per 30-day month per server (fixed unit time 30/rate)."
-    )
-    long_lead_days: Delay = Field(0.0, description="Delay after an order before it may start.")
-    other_customers_share: float = Field(
-        0.0, ge=0, lt=1, description="Share of output going to other customers: PURL work runs at 1-share of the rate."
-    )
-    other_backlog_units: Annotated[int, Field(ge=0, le=10**9)] = Field(
-        0, description="Units already ordered by other customers, queued at day 0 ahead of PURL orders."
-    )
-    ramps: list[Ramp] = Field(default_factory=list, max_length=MAX_ENTRIES)
-
-    def references(self, path: str) -> list[tuple[str, str, str]]:
-        """(kind, name, path) of the item and node this line names."""
-        return [("item", self.item, f"{path}.item"), ("node", self.node, f"{path}.node")]
-
-    def origins(self, path: str) -> list[tuple[str, str, str]]:
-        """The line's node, for its item."""
-        return [(self.node, self.item, path)]
-
-    @model_validator(mode="after")
-    def _one_speed(self):
-        if (self.unit_days is None) == (self.rate_per_month is None):
-            raise ValueError("give exactly one of unit_days and rate_per_month")
-        return self
-
-
 class Node(Frozen):
     """A place goods pass: plant, depot, port, airfield, hub or destination."""
 
@@ -329,6 +280,9 @@ class Policy(Frozen):
     donors: list[Id] | None = Field(None, description="Donor order for listed_order (default: stockpiles order).")
     split: bool = Field(True, description="May one request line be split across sources and donors?")
     backfill: Literal["donors_first", "fifo", "none"] = "donors_first"
+    line_priority: Literal["fifo", "urgent_first"] = Field(
+        "fifo", description="Order of PURL orders at a line's queue: by order time, or urgent before routine."
+    )
     backfill_order_delay_days: Delay = Field(0.0, description="Contracting time from donation to backfill order.")
 
     @field_validator("sources")
