@@ -1,0 +1,167 @@
+"""Production as it really works: shipments as units are made, rates that act on work in progress,
+line priorities, other customers' book ahead of PURL with any number of servers, and the rate plan.
+
+Built on conftest.MINIMAL (item `shell`, line `line` at `plant`, delivered where made, route
+`direct`, start 2025-01-01), with the line's speed and shipments set per test. Expected days are
+worked out by hand in the comments.
+"""
+
+from __future__ import annotations
+
+import pytest
+from conftest import build, package
+
+import sim
+from sim.model.line_rate import RatePlan
+
+
+def rows(scenario, **kw):
+    """Deliveries of one replication, in shipment order."""
+    d = sim.run(scenario, reps=1, seed=0, **kw).deliveries
+    return d.sort_values(["request_id", "ready_day"]).reset_index(drop=True)
+
+
+def line(**over):
+    """The MINIMAL line with `over` replacing its rate or shipments (one shipment rule at a time)."""
+    shipments = {"whole_order": False, **over.pop("shipments", {})}  # merged over MINIMAL's whole orders
+    spec = {"rate_per_month": None, "unit_days": None, "shipments": shipments, **over}
+    return {"production": {"line": spec}}
+
+
+# --- shipments as units are made -----------------------------------------------------------------
+
+
+def test_a_125_unit_order_at_2_a_day_ships_monthly_not_after_63_days():
+    """2 a day = 0.5 d a unit: 125 units take 62.5 days. Monthly batches: 60 units at day 30,
+    60 more at day 60, the last 5 at 62.5 (a whole order would wait until 62.5 for all 125)."""
+    d = rows(build([package("p1", qty=125)], **line(rate_per_month=60)))
+    assert list(zip(d["qty"], d["ready_day"])) == [(60, 30.0), (60, 60.0), (5, 62.5)]
+    assert d["lot_id"].nunique() == 1 and d["shipment_id"].is_unique  # one lot, three shipments
+    assert d["delivered_day"].max() == 62.5
+
+
+def test_every_n_units_and_whole_orders():
+    """Every 50 units at 0.5 d a unit: 50 at day 25, 50 at 50, 25 at 62.5; whole: 125 at 62.5."""
+    by_units = rows(build([package("p1", qty=125)], **line(rate_per_month=60, shipments={"every_units": 50})))
+    assert list(zip(by_units["qty"], by_units["ready_day"])) == [(50, 25.0), (50, 50.0), (25, 62.5)]
+    whole = rows(build([package("p1", qty=125)], **line(rate_per_month=60, shipments={"whole_order": True})))
+    assert list(zip(whole["qty"], whole["ready_day"])) == [(125, 62.5)]
+
+
+def test_a_request_closes_when_its_last_shipment_arrives():
+    """The request of 125 closes at 62.5, the day of its last shipment, though 120 units came earlier."""
+    from sim.metrics.observations import request_observations
+
+    s = build([package("p1", qty=125)], **line(rate_per_month=60))
+    res = sim.run(s, reps=1, seed=0)
+    obs = request_observations(res.deliveries, s)
+    closed = obs[(obs["what"] == "request") & (obs["request_id"] == "p1")]
+    assert closed["time"].tolist() == [62.5] and closed["delivered"].tolist() == [True]
+
+
+def test_a_ramp_mid_order_speeds_up_the_remaining_units():
+    """1 a day (30/month), 60 units from day 0; at day 20 the rate doubles to 2 a day.
+
+    By day 20, 20 units are made; the other 40 take 20 days: done at 40 (60 without the ramp).
+    Monthly batches: day 30 has 20 + 10 x 2 = 40 units made (shipped), the last 20 at day 40.
+    """
+    ramp = [{"at": 20, "rate_per_month": 60}]
+    d = rows(build([package("p1", qty=60)], **line(rate_per_month=30, ramps=ramp)))
+    assert list(zip(d["qty"], d["ready_day"])) == [(40, 30.0), (20, 40.0)]
+
+
+def test_a_capacity_change_of_the_rate_acts_on_work_in_progress():
+    """The same speed-up given as a capacity-change disruption on day 20 gives the same shipments."""
+    change = [{"kind": "capacity", "scope": "line:line", "at": 20, "rate_per_month": 60}]
+    d = rows(build([package("p1", qty=60)], **line(rate_per_month=30), disruptions=change))
+    assert list(zip(d["qty"], d["ready_day"])) == [(40, 30.0), (20, 40.0)]
+
+
+def test_every_shipment_is_a_row_whose_phases_add_up():
+    """Each shipment's phases add up to its own time in system (the invariants check every row too)."""
+    d = rows(build([package("p1", qty=125)], **line(rate_per_month=60)))
+    phases = d.filter(like="phase_").select_dtypes("number").sum(axis=1)
+    assert phases.tolist() == pytest.approx((d["delivered_day"] - d["requested_day"]).tolist())
+    assert d["phase_manufacture_days"].tolist() == [30.0, 60.0, 62.5]
+
+
+# --- line priorities -------------------------------------------------------------------------------
+
+
+def _queued_urgent(priority: str):
+    """p0 (routine, 30 units) holds the one server 0 -> 90; r1 routine at day 1, u2 urgent at day 2."""
+    pkgs = [
+        package("p0", at=0, qty=30, priority="routine"),
+        package("r1", at=1, qty=10, priority="routine"),
+        package("u2", at=2, qty=10, priority="urgent"),
+    ]
+    d = rows(build(pkgs, policy={"line_priority": priority}))  # MINIMAL: whole orders, 3 d a unit
+    return dict(zip(d["request_id"], d["delivered_day"]))
+
+
+def test_urgent_first_lets_an_urgent_order_pass_a_routine_one_waiting_at_the_line():
+    """urgent_first: u2 starts at 90 (done 120), r1 after it (150); fifo: r1 first (120), u2 150."""
+    assert _queued_urgent("urgent_first") == {"p0": 90, "r1": 150, "u2": 120}
+    assert _queued_urgent("fifo") == {"p0": 90, "r1": 120, "u2": 150}
+
+
+def test_urgent_first_never_interrupts_the_order_in_progress():
+    """p0 (routine) started at day 0 finishes at 90 under either priority."""
+    assert _queued_urgent("urgent_first")["p0"] == 90
+
+
+# --- other customers' book -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "servers, expected",
+    [
+        # 1 server, book of 30 units at 3 d: it runs 0 -> 90; the PURL order of 10 then: 90 + 30 = 120.
+        (1, 120),
+        # 3 servers, book of 90 units (30 one-unit orders... split as 90 orders of 1): the three servers
+        # work it off together, 90 units x 3 d / 3 servers = 90 days; PURL starts at 90: 90 + 30 = 120.
+        (3, 120),
+    ],
+)
+def test_other_customers_book_stays_ahead_of_purl_with_any_number_of_servers(servers, expected):
+    book = 30 * servers
+    s = build(
+        [package("p1", at=0, qty=10)],
+        production={"line": {"servers": servers, "other_backlog_units": book}},
+    )
+    d = rows(s)
+    assert d["delivered_day"].tolist() == [expected]
+
+
+def test_a_donors_first_backfill_still_gets_ahead_of_the_unstarted_book():
+    """The book's standing claim is rank 1: a rank-0 backfill queued later takes the next free server."""
+    from sim.model import Model
+
+    s = build(
+        [package("p1", at=0, qty=1, priority="urgent")],
+        production={"line": {"other_backlog_units": 30}},
+        stockpiles={"de": {"node": "depot", "items": {"shell": {"on_hand": 5}}}},
+        policy={"sources": ["stockpile", "production"], "backfill": "donors_first"},
+    )
+    model = Model(s, seed=0, rep=0)
+    tables = model.run()
+    # The book: 30 one-unit orders of 3 d; the donation at day 0 orders its replacement at day 0;
+    # the first book order runs 0 -> 3, then the backfill (rank 0) takes the server: 3 -> 6.
+    assert list(tables["backfills"]["backfilled_day"]) == [6.0]
+
+
+# --- the rate plan, by hand --------------------------------------------------------------------------
+
+
+def test_rate_plan_integrates_piecewise():
+    """3 d a unit, from day 10 1 d a unit, half the output diverted over [20, 30)."""
+    plan = RatePlan(3.0, 1.0)
+    plan.set_rate(10, 1.0)
+    plan.divert(20, 30, 0.5)
+    assert plan.unit_at(0) == 3.0 and plan.unit_at(15) == 1.0 and plan.unit_at(25) == 2.0 and plan.unit_at(30) == 1.0
+    # From 0: 10/3 units by day 10, 10 more by 20, 5 more by 30 (at 2 d a unit).
+    assert plan.made(0, 30) == pytest.approx(10 / 3 + 10 + 5)
+    # 20 units from day 0: 10/3 by 10, then 10 by 20 (13.33), then 5 by 30 (18.33), then 1.67 more: 31.67.
+    assert plan.finish(0, 20) == pytest.approx(30 + (20 - 10 / 3 - 15))
+    stretch = RatePlan(3.0, 2.0)  # half the output to other customers: 6 d a PURL unit
+    assert stretch.finish(0, 5) == 30.0
