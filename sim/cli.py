@@ -14,7 +14,7 @@ from rich.console import Console
 from .errors import ScenarioError, printable
 from .scenario.loader import input_files, load_scenario, parse_override_value
 from .scenario.schema import Scenario
-from .scenario.workload import MAX_REPS, MAX_SEED, run_problem
+from .scenario.workload import DEFAULT_REPS, MAX_REPS, MAX_SEED, run_problem
 
 app = typer.Typer(
     add_completion=False,
@@ -195,6 +195,7 @@ def progress_bar(total: int, what: str, quiet: bool = False):
         yield lambda n: bar.advance(task, n)
 
 
+REPS_HELP = f"Replications (per scenario or sweep point; default {DEFAULT_REPS}, the same for every command)."
 TAU_HELP = (
     "Bound of the restricted mean time to delivery, days (default: the largest multiple of 30 within two "
     "thirds of the shortest horizon)."

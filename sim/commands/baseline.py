@@ -39,7 +39,10 @@ def record_cmd(
     ),
     directory: Path = typer.Option(Path(bl.DEFAULT_DIR), "--dir", help=DIR_HELP),
     reps: int | None = typer.Option(
-        None, "--reps", "-n", help=f"Replications (default: the existing file's, else {bl.DEFAULT_REPS})."
+        None,
+        "--reps",
+        "-n",
+        help=f"Replications (default: the existing file's, else {bl.DEFAULT_REPS}, as for every command).",
     ),
     seed: int | None = typer.Option(None, "--seed", help="Seed (default: the existing file's, else the scenario's)."),
     set_: list[str] | None = typer.Option(None, "--set", help="Override a field: path.to.field=value."),

@@ -173,11 +173,51 @@ class Loader12(Reader, Scanner, Parser, Composer, _Constructor12, _Resolver12):
 
 def load_yaml(text: str):
     """The YAML 1.2 data of one document (raises yaml.YAMLError, RecursionError)."""
+    return load_yaml_marked(text)[0]
+
+
+# Where each key of a document is: dotted path -> (line, column, 1-based; True when its value is a mapping).
+Marks = dict[str, tuple[int, int, bool]]
+
+
+def load_yaml_marked(text: str) -> tuple[object, Marks]:
+    """The YAML 1.2 data of one document and the line and column of every mapping key and list item in it."""
     loader = Loader12(text)
     try:
-        return loader.get_single_data()
+        node = loader.get_single_node()
+        if node is None:
+            return None, {}
+        return loader.construct_document(node), _marks(node)
     finally:
         loader.dispose()
+
+
+def _marks(root) -> Marks:
+    """Dotted path -> (line, column, value is a mapping) of every key and list item, each node walked once.
+
+    A node reached again through an alias keeps the place it was first written, so the walk is
+    linear in the file however the aliases multiply it. List items are numbered as the error
+    paths number them (`packages.0.lines`).
+    """
+    out: Marks = {}
+    seen: set[int] = set()
+    stack = [("", root)]
+    while stack:
+        prefix, node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, MappingNode):
+            children = [(str(k.value), k.start_mark, v) for k, v in node.value if isinstance(k, yaml.ScalarNode)]
+        elif isinstance(node, yaml.SequenceNode):
+            children = [(str(i), v.start_mark, v) for i, v in enumerate(node.value)]
+        else:
+            continue
+        for key, mark, value in children:
+            path = f"{prefix}.{key}" if prefix else key
+            out.setdefault(path, (mark.line + 1, mark.column + 1, isinstance(value, MappingNode)))
+            stack.append((path, value))
+    return out
 
 
 def one_line(text: str) -> str:
