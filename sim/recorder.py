@@ -74,6 +74,7 @@ BACKFILL_COLUMNS = [
     "ordered_day",
     "backfilled_day",
     "decided_day",
+    "cost_musd",
 ]
 EVENT_COLUMNS = ["day", "kind", "request_id", "lot_id", "item", "qty", "where"]
 LEVEL_COLUMNS = ["day", "series", "value"]

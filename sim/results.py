@@ -17,7 +17,7 @@ import pandas as pd
 from . import metrics
 from .output import OVERRIDES_FILE, SCENARIO_FILE, verify
 from .scenario.schema import Scenario
-from .tables import CATEGORIES, COLUMNS, STAGES, finish, table, with_stage_events
+from .tables import CATEGORIES, COLUMNS, STAGES, finish, ledger, table, with_stage_events
 
 
 @dataclass
@@ -46,6 +46,11 @@ class Results:
         if self._events is None:
             self._events = with_stage_events(self.event_log, self.deliveries)
         return self._events
+
+    @property
+    def ledger(self) -> pd.DataFrame:
+        """The NATO account's ledger, per replication: every deposit and withdrawal, with who and why ($M)."""
+        return ledger(self.event_log, self.scenario.funding.initial_musd)
 
     @classmethod
     def from_frames(

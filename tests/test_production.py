@@ -165,3 +165,31 @@ def test_rate_plan_integrates_piecewise():
     assert plan.finish(0, 20) == pytest.approx(30 + (20 - 10 / 3 - 15))
     stretch = RatePlan(3.0, 2.0)  # half the output to other customers: 6 d a PURL unit
     assert stretch.finish(0, 5) == 30.0
+
+
+# --- money that follows the goods --------------------------------------------------------------------
+
+
+def test_a_donation_leaves_the_nato_account_untouched():
+    """100 $M in the account; an urgent request for 5 shells (1 $M each) donated by `de` (surplus 5).
+
+    The request is funded at day 0 (100 -> 95) and sourced at once from the donation, whose value
+    goes back (95 -> 100): the account ends where it began. A second request of 5, made by the
+    line, is paid for: 100 -> 95.
+    """
+    s = build(
+        [package("p1", qty=5, priority="urgent"), package("p2", at=1, qty=5, priority="routine")],
+        funding={"enabled": True, "initial_musd": 100},
+        stockpiles={"de": {"node": "depot", "items": {"shell": {"on_hand": 5}}}},
+        policy={"sources": ["stockpile", "production"]},
+    )
+    res = sim.run(s, reps=1, seed=0)
+    led = res.ledger
+    assert list(zip(led["day"], led["amount_musd"], led["who"], led["why"], led["request_id"])) == [
+        (0.0, -5.0, "nato_purl", "withdrawal", "p1"),
+        (0.0, 5.0, "de", "donated_value", "p1"),
+        (1.0, -5.0, "nato_purl", "withdrawal", "p2"),
+    ]
+    assert led["balance_musd"].tolist() == [95.0, 100.0, 95.0]
+    bal = res.levels[res.levels["series"] == "account:nato_purl"]
+    assert bal["value"].iloc[-1] == 95.0 and led["balance_musd"].iloc[-1] == bal["value"].iloc[-1]

@@ -72,7 +72,7 @@ class Model:
         self.us_stock = USStock(ctx, scenario.us_stock)
         self.stockpiles = Stockpiles(ctx, scenario.stockpiles)
         self.transport = Transport(ctx, scenario.transport)
-        self.backfill = Backfill(ctx, scenario.policy, self.lines_by_item, self.stockpiles)
+        self.backfill = Backfill(ctx, scenario.policy, self.lines_by_item, self.stockpiles, unit_cost)
         self.sources = sources.build(scenario.policy.sources, self)
         self.sourcing = Sourcing(ctx, scenario.policy, self.sources)
         self.approval = Approval(ctx, scenario.approval)

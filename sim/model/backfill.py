@@ -34,11 +34,12 @@ DONATED, ORDERED, DONE = BACKFILL_AT["donated_day"], BACKFILL_AT["ordered_day"],
 class Backfill:
     """Places and tracks replacement orders for donors."""
 
-    def __init__(self, ctx: Context, policy: Policy, lines_by_item, stockpiles):
+    def __init__(self, ctx: Context, policy: Policy, lines_by_item, stockpiles, unit_cost: dict[str, float]):
         self.env, self.rec, self.stock = ctx.env, ctx.recorder, stockpiles
         self.discipline = policy.backfill
         self.rank = RANK_BACKFILL_FIRST if self.discipline == "donors_first" else RANK_NORMAL
         self.lines_by_item = lines_by_item
+        self.unit_cost = unit_cost  # $M a unit: a replacement costs what the goods given cost
         self._delay = ctx.streams.sampler("backfill.order_delay", policy.backfill_order_delay_days)
         self._n = 0
 
@@ -63,6 +64,7 @@ class Backfill:
                 math.nan,  # ordered_day
                 math.nan,  # backfilled_day
                 self.env.now,  # decided_day
+                self.unit_cost.get(lot.item, 0.0) * lot.qty,  # cost_musd: the donor and co-funders pay it
             ]
         )
         if self.discipline != "none":

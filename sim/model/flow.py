@@ -51,6 +51,7 @@ class Flow:
         """Allocate the funded request's lots and start them; returns the last lot's steps (run in this task)."""
         del self.waiting[req.seq]
         lots = self.sourcing.allocate(req)
+        self.funding.credit_donations(req, lots)
         for lot in lots[:-1]:
             self.env.task(self._lot(lot))
         if lots:

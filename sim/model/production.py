@@ -146,7 +146,8 @@ class ProductionLine:
                 self._ship(lot, size, ship)
             yield self._delay(self.job_days(qty - done))
             return
-        plan, every, start = self.plan, self.every_days, env.now
+        plan, start = self.plan, env.now
+        every = self.every_days if self.every_days is not None else DEFAULT_EVERY_DAYS
         if plan.unit_at(start) is None:
             # A random unit time: each unit's end, drawn now (no event per unit).
             ends = start + np.cumsum(self.unit.draws(qty)) * (self.stretch * plan.factor_at(start))

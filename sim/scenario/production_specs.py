@@ -6,13 +6,13 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
-from .fields import MAX_ENTRIES, Delay, Frozen, Id, Moment, PositiveDuration, PositiveInt, RatePerMonth
+from .fields import MAX_ENTRIES, MAX_MOMENT_DAYS, Delay, Frozen, Id, Moment, PositiveDuration, PositiveInt, RatePerMonth
 
 
 class Shipments(Frozen):
     """How a line ships an order as its units are made: every N days (default 30), every N units, or whole."""
 
-    every_days: PositiveDuration | None = Field(
+    every_days: Annotated[float, Field(gt=0, le=MAX_MOMENT_DAYS)] | None = Field(
         None, description="Ship what has been made every N days of an order's making (default 30: monthly)."
     )
     every_units: PositiveInt | None = Field(None, description="Ship every N units made.")
