@@ -28,6 +28,7 @@ PHASES: tuple[str, ...] = (
     "approval",  # request: requested -> approved (the review, and any approvals pause)
     "funding",  # request: approved -> funded (waiting for money in the NATO account)
     "unsourced",  # no source could supply the lot: funded -> horizon
+    "not_offered",  # the availability check found the US could not supply it in its window: checked -> horizon
     "long_lead",  # production: the line's long-lead delay before the order may queue
     "line_queue",  # production: queued at the line, behind other customers' book and orders
     "manufacture",  # production: a server is making the lot
@@ -37,9 +38,19 @@ PHASES: tuple[str, ...] = (
     "waiting_departure",  # waiting for a slot on a leg or for its next sailing
     *(f"transit_{mode}" for mode in TRANSIT_MODES),  # on a leg, by the leg's mode
 )
-(APPROVAL, FUNDING, UNSOURCED, LONG_LEAD, LINE_QUEUE, MANUFACTURE, US_HANDLING, DONOR_PREP, HELD, WAITING_DEPARTURE) = (
-    range(10)
-)
+(
+    APPROVAL,
+    FUNDING,
+    UNSOURCED,
+    NOT_OFFERED,
+    LONG_LEAD,
+    LINE_QUEUE,
+    MANUFACTURE,
+    US_HANDLING,
+    DONOR_PREP,
+    HELD,
+    WAITING_DEPARTURE,
+) = range(11)
 TRANSIT = {mode: PHASES.index(f"transit_{mode}") for mode in TRANSIT_MODES}  # phase code per leg mode
 PHASE_COLUMNS = [f"phase_{name}_days" for name in PHASES]
 PHASE_AT_HORIZON = "phase_at_horizon"
@@ -235,6 +246,12 @@ class Recorder:
             "shipped_day": floats((lot.shipped_day for lot in lots), never),
             "delivered_day": floats((lot.delivered_day for lot in lots), never),
         }
+        if n:
+            # A line the availability check refused is never funded, though the rest of its request may be.
+            src = cols["source"]
+            refused = np.asarray(src.uniques == "not_offered", dtype=bool)[src.codes[:n]]
+            if refused.any():
+                cols["funded_day"][:n][refused] = NAN
         cols.update(self._phase_columns(cols))
         return {
             "deliveries": cols,
@@ -295,6 +312,12 @@ class Recorder:
             unsourced[:n] = np.asarray(source.uniques == "unsourced", dtype=bool)[source.codes[:n]]
             days[UNSOURCED, unsourced] = end[unsourced] - funded[unsourced]
             at[unsourced] = UNSOURCED
+            # A line not offered is never funded: from its check (approved_day) on it is `not_offered`.
+            refused = np.zeros(rows, dtype=bool)
+            refused[:n] = np.asarray(source.uniques == "not_offered", dtype=bool)[source.codes[:n]]
+            days[NOT_OFFERED, refused] = days[FUNDING, refused]
+            days[FUNDING, refused] = 0.0
+            at[refused] = NOT_OFFERED
         at[n:] = np.where(np.isnan(approved[n:]), APPROVAL, FUNDING)  # lines never sourced
         at[~undelivered] = -1
         names = np.array([*PHASES, ""], dtype=object)  # code -1 picks ""

@@ -13,9 +13,12 @@ US_STOCK = "us_stock"  # sold from US stock above the reserve floor
 STOCKPILE = "stockpile"  # donated from an ally's stockpile (its `donor` column names the ally)
 PRODUCTION = "production"  # made to order on a US production line
 UNSOURCED = "unsourced"  # no source could supply it: it never ships, and stays a censored row
+NOT_OFFERED = "not_offered"  # the availability check refused the line: never funded, a censored row
 
 # --- `events.kind`: what the parts log (stage events are derived, see sim.tables.STAGES) ---------
 HELD = "held"  # a ready lot is held by a closed release scope
+REFUSED = "not_offered"  # the availability check refused a request line (`where`: the reason)
+DEFERRED = "deferred"  # the availability check deferred a request (`where`: the reason)
 RELEASED = "released"  # ... and goes on when the scope reopens
 RAMP = "ramp"  # a line's scheduled ramp takes effect (`where`: line:ID)
 CAPACITY = "capacity"  # a capacity-change disruption takes effect (`where`: its scope)

@@ -193,3 +193,45 @@ def test_a_donation_leaves_the_nato_account_untouched():
     assert led["balance_musd"].tolist() == [95.0, 100.0, 95.0]
     bal = res.levels[res.levels["series"] == "account:nato_purl"]
     assert bal["value"].iloc[-1] == 95.0 and led["balance_musd"].iloc[-1] == bal["value"].iloc[-1]
+
+
+# --- the availability check ---------------------------------------------------------------------------
+
+
+def _checked(otherwise: str, window: float = 60):
+    """US stock 10 (floor 0); the line makes 3 d a unit (MINIMAL). a: 10 units at day 0; b: 30 at day 1."""
+    return build(
+        [package("a", qty=10), package("b", at=1, qty=30)],
+        us_stock={"node": "depot", "items": {"shell": {"on_hand": 10}}},
+        approval={"enabled": True, "delay_days": 0, "availability": {"window_days": window, "otherwise": otherwise}},
+    )
+
+
+def test_a_line_the_us_cannot_supply_in_the_window_is_not_offered():
+    """a (day 0, 10 units): US stock 10 covers it, offered, sold from stock (delivered day 0).
+    b (day 1, 30): stock is 0 by then; the line, idle, would take 30 x 3 = 90 d > 60: not offered,
+    a censored row of source not_offered, in phase not_offered from day 1 to the horizon (1000)."""
+    res = sim.run(_checked("not_offered"), reps=1, seed=0)
+    d = res.deliveries.set_index("request_id")
+    assert d.loc["a", "source"] == "us_stock" and d.loc["a", "delivered_day"] == 0
+    b = d.loc["b"]
+    assert b["source"] == "not_offered" and b["qty"] == 30 and b["delivered_day"] != b["delivered_day"]
+    assert b["phase_not_offered_days"] == 999 and b["phase_at_horizon"] == "not_offered"
+    why = res.event_log[res.event_log["kind"] == "not_offered"]["where"].tolist()
+    assert why == ["a US line would take about 90 d for 30 units (window 60 d)"]
+
+
+def test_a_window_long_enough_offers_the_line():
+    """With a 90-day window the same line passes (90 <= 90): made 1 -> 91, shipped whole."""
+    d = sim.run(_checked("not_offered", window=90), reps=1, seed=0).deliveries.set_index("request_id")
+    assert d.loc["b", "source"] == "production" and d.loc["b", "delivered_day"] == 91
+
+
+def test_a_deferred_request_is_checked_again_until_it_passes():
+    """defer, window 60: b is rechecked every 30 days; the line stays idle, so it never passes:
+    b stays in approval to the horizon, never funded, and a `deferred` event is logged each check."""
+    res = sim.run(_checked("defer"), reps=1, seed=0)
+    d = res.deliveries.set_index("request_id")
+    assert d.loc["b", "phase_at_horizon"] == "approval"
+    deferred = res.event_log[res.event_log["kind"] == "deferred"]
+    assert deferred["day"].tolist()[:3] == [1.0, 31.0, 61.0] and len(deferred) == 34  # days 1, 31, ..., 991

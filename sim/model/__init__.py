@@ -18,6 +18,7 @@ from ..scenario.schema import Scenario
 from ..streams import Streams
 from . import invariants, kernel, sources
 from .approval import Approval
+from .availability import AvailabilityCheck
 from .backfill import Backfill
 from .context import Context
 from .disruptions import Disruptions
@@ -77,7 +78,10 @@ class Model:
         self.sourcing = Sourcing(ctx, scenario.policy, self.sources)
         self.approval = Approval(ctx, scenario.approval)
         self.funding = Funding(ctx, scenario.funding, unit_cost)
-        self.flow = Flow(ctx, self.approval, self.funding, self.sourcing, self.transport)
+        self.availability = AvailabilityCheck(
+            ctx, scenario.approval.availability, self.us_stock, self.lines_by_item, unit_cost
+        )
+        self.flow = Flow(ctx, self.approval, self.funding, self.sourcing, self.transport, self.availability)
         self.disruptions = Disruptions(ctx, scenario.disruptions, self)
         self.requests = Requests(ctx, scenario.requests, unit_cost, self.flow.submit)
 

@@ -18,9 +18,10 @@ from .context import Context
 class Flow:
     """Moves each request through the parts it was wired to; one task per request, one per extra lot."""
 
-    def __init__(self, ctx: Context, approval, funding, sourcing, transport):
+    def __init__(self, ctx: Context, approval, funding, sourcing, transport, availability=None):
         self.env, self.rec, self.switch = ctx.env, ctx.recorder, ctx.switch
         self.approval, self.funding, self.sourcing, self.transport = approval, funding, sourcing, transport
+        self.availability = availability if availability is not None and availability.enabled else None
         self.waiting: dict[int, Any] = {}  # requests not yet sourced, by seq
 
     def submit(self, request) -> None:
@@ -32,7 +33,7 @@ class Flow:
         """The request's first step: its stages, or, when none applies, its lots at once."""
         # Stages that do nothing for this request are skipped without building a generator:
         # this is the per-request hot path of large ensembles.
-        if self.approval.needed(req) or self.funding.needed(req):
+        if self.approval.needed(req) or self.funding.needed(req) or self.availability is not None:
             return self._stages(req)
         req.approved_day = req.funded_day = self.env.now
         return self._source(req)
@@ -41,6 +42,8 @@ class Flow:
         env = self.env
         if self.approval.needed(req):
             yield from self.approval.review(req)
+        if self.availability is not None and not req.skip_approval:
+            yield from self.availability.check(req)
         req.approved_day = env.now
         if self.funding.needed(req):
             yield from self.funding.fund(req)

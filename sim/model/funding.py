@@ -159,7 +159,10 @@ class Funding:
         for _, amount, _, why, _, _ in acc.ledger:
             if why in total:
                 total[why] += abs(amount)
-        funded = {id(lot.request): lot.request for lot in finished.lots}  # every funded request has lots
+        # Every funded request has lots (a request with a line not offered has one before it is funded).
+        funded = {
+            id(lot.request): lot.request for lot in finished.lots if lot.request.funded_day == lot.request.funded_day
+        }
         bought = donated = 0.0
         for req in funded.values():
             if self.needed(req):

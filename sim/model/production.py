@@ -62,6 +62,8 @@ class ProductionLine:
         self.every_units = ship.every_units
         self.every_days = None if ship.whole_order or ship.every_units else ship.every_days or DEFAULT_EVERY_DAYS
         self.made = 0
+        self.queued = 0  # units of PURL orders and backfills waiting for a server (for the availability check)
+        self.servers = spec.servers
         for scope in (f"line:{lid}", "all"):
             switch.watch(scope, self.pool)
         recorder.level(env.now, queue, 0)
@@ -81,6 +83,7 @@ class ProductionLine:
     def change(self, servers=None) -> None:
         """A new server count from now on (a ramp or capacity change; rates are in the plan already)."""
         if servers is not None:
+            self.servers = servers
             self.pool.set_capacity(servers)
 
     def _ramp(self, day, servers):
@@ -107,6 +110,17 @@ class ProductionLine:
             return (self.unit.draw() if qty == 1 else self.unit.total(qty)) * self.stretch * self.plan.factor_at(now)
         return self.plan.finish(now, qty) - now
 
+    def estimate_days(self, qty: int) -> float:
+        """Days until `qty` units ordered now would be made, as the command estimates it: the mean long
+        lead, then what waits ahead (other customers' book left, queued orders) and the order itself,
+        shared by the servers at today's unit time (work in progress left out)."""
+        now = self.env.now
+        unit = self.plan.unit_at(now)
+        if unit is None:
+            unit = self.unit.mean() * self.stretch * self.plan.factor_at(now)
+        ahead = self._backlog_left + self.queued
+        return self.long_lead.mean() + (ahead + qty) * unit / max(1, self.servers)
+
     def make(self, qty: int, rank: int, klass: int, tiebreak, purl: bool = True, lot=None, ship=None):
         """Process step: long lead, queue, then make `qty` units on one server.
 
@@ -124,7 +138,9 @@ class ProductionLine:
                 yield self._delay(lead)
         grant = self.pool.acquire((rank, klass, env.now, tiebreak), lot)
         if grant is not None:
+            self.queued += qty
             yield grant
+            self.queued -= qty
         if lot is not None:
             lot.enter(MANUFACTURE, env.now)
         if ship is None or qty == 1 or (self.every_days is None and not self.every_units):

@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..scenario.schema import Policy
-from ..vocabulary import UNSOURCED
+from ..vocabulary import NOT_OFFERED, UNSOURCED
 from .context import Context
 from .finished import Finished, fail
 
@@ -88,7 +88,7 @@ class Sourcing:
 
     def check(self, finished: Finished) -> None:
         """End of run: every lot comes from one of the policy's sources, or is unsourced."""
-        allowed = set(self._by_name) | {UNSOURCED}
+        allowed = set(self._by_name) | {UNSOURCED, NOT_OFFERED}
         for lot in finished.lots:
             if lot.source not in allowed:
                 fail(f"lot {lot.lot_id} comes from '{lot.source}', which the policy does not use")

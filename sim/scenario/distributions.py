@@ -241,6 +241,10 @@ class Sampler:
             self._stream = chain.from_iterable(map(np.ndarray.tolist, batches))
         self.draw = self._stream.__next__
 
+    def mean(self) -> float:
+        """The distribution's mean (for estimates, never for draws)."""
+        return self._spec.mean()
+
     def __call__(self) -> float:
         """One draw."""
         return self.draw()

@@ -121,11 +121,28 @@ class Requests(Frozen):
     stream: RequestStream | None = None
 
 
+class Availability(Frozen):
+    """What the US can supply: a line is offered only if US stock above the floor, or a line within the window, covers it."""
+
+    window_days: Annotated[float, Field(gt=0, le=MAX_MOMENT_DAYS)] = Field(
+        description="Days within which the US must be able to supply a line (stock now, or a line's estimated make time)."
+    )
+    otherwise: Literal["not_offered", "defer"] = Field(
+        "not_offered", description="A line the US cannot supply: refused (a censored row), or the request deferred."
+    )
+    recheck_days: Annotated[float, Field(gt=0, le=MAX_MOMENT_DAYS)] = Field(
+        30.0, description="Days between checks of a deferred request."
+    )
+
+
 class Approval(Frozen):
     """The availability check by the US/NATO command before the list goes to allies."""
 
     enabled: bool = True
     delay_days: Delay = 0.0
+    availability: Availability | None = Field(
+        None, description="Offer only what the US can supply within a window (none: every line is offered)."
+    )
 
 
 class Contribution(Frozen):
