@@ -235,3 +235,27 @@ def test_a_deferred_request_is_checked_again_until_it_passes():
     assert d.loc["b", "phase_at_horizon"] == "approval"
     deferred = res.event_log[res.event_log["kind"] == "deferred"]
     assert deferred["day"].tolist()[:3] == [1.0, 31.0, 61.0] and len(deferred) == 34  # days 1, 31, ..., 991
+
+
+# --- diversions of a line's output ----------------------------------------------------------------------
+
+
+def test_a_line_diversion_takes_exactly_its_share_of_the_output():
+    """10 a month (3 d a unit), 30 units from day 0; half the output diverted over [0, 30).
+
+    In the window PURL gets 5 units (6 d each) instead of 10; the other 25 take 75 d: done at 105,
+    not 90. Monthly shipments: 5 at day 30, 10 at 60, 10 at 90, 5 at 105.
+    """
+    div = [{"kind": "line_diversion", "scope": "line:line", "start": 0, "end": 30, "share": 0.5}]
+    d = rows(build([package("p1", qty=30)], **line(rate_per_month=10), disruptions=div))
+    assert list(zip(d["qty"], d["ready_day"])) == [(5, 30.0), (10, 60.0), (10, 90.0), (5, 105.0)]
+
+
+def test_a_line_diversion_names_a_line():
+    from sim.errors import ScenarioError
+
+    with pytest.raises(ScenarioError, match="scope names unknown line 'nope'"):
+        build(
+            [package("p1")],
+            disruptions=[{"kind": "line_diversion", "scope": "line:nope", "start": 0, "end": 9, "share": 0.5}],
+        )

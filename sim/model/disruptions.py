@@ -32,7 +32,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
-from ..scenario.disruption_specs import CapacityChange, Diversion, Gate, Outage, Pause
+from ..scenario.disruption_specs import CapacityChange, Diversion, Gate, LineDiversion, Outage, Pause
 from ..vocabulary import CAPACITY, GATE_CLOSED, GATE_PASSED, window_end, window_start
 from .context import Context
 
@@ -151,6 +151,23 @@ def schedule_diversion(parts: Disruptions, d: Diversion) -> None:
     parts.env.task(divert())
 
 
+def schedule_line_diversion(parts: Disruptions, d: LineDiversion) -> None:
+    """A line diversion: its share of the output goes into the line's plan now (work in progress follows it)."""
+    start, end = parts.day(d.start), parts.day(d.end)
+    parts.lines[d.scope.partition(":")[2]].plan.divert(max(start, 0.0), end, d.share)
+
+    def log():
+        env = parts.env
+        if start > env.now:
+            yield env.urgent_delay(start - env.now)
+        parts.rec.event(env.now, window_start(d.kind), where=d.scope, qty=d.share)
+        yield env.urgent_delay(max(0.0, end - env.now))
+        parts.rec.event(env.now, window_end(d.kind), where=d.scope, qty=d.share)
+
+    if end > max(start, 0.0):
+        parts.env.task(log())
+
+
 # Each disruption kind's spec class -> the function that schedules one of them.
 KINDS: dict[type, Callable[[Disruptions, Any], None]] = {
     Pause: schedule_window,
@@ -158,4 +175,5 @@ KINDS: dict[type, Callable[[Disruptions, Any], None]] = {
     CapacityChange: schedule_capacity,
     Gate: schedule_gate,
     Diversion: schedule_diversion,
+    LineDiversion: schedule_line_diversion,
 }
