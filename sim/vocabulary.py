@@ -51,6 +51,20 @@ LINE_QUEUE_SERIES = "queue:line:"  # + LINE: orders waiting at a production line
 ACCOUNT_SERIES = "account:"  # + NAME: balance in $M
 
 
+UKRAINE_SERIES = "ukraine:"  # + ITEM: Ukraine's on-hand units
+UKRAINE_UNMET_SERIES = "ukraine_unmet:"  # + ITEM: Ukraine's use not met so far (units)
+
+
+def ukraine_series(item: str) -> str:
+    """Level series of Ukraine's on-hand units of `item`."""
+    return UKRAINE_SERIES + item
+
+
+def ukraine_unmet_series(item: str) -> str:
+    """Level series of Ukraine's use of `item` not met so far (cumulative units)."""
+    return UKRAINE_UNMET_SERIES + item
+
+
 def us_stock_series(item: str) -> str:
     """Level series of US on-hand units of `item`."""
     return US_STOCK_SERIES + item

@@ -259,3 +259,39 @@ def test_a_line_diversion_names_a_line():
             [package("p1")],
             disruptions=[{"kind": "line_diversion", "scope": "line:nope", "start": 0, "end": 9, "share": 0.5}],
         )
+
+
+# --- Ukraine's side ------------------------------------------------------------------------------------
+
+
+def _ukraine(**use):
+    """Ukraine holds 10 shells and uses 1 a day; 30 are asked at day 0, made whole at day 90 (3 d a unit)."""
+    spec = {"on_hand": 10, "per_day": 1, **use}
+    return build([package("p1", qty=30)], ukraine={"items": {"shell": spec}})
+
+
+def test_ukraine_runs_out_and_is_refilled_by_deliveries():
+    """10 last to day 10; empty 10 -> 90 (80 days); 30 arrive at 90 and last to 120; empty 120 -> 1000
+    (the horizon: 880 days, ongoing). Use over the run 1,000, unmet 80 + 880 = 960: 4% met."""
+    res = sim.run(_ukraine(), reps=1, seed=0)
+    spells = res.ukraine_stockouts()
+    assert list(zip(spells["start_day"], spells["end_day"], spells["ongoing"])) == [(10, 90, False), (120, 1000, True)]
+    summary = res.ukraine_summary(window=(0, 100)).loc["shell"]
+    assert summary["days_at_zero"] == 80 and summary["p_stockout"] == 1.0
+    assert summary["use_met"] == pytest.approx(0.04)
+    stock = res.levels[res.levels["series"] == "ukraine:shell"]
+    assert list(zip(stock["day"], stock["value"])) == [(0, 10), (10, 0), (90, 0), (90, 30), (120, 0), (1000, 0)]
+
+
+def test_a_surge_empties_the_stock_sooner():
+    """A surge of 1 more a day over [0, 5): 2 a day, so the 10 are gone at day 5, not 10."""
+    res = sim.run(_ukraine(surges=[{"start": 0, "end": 5, "per_day": 1}]), reps=1, seed=0)
+    assert res.ukraine_stockouts()["start_day"].tolist()[0] == 5
+
+
+def test_the_chance_of_a_stockout_has_an_exact_interval():
+    """0 of 20 replications without a stockout... here all 20 have one: Clopper-Pearson [0.8316, 1]."""
+    res = sim.run(_ukraine(), reps=20, seed=0)
+    s = res.ukraine_summary(window=(0, 100)).loc["shell"]
+    assert s["p_stockout"] == 1.0 and s["p_stockout_hi"] == 1.0
+    assert s["p_stockout_lo"] == pytest.approx(0.025 ** (1 / 20), abs=1e-4)  # (alpha/2)^(1/n) = 0.8316

@@ -30,6 +30,7 @@ from .sourcing import Sourcing
 from .stockpiles import Stockpiles
 from .switchboard import Switchboard
 from .transport import Transport
+from .ukraine import UkraineStock
 from .us_stock import USStock
 
 
@@ -81,7 +82,10 @@ class Model:
         self.availability = AvailabilityCheck(
             ctx, scenario.approval.availability, self.us_stock, self.lines_by_item, unit_cost
         )
-        self.flow = Flow(ctx, self.approval, self.funding, self.sourcing, self.transport, self.availability)
+        self.ukraine = UkraineStock(ctx, scenario.ukraine)
+        self.flow = Flow(
+            ctx, self.approval, self.funding, self.sourcing, self.transport, self.availability, self.ukraine
+        )
         self.disruptions = Disruptions(ctx, scenario.disruptions, self)
         self.requests = Requests(ctx, scenario.requests, unit_cost, self.flow.submit)
 
@@ -89,12 +93,14 @@ class Model:
         """Every part with an end-of-run check (`check(finished)`), each checking only its own state."""
         found = [self.requests, self.us_stock, self.sourcing]
         found += [src for src in self.sources if hasattr(src, "check") and src not in found]
-        return found + [self.backfill, self.stockpiles, *self.lines.values(), self.funding, self.transport, self.switch]
+        found += [self.backfill, self.stockpiles, *self.lines.values(), self.funding, self.transport]
+        return found + [self.ukraine, self.switch]
 
     def run(self) -> dict:
         """Run to the horizon, check invariants, return the recorder's tables."""
         with gc_paused():
             self.env.run(until=self.scenario.horizon_days)
+            self.ukraine.finish()
             for req in self.flow.waiting.values():
                 for item, qty in req.lines:
                     self.recorder.pending_lines.append((req, item, qty))

@@ -18,10 +18,11 @@ from .context import Context
 class Flow:
     """Moves each request through the parts it was wired to; one task per request, one per extra lot."""
 
-    def __init__(self, ctx: Context, approval, funding, sourcing, transport, availability=None):
+    def __init__(self, ctx: Context, approval, funding, sourcing, transport, availability=None, ukraine=None):
         self.env, self.rec, self.switch = ctx.env, ctx.recorder, ctx.switch
         self.approval, self.funding, self.sourcing, self.transport = approval, funding, sourcing, transport
         self.availability = availability if availability is not None and availability.enabled else None
+        self.ukraine = ukraine if ukraine is not None and ukraine.items else None
         self.waiting: dict[int, Any] = {}  # requests not yet sourced, by seq
 
     def submit(self, request) -> None:
@@ -92,3 +93,5 @@ class Flow:
         else:
             lot.shipped_day = env.now
         lot.delivered_day = env.now
+        if self.ukraine is not None:
+            self.ukraine.receive(lot.item, lot.qty)

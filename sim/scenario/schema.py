@@ -45,6 +45,7 @@ from .fields import (  # noqa: F401
     to_day,
 )
 from .production_specs import Line, Ramp, Shipments  # noqa: F401 (re-exported)
+from .ukraine_specs import Ukraine
 
 
 class Item(Frozen):
@@ -334,6 +335,7 @@ class Scenario(Frozen):
     transport: Transport = Transport()
     policy: Policy = Policy()
     stockpiles: dict[Id, Stockpile] = Field(default_factory=dict, max_length=MAX_ENTRIES)
+    ukraine: Ukraine = Field(default_factory=Ukraine, description="Ukraine's stock and use of the items it receives.")
     disruptions: list[Disruption] = Field(default_factory=list, max_length=10_000)
 
     @field_validator("start", mode="before")
