@@ -23,6 +23,8 @@ class Flow:
         self.approval, self.funding, self.sourcing, self.transport = approval, funding, sourcing, transport
         self.availability = availability if availability is not None and availability.enabled else None
         self.ukraine = ukraine if ukraine is not None and ukraine.items else None
+        # Donated goods are credited back to the account only where both can happen (hot path).
+        self._credits = funding.enabled and any(src.name == names.STOCKPILE for src in sourcing.sources)
         self.waiting: dict[int, Any] = {}  # requests not yet sourced, by seq
 
     def submit(self, request) -> None:
@@ -55,7 +57,8 @@ class Flow:
         """Allocate the funded request's lots and start them; returns the last lot's steps (run in this task)."""
         del self.waiting[req.seq]
         lots = self.sourcing.allocate(req)
-        self.funding.credit_donations(req, lots)
+        if self._credits:
+            self.funding.credit_donations(req, lots)
         for lot in lots[:-1]:
             self.env.task(self._lot(lot))
         if lots:
@@ -63,23 +66,22 @@ class Flow:
             return self._lot(lots[-1])
         return None
 
-    def _lot(self, lot):
-        if lot.source == names.UNSOURCED:
-            return None
-        steps = self.sourcing.ready_steps(lot, self.ship)
-        if steps is not None:
-            yield from steps
-        return self._onward(lot)  # a tail call: on in this task
-
     def ship(self, lot, units: int) -> None:
         """Split `units` (made now) off `lot` as a shipment of their own and send it on at once."""
         part = self.rec.split(lot, units)
         part.ready_day = self.env.now
-        self.env.task(self._onward(part))
+        self.env.task(self._lot(part, made=True))
 
-    def _onward(self, lot):
-        """A ready lot (or shipment): held while its release scopes are closed, then carried to Ukraine."""
+    def _lot(self, lot, made: bool = False):
+        """A lot made ready by its source (or, `made`, a shipment ready now), held while its release
+        scopes are closed, then carried to Ukraine. One generator for all of it: this is the hot path."""
         env, rec = self.env, self.rec
+        if not made:
+            if lot.source == names.UNSOURCED:
+                return
+            steps = self.sourcing.ready_steps(lot, self.ship)
+            if steps is not None:
+                yield from steps
         lot.ready_day = env.now
         if self.switch.any_closed:
             scopes = self.sourcing.release_scopes(lot)

@@ -31,6 +31,7 @@ class RatePlan:
         self._starts: list[float] = [0.0]  # compiled: segment start days
         self._unit: list[float | None] = [None if base is None else base * stretch]
         self._factor: list[float] = [1.0]  # 1 / (1 - share diverted), per segment
+        self._compiled()
 
     def set_rate(self, day: float, base: float) -> None:
         """From `day` on, the base unit time is `base` days (a ramp or capacity change of the rate)."""
@@ -63,11 +64,13 @@ class RatePlan:
             units.append(None if b is None else b * self.stretch / keep)
             factors.append(1.0 / keep)
         self._starts, self._unit, self._factor = starts, units, factors
+        self._compiled()
 
-    @property
-    def changes(self) -> bool:
-        """Does the speed ever change (otherwise a job's time is units x one unit time)?"""
-        return len(self._starts) > 1
+    def _compiled(self) -> None:
+        # Plain attributes, read on every job: does the speed ever change (otherwise a job takes
+        # units x one unit time), and the days per unit from day 0 (None: random).
+        self.changes = len(self._starts) > 1
+        self.first_unit = self._unit[0]
 
     def unit_at(self, t: float) -> float | None:
         """Days per unit at time t (None: the line draws a random unit time then)."""

@@ -105,8 +105,14 @@ class ProductionLine:
 
     def job_days(self, qty: int) -> float:
         """Days one server takes to make `qty` units from now, as the plan (or the random unit time) says."""
+        plan = self.plan
+        if not plan.changes:  # one speed all run (the common case): no search of the plan
+            unit = plan.first_unit
+            if unit is None:
+                return (self.unit.draw() if qty == 1 else self.unit.total(qty)) * self.stretch
+            return qty * unit
         now = self.env.now
-        if self.plan.unit_at(now) is None:  # a random unit time: drawn per unit
+        if plan.unit_at(now) is None:  # a random unit time: drawn per unit
             return (self.unit.draw() if qty == 1 else self.unit.total(qty)) * self.stretch * self.plan.factor_at(now)
         return self.plan.finish(now, qty) - now
 
