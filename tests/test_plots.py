@@ -46,7 +46,7 @@ transport:
   choose:
     - {{origin: de_depot, route: de_rzeszow}}
     - {{origin: us_depot_eu, route: depot_rzeszow}}
-    - {{origin: grand_prairie, item: pac3_mse, route: air_rzeszow}}
+    - {{origin: camden, item: pac3_mse, route: air_rzeszow}}
     - {{origin: grand_prairie, route: sea_north_gp}}
     - {{origin: camden, route: sea_north}}
 policy:
