@@ -295,3 +295,18 @@ def test_the_chance_of_a_stockout_has_an_exact_interval():
     s = res.ukraine_summary(window=(0, 100)).loc["shell"]
     assert s["p_stockout"] == 1.0 and s["p_stockout_hi"] == 1.0
     assert s["p_stockout_lo"] == pytest.approx(0.025 ** (1 / 20), abs=1e-4)  # (alpha/2)^(1/n) = 0.8316
+
+
+def test_ukraine_stock_plot_draws_the_stock_the_spells_and_the_deliveries():
+    """The hand case above: the line is the stock's points, two spells shaded, one delivery tick at day 90."""
+    res = sim.run(_ukraine(), reps=1, seed=0)
+    fig = res.plot.ukraine_stock()
+    ax = fig.axes[0]
+    line = next(ln for ln in ax.get_lines() if ln.get_label() == "on hand")
+    assert list(line.get_ydata()) == [10, 0, 0, 30, 0, 0]
+    spans = [p for p in ax.patches if p.get_label() == "no stock" or p.get_facecolor()[0] > 0.5]
+    assert len(spans) == 2
+    ticks = next(ln for ln in ax.get_lines() if ln.get_label() == "deliveries")
+    assert len(ticks.get_xdata()) == 1
+    many = sim.run(_ukraine(), reps=5, seed=0).plot.ukraine_stock()  # the band and median path
+    assert any(ln.get_label() == "on hand (median)" for ln in many.axes[0].get_lines())

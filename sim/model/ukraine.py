@@ -3,8 +3,9 @@
 Use is a fluid: a base rate a day plus surges over windows (ukraine_specs.py), so the stock
 between two deliveries falls in straight lines and nothing needs an event of its own. When the
 stock reaches zero, use goes unmet until the next delivery. The part writes, per item, the level
-series `ukraine:ITEM` (a point at the start, at every moment the stock runs out, before and after
-every delivery, and at the horizon) and `ukraine_unmet:ITEM` (units of use not met so far, at the
+series `ukraine:ITEM` (a point at the start, wherever the rate of use changes, at every moment
+the stock runs out, before and after every delivery, and at the horizon: the stock is linear
+between points) and `ukraine_unmet:ITEM` (units of use not met so far, at the
 same moments), from which the metric layer derives stockout spells and the share of use met.
 """
 
@@ -64,6 +65,8 @@ class UkraineStock:
                     self.used[item] += have
                     self._point(item, a + have / rate)  # the moment it ran out
                 self.unmet[item] += want - have
+            if b < t and self.level[item] > 0:
+                self._point(item, b)  # the rate of use changes here: the series stays exact between points
         self._t[item] = t
 
     def receive(self, item: str, qty: int) -> None:

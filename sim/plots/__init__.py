@@ -18,7 +18,7 @@ come from the metric layer. Scenarios differ in colour and line style, and a pan
 two scenarios' curves coincide exactly.
 
 Families: `delivery` (share delivered, where the time goes), `timeline`, `stocks` (stock levels,
-backfill gaps), `compare` (paired differences, sweeps, tornado), over `base`. STANDARD is the
+backfill gaps), `compare` (paired differences, sweeps, tornado), `ukraine` (Ukraine's stock), over `base`. STANDARD is the
 one list of standard plots: `results.plot.NAME()`, the PNGs of `--out` and the report use it.
 """
 
@@ -37,6 +37,7 @@ from .compare import comparison, param_label, sweep, tornado
 from .delivery import latency_ecdf, time_breakdown
 from .stocks import backfill_gap, stock_levels, stock_series
 from .timeline import delivery_timeline
+from .ukraine import ukraine_items, ukraine_stock
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,13 @@ STANDARD = [
         stock_levels,
         lambda rl: any(stock_series(r) for r in rl),
         "Stock on hand against the US reserve floor and the allies' minimums, with donations and backfill arrivals.",
+    ),
+    Standard(
+        "ukraine_stock",
+        ukraine_stock,
+        lambda rl: len(rl) == 1 and bool(ukraine_items(rl[0])),
+        "Ukraine's stock of each item it keeps: the median over replications (band: 10th-90th percentile), "
+        "deliveries as ticks, and shaded the days when the median stock is zero.",
     ),
 ]
 BY_NAME = {s.name: s for s in STANDARD}
