@@ -183,6 +183,8 @@ __all__ = [
     "png_bytes",
     "stock_levels",
     "stock_series",
+    "ukraine_items",
+    "ukraine_stock",
     "svg_bytes",
     "sweep",
     "time_breakdown",
