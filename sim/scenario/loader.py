@@ -18,7 +18,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from ..errors import Problem, ScenarioError
-from . import shipped
+from . import shipped, uncertain
 from .references import check_references
 from .schema import Scenario
 from .wording import _descend, _suggest, _unannotate, _union_args, pydantic_problems
@@ -245,6 +245,8 @@ def validate_mapping(data: dict, shown: str = "<scenario>", override_paths: set[
     except RecursionError:
         raise ScenarioError([Problem(shown, "", "scenario nested too deeply")]) from None
     problems = check_references(scenario, shown)
+    if not problems and scenario.uncertain:
+        problems = uncertain.check(data, shown, apply_overrides, validate_mapping)
     if problems:
         raise ScenarioError(problems)
     return scenario

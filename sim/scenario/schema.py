@@ -42,6 +42,7 @@ from .fields import (  # noqa: F401
     _no_control,
     to_day,
 )
+from .uncertain import UncertainInput
 
 
 class Item(Frozen):
@@ -74,6 +75,13 @@ class Package(Frozen):
     donor: Id | None = Field(
         None, description="A named ally gives this package from its stockpile (e.g. Germany's Patriots)."
     )
+    required_by: Moment | None = Field(None, description="Date the whole package is needed by (P(closed by it)).")
+
+    @model_validator(mode="after")
+    def _required_after_request(self):
+        if self.required_by is not None and type(self.required_by) is type(self.at) and self.required_by < self.at:
+            raise ValueError("required_by is before the package's date (at)")
+        return self
 
 
 class StreamItem(Frozen):
@@ -361,6 +369,7 @@ class Scenario(Frozen):
     policy: Policy = Policy()
     stockpiles: dict[Id, Stockpile] = Field(default_factory=dict, max_length=MAX_ENTRIES)
     disruptions: list[Disruption] = Field(default_factory=list, max_length=10_000)
+    uncertain: dict[Id, UncertainInput] = Field(default_factory=dict, max_length=1000)
 
     @field_validator("start", mode="before")
     @classmethod
