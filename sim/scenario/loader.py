@@ -35,6 +35,7 @@ __all__ = [
     "apply_overrides",
     "parse_override_value",
     "input_files",
+    "read_merged",
     "pydantic_problems",
 ]
 
@@ -250,6 +251,11 @@ def validate_mapping(data: dict, shown: str = "<scenario>", override_paths: set[
     if problems:
         raise ScenarioError(problems)
     return scenario
+
+
+def read_merged(path) -> dict:
+    """A file's mapping with its `extends:` chain merged in, not yet validated; raises ScenarioError."""
+    return _resolve(Path(path), str(path), ())
 
 
 def input_files(path) -> list[Path]:
