@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from ..errors import Problem, ScenarioError
 from ..executors import executor_workers
@@ -86,19 +85,25 @@ class Evaluator:
     def run(self, scenarios: Sequence[Scenario], reps: Sequence[int]) -> np.ndarray:
         """Values (len(scenarios) x len(reps)) for scenarios not in the list (e.g. built per point)."""
         reps = [int(r) for r in reps]
-        size = max(1, min(MAX_CHUNK, -(-len(reps) // max(1, 2 * executor_workers(self.executor)))))
+        # Many scenarios: one task each (all its replications); few: their replications split up.
+        tasks = max(1, 4 * executor_workers(self.executor))
+        size = max(1, min(MAX_CHUNK, -(-len(reps) * len(scenarios) // tasks), len(reps)))
         parts = [reps[i : i + size] for i in range(0, len(reps), size)]
-        calls = [(run_chunk_stats, (sc, self.seed, c)) for sc in scenarios for c in parts]
-        got: dict[int, pd.DataFrame] = {}
-        for i, stats in as_completed(self.executor, calls):
-            got[i] = stats["lots"]
+        args = (self.tau, self.window, self.figure, self.group)
+        calls = [(chunk_values, (sc, self.seed, c, *args)) for sc in scenarios for c in parts]
         out = np.empty((len(scenarios), len(reps)))
-        first = reps[0] if reps else 0
-        for k in range(len(scenarios)):
-            lots = pd.concat([got[k * len(parts) + j] for j in range(len(parts))], ignore_index=True)
-            lots = lots.assign(rep=lots["rep"] - first)  # replication a..b as rows 0..n-1
-            if reps != list(range(first, first + len(reps))):
-                lots = lots.assign(rep=lots["rep"].map({r - first: i for i, r in enumerate(reps)}))
-            out[k] = decision.per_replication(lots, len(reps), self.tau, self.window, self.figure, self.group)
+        for i, values in as_completed(self.executor, calls):
+            k, j = divmod(i, len(parts))
+            out[k, j * size : j * size + len(parts[j])] = values
         self.spent += len(scenarios) * len(reps)
         return out
+
+
+def chunk_values(
+    scenario: Scenario, seed: int, reps: list[int], tau: float, window: tuple[float, float], figure: str, group: str
+) -> np.ndarray:
+    """Run replications `reps` and return the figure of each (in a worker: only the numbers travel back)."""
+    lots = run_chunk_stats(scenario, seed, reps)["lots"]
+    where = {r: i for i, r in enumerate(reps)}
+    lots = lots.assign(rep=lots["rep"].map(where).astype("int64"))
+    return decision.per_replication(lots, len(reps), tau, window, figure, group)
