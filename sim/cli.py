@@ -6,6 +6,7 @@ import os
 import sys
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import NoReturn
 
 import typer
 from rich.console import Console
@@ -13,7 +14,7 @@ from rich.console import Console
 from .errors import ScenarioError, printable
 from .scenario.loader import input_files, load_scenario, parse_override_value
 from .scenario.schema import Scenario
-from .scenario.workload import MAX_REPS, MAX_SEED, run_problem
+from .scenario.workload import DEFAULT_REPS, MAX_REPS, MAX_SEED, run_problem
 
 app = typer.Typer(
     add_completion=False,
@@ -40,7 +41,7 @@ out_console = SafeConsole(width=None if sys.stdout.isatty() else 160)
 err_console = SafeConsole(stderr=True, width=None if sys.stderr.isatty() else 200)
 
 
-def fail(lines: list[str] | str, code: int = 2) -> None:
+def fail(lines: list[str] | str, code: int = 2) -> NoReturn:
     """Print problems (one per line, control characters escaped) to stderr and exit, without a traceback."""
     for line in [lines] if isinstance(lines, str) else lines:
         err_console.print(printable(line), markup=False, highlight=False, soft_wrap=True)
@@ -68,7 +69,8 @@ def load_or_exit(path: Path, overrides: dict | None = None) -> Scenario:
 
 def load_all_or_exit(paths: list[Path], overrides: dict | None = None) -> list[Scenario]:
     """Load several scenarios or exit 2 listing every problem of every file."""
-    loaded, problems = [], []
+    loaded: list[Scenario] = []
+    problems: list[str] = []
     for path in paths:
         try:
             loaded.append(load_scenario(path, overrides))
@@ -193,6 +195,7 @@ def progress_bar(total: int, what: str, quiet: bool = False):
         yield lambda n: bar.advance(task, n)
 
 
+REPS_HELP = f"Replications (per scenario or sweep point; default {DEFAULT_REPS}, the same for every command)."
 TAU_HELP = (
     "Bound of the restricted mean time to delivery, days (default: the largest multiple of 30 within two "
     "thirds of the shortest horizon)."
@@ -299,7 +302,7 @@ def main() -> None:
     _last_words(None, 0)
 
 
-def _last_words(message: str | None, code: int) -> None:
+def _last_words(message: str | None, code: str | int | None) -> NoReturn:
     """Print `message` (escaped) and exit with `code`; stdout closed by the shell (a pipe) is not an error."""
     try:
         if message:

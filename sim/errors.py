@@ -16,16 +16,23 @@ def printable(text: str) -> str:
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with a scenario: where (file and dotted path) and what."""
+    """One thing wrong with a scenario: where (file, dotted path, and the key's line and column when known) and what.
+
+    Printed `FILE:LINE:COL: path: message` (the form compilers and editors jump to), or
+    `FILE: path: message` when the problem has no place in a file (a --set value, a whole file).
+    """
 
     file: str
     path: str
     message: str
+    line: int | None = None
+    column: int | None = None
 
     def __str__(self) -> str:
         where = f"{self.path}: " if self.path else ""
+        at = f":{self.line}:{self.column}" if self.line is not None else ""
         # One problem, one line: a message with a newline would look like two problems.
-        return printable(re.sub(r"\s*[\r\n]+\s*", " ", f"{self.file}: {where}{self.message}"))
+        return printable(re.sub(r"\s*[\r\n]+\s*", " ", f"{self.file}{at}: {where}{self.message}"))
 
 
 class ScenarioError(ValueError):

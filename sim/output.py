@@ -19,6 +19,8 @@ from pathlib import Path
 import pandas as pd
 
 MANIFEST = "manifest.json"
+SCENARIO_FILE = "scenario.json"  # the resolved scenario a run --out ran (extends merged, overrides applied)
+OVERRIDES_FILE = "overrides.json"  # the --set overrides it was run with, {dotted path: value}
 FORMAT = "purlsim-output/1"
 # What each kind of purlsim output holds: a manifest must list every file of one of these sets.
 REQUIRED = {
@@ -150,6 +152,16 @@ def table_records(df: pd.DataFrame) -> list[dict]:
     return _jsonable(df.reset_index().to_dict(orient="records"))
 
 
+def write_inputs(directory: Path, scenario, overrides: dict | None = None) -> None:
+    """Write what a run ran: the resolved scenario (scenario.json, itself a valid scenario file) and its overrides."""
+    directory = Path(directory)
+    doc = scenario.model_dump(mode="json")
+    (directory / SCENARIO_FILE).write_text(json.dumps(_jsonable(doc), indent=2, sort_keys=True), encoding="utf-8")
+    # An override value is YAML read from the command line: a date there is written as its ISO text.
+    over = json.dumps(_jsonable(dict(overrides or {})), indent=2, sort_keys=True, default=str)
+    (directory / OVERRIDES_FILE).write_text(over, encoding="utf-8")
+
+
 def write_results(results, directory: Path, extra: dict | None = None) -> None:
     """Write the four tables as Parquet and CSV, and summary.json, into `directory`."""
     directory = Path(directory)
@@ -168,3 +180,4 @@ def write_results(results, directory: Path, extra: dict | None = None) -> None:
     }
     summary.update(extra or {})
     (directory / "summary.json").write_text(json.dumps(_jsonable(summary), indent=2, sort_keys=True))
+    write_inputs(directory, results.scenario, results.overrides)

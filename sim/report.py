@@ -1,7 +1,10 @@
 """The HTML report: one self-contained file with the scenarios, their tables, the comparison and the plots.
 
-Plots are PNG images embedded as base64 `data:` URIs and the style sheet is inline, so the file
-opens from disk in any browser with no server and no network. It is written atomically (a
+It answers first: a summary block at the top gives the fastest option per item on the
+headline, by how much and how sure (sim.metrics.findings), and the donors' gaps; the comparison's
+sentences follow largest effect first. Plots are SVG images (crisp on HiDPI screens) embedded as
+base64 `data:` URIs and the style sheet is inline, so the file opens from disk in any browser with
+no server and no network; tables wrap to fit a 1,000 px window. It is written atomically (a
 temporary sibling file renamed into place), so a killed run never leaves half a report.
 
 Every figure comes from the metric layer (sim.metrics): the headline counts every requested unit,
@@ -15,8 +18,8 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import html
 import os
+import re
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,26 +28,36 @@ import pandas as pd
 
 from . import console_tables as ct
 from . import plots
-from .metrics.comparison import difference_text
+from .metrics import findings
+from .metrics.comparison import days as round_days
+from .metrics.comparison import of_results
+from .report_tables import _e, backfill_table, comparison_table, delivered_table, summary_table
 
-DPI = 80  # the widest plots then come out at about the page's width (1,136 px): no pixels drawn to be scaled away
+# Figures are SVG: crisp on any screen, and quicker to write than PNGs. Their width and height
+# in CSS pixels are their size in inches at PX_PER_INCH; the style sheet scales them down to
+# the page.
+PX_PER_INCH = 80
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;margin:0;color:#1d232a;background:#fff}
-main{max-width:1200px;margin:0 auto;padding:1.5rem 2rem 4rem}
+main{max-width:1200px;margin:0 auto;padding:1.5rem 2rem 4rem;box-sizing:border-box}
 h1{font-size:1.7rem;margin:.2rem 0 .3rem}h2{font-size:1.3rem;margin-top:2.4rem;border-bottom:2px solid #dfe3e8;padding-bottom:.25rem}
 h3{font-size:1.08rem;margin:1.4rem 0 .4rem}
 .meta{color:#56606b;font-size:.9rem}.note{color:#56606b;font-size:.85rem;max-width:60rem}
 nav ol{columns:2;font-size:.92rem;padding-left:1.2rem}
-.wide{overflow-x:auto}table{border-collapse:collapse;font-size:.86rem;margin:.5rem 0 1rem;font-variant-numeric:tabular-nums}
-th,td{border-bottom:1px solid #e3e6ea;padding:.28rem .6rem;text-align:right;white-space:nowrap}
-th{background:#f3f5f7;font-weight:600}caption{caption-side:bottom;text-align:left;padding-top:.3rem}th:first-child,td:first-child,td.text,th.text{text-align:left}
-td.text{white-space:normal;min-width:7rem}td.ci{color:#6a737d;font-size:.8rem}
+.answer{background:#f6f8fa;border:1px solid #dfe3e8;border-radius:6px;padding:.2rem 1.2rem .6rem;margin:1rem 0 1.4rem}
+.answer h2{margin-top:.8rem;border:0;font-size:1.2rem}.answer ul{padding-left:1.2rem;margin:.4rem 0}.answer li{margin:.3rem 0}
+.answer p{margin:.4rem 0}
+.wide{overflow-x:auto}table{border-collapse:collapse;font-size:.84rem;margin:.5rem 0 1rem;font-variant-numeric:tabular-nums;max-width:100%}
+th,td{border-bottom:1px solid #e3e6ea;padding:.28rem .5rem;text-align:right;white-space:normal;overflow-wrap:break-word}
+th{background:#f3f5f7;font-weight:600;vertical-align:bottom;hyphens:auto}td{vertical-align:top}
+caption{caption-side:bottom;text-align:left;padding-top:.3rem}th:first-child,td:first-child,td.text,th.text{text-align:left}
+td.text{min-width:6rem}td.ci{color:#6a737d;font-size:.8rem}.n{white-space:nowrap}.iv{color:#56606b}
 .scenario{border-left:4px solid #4c78a8;padding:.2rem 0 .2rem 1rem;margin:1rem 0}
 .scenario p{margin:.3rem 0}
 ul.sentences li{margin:.25rem 0}
 figure{margin:1.2rem 0 2rem}figure img{max-width:100%;height:auto;border:1px solid #eef0f2}
 figcaption{font-size:.85rem;color:#56606b;margin-top:.3rem}
-code{background:#f3f5f7;padding:0 .25rem;border-radius:3px}
+code{background:#f3f5f7;padding:0 .25rem;border-radius:3px;overflow-wrap:anywhere}
 """
 
 METHOD = (
@@ -65,200 +78,118 @@ METHOD = (
 )
 
 
-# --- HTML pieces ----------------------------------------------------------------------------
-
-
-def _e(text) -> str:
-    """HTML-escaped text."""
-    return html.escape(str(text), quote=True)
-
-
-def _table(
-    header: list[str], rows: list[list[str]], text_cols: int = 1, caption: str = "", text_last: bool = False
-) -> str:
-    """An HTML table from pre-formatted (unescaped) cells; the first `text_cols` columns (and the last) are text."""
-    texts = set(range(text_cols)) | ({len(header) - 1} if text_last else set())
-    head = "".join(
-        f'<th class="text">{_e(h)}</th>' if i in texts else f"<th>{_e(h)}</th>" for i, h in enumerate(header)
+def figure_html(fig, caption: str, alt: str) -> str:
+    """A <figure> with the plot embedded as a base64 SVG data URI (an <img>: its ids cannot clash with another's)."""
+    data = base64.b64encode(plots.svg_bytes(fig)).decode("ascii")
+    w, h = (int(round(v * PX_PER_INCH)) for v in fig.get_size_inches())
+    return (
+        f'<figure><img src="data:image/svg+xml;base64,{data}" width="{w}" height="{h}" alt="{_e(alt)}">'
+        f"<figcaption>{_e(caption)}</figcaption></figure>"
     )
-    body = []
-    for row in rows:
-        cells = []
-        for i, c in enumerate(row):
-            cls = ' class="text"' if i in texts else (' class="ci"' if header[i].endswith("CI") else "")
-            cells.append(f"<td{cls}>{_e(c)}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    cap = f'<caption class="note">{_e(caption)}</caption>' if caption else ""
-    return f'<div class="wide"><table>{cap}<thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>'
 
 
-def _cell(r, name: str, kind: str = "days", bound: float | None = None) -> str:
-    """An estimate with its bracketed 95% interval, rounded alike; `>N` for a level not reached before `bound`."""
-    return ct.estimate(r.to_dict() if hasattr(r, "to_dict") else r, name, kind, bound)
+# --- the summary at the top ---------------------------------------------------------------------
 
 
-def summary_table(results) -> str:
-    """The headline of one Results as an HTML table: time to delivery counting every requested unit."""
+def _median(row) -> str:
+    """A median in days, `> N` where the curve ends before half the units arrive."""
+    v = row["ttd_p50"]
+    return f"> {ct.days(row['followup_days'])}" if v == float("inf") else ct.days(v)
+
+
+def _fastest_items(comparison: pd.DataFrame) -> list[str]:
+    """The summary's lines on the comparison: per item the fastest option, by how much, how sure (HTML)."""
+    best = findings.fastest(comparison)
+    tau = ct.days(comparison["rmst_tau"].iloc[0])
+    ranked = best.assign(_all=best["item"] != "ALL", _lead=-best["lead"].fillna(0.0))
+    ranked = ranked.sort_values(["_all", "_lead"], kind="stable")
+    lines, same, single = [], [], []
+    for _, b in ranked.iterrows():
+        name = _e(b["item_name"])
+        figures = f"mean to {tau} d: {ct.days(b['rmst'])} d, median {_median(b)} d"
+        if b["sure"] == "significant":
+            lead, lo, hi = round_days(b["lead"], b["lead_lo"], b["lead_hi"])
+            lines.append(
+                f"<li><strong>{name}</strong>: <strong>{_e(b['fastest'])}</strong> is fastest, {lead} days "
+                f"ahead of {_e(b['against'])} (paired 95% CI {lo} to {hi} days: significant); {figures}.</li>"
+            )
+        elif b["sure"] == "only option":
+            single.append(f"{name} (only in {_e(b['fastest'])}; {figures})")
+        elif b["sure"] == "tied":
+            same.append(f"{name} ({_e(b['fastest'])} tie exactly)")
+        elif b["sure"] == "too few replications":
+            same.append(f"{name} ({_e(b['fastest'])} lowest; too few replications for an interval)")
+        else:
+            lead, lo, hi = round_days(b["lead"], b["lead_lo"], b["lead_hi"])
+            same.append(f"{name} ({_e(b['fastest'])} lowest by {lead} d, 95% CI {lo} to {hi})")
+    if same:
+        lines.append("<li>No option significantly faster: " + "; ".join(same) + ".</li>")
+    if single:
+        lines.append("<li>Requested in one scenario only: " + "; ".join(single) + ".</li>")
+    return lines
+
+
+def _headline_items(results) -> list[str]:
+    """The summary's lines for one scenario: each item's headline (HTML)."""
     s = results.summary()
+    s = s.loc[[i for i in s.index if i == "ALL"] + [i for i in s.index if i != "ALL"]]
     tau = ct.days(s["rmst_tau"].iloc[0]) if len(s) else "tau"
-    header = [
-        "item",
-        "units / rep",
-        "delivered by horizon",
-        "median d",
-        "p90 d",
-        f"mean to {tau} d",
-        "within 30 d",
-        "within 90 d",
-        "within 180 d",
-    ]
-    rows = []
-    for item, r in s.iterrows():
-        bound = r["followup_days"]
-        rows.append(
-            [
-                ct.label(str(item), results.scenario),
-                ct.days(r["qty"]),
-                _cell(r, "delivered_share", "share"),
-                _cell(r, "ttd_p50", bound=bound),
-                _cell(r, "ttd_p90", bound=bound),
-                _cell(r, "rmst"),
-                *[_cell(r, f"share_{d}d", "share") for d in (30, 90, 180)],
-            ]
-        )
-    return _table(
-        header,
-        rows,
-        caption=f"{ct.headline_note(s, results.reps, results.scenario)} "
-        f"{results.reps} replication(s), seed {results.seed}.",
-    )
-
-
-def delivered_table(results) -> str:
-    """The secondary view of one Results as an HTML table: latency among delivered lots only."""
-    s = results.summary()
-    header = ["item", "delivered lots / rep", "undelivered lots / rep", "mean d", "p50 d", "p90 d", "p95 d", "max d"]
-    rows = [
-        [
-            ct.label(str(item), results.scenario),
-            ct.days(r["delivered_lots"], 1),
-            ct.days(r["undelivered_lots"], 1),
-            *[_cell(r, f"delivered_{c}") for c in ("mean", "p50", "p90", "p95")],
-            ct.days(r["delivered_max"]),
-        ]
+    return [
+        f"<li><strong>{_e(ct.label(str(item), results.scenario))}</strong>: median {_median(r)} d, mean to {tau} d: "
+        f"{ct.days(r['rmst'])} d, {ct.share(r['delivered_share'])} delivered by the horizon.</li>"
         for item, r in s.iterrows()
     ]
-    note = " Brackets: 95% t-interval across replications." if results.reps > 1 else ""
-    return _table(
-        header,
-        rows,
-        caption="Among delivered lots (a secondary view): latency in days of the lots "
-        "delivered by the horizon, one count per lot, all requests, computed within each replication and "
-        "averaged. Lots still on their way are left out, so where many are undelivered these figures "
-        f"understate the delay; the table above counts them.{note}",
-    )
 
 
-def backfill_table(results) -> str:
-    """The donor's readiness gap of one Results as an HTML table (empty string when nothing was donated)."""
-    b = results.backfill_summary()
-    if not len(b):
-        return ""
-    header = [
-        "donor",
-        "item",
-        "donations / rep",
-        "units / rep",
-        "replaced",
-        "median gap d",
-        "mean gap, replaced d",
-        "from hand-over, replaced d",
-        "open at horizon / rep",
-        "open gap at least d",
-    ]
-    rows = []
-    for (donor, item), r in b.iterrows():
-        rows.append(
-            [
-                str(donor),
-                ct.label(str(item), results.scenario),
-                ct.days(r["donations"], 1),
-                ct.days(r["qty"], 1),
-                ct.share(r["replaced_share"]),
-                _cell(r, "gap_p50", bound=r["gap_rmst_tau"]),
-                _cell(r, "replaced_gap_mean"),
-                _cell(r, "handover_gap_mean"),
-                ct.days(r["open_per_rep"], 1),
-                ct.days(r["open_gap_min_days"]),
-            ]
+def _donor_gaps(results_list) -> list[str]:
+    """Per scenario with donations, each donor's median gap from the donation decision to the replacement (HTML)."""
+    out = []
+    for r in results_list:
+        parts = []
+        for (donor, item), g in r.backfill_summary().iterrows():
+            p50, lo, hi = g["gap_p50"], g["gap_p50_lo"], g["gap_p50_hi"]
+            median = f"> {ct.days(g['gap_rmst_tau'])}" if p50 == float("inf") else ct.days(p50)
+            shown = lo == lo and hi == hi and hi != float("inf") and not ct.days(lo) == ct.days(hi) == median
+            ci = f" (95% CI {ct.days(lo)} to {ct.days(hi)})" if shown else ""
+            parts.append(
+                f"{_e(donor)}, {_e(ct.label(str(item), r.scenario))}: median {median} d{ci}, "
+                f"{ct.share(g['replaced_share'])} replaced by the horizon"
+            )
+        if parts:
+            out.append(f"<li>{_e(r.scenario.name)}: " + "; ".join(parts) + ".</li>")
+    return out
+
+
+def _unsigned_zero(text: str) -> str:
+    """'-0' and '-0.0' (a rounded difference of nothing) written without their sign."""
+    return re.sub(r"-(0(?:\.0+)?)(?![\d.])", r"\1", text)
+
+
+def summary_block(results_list: Sequence, comparison: pd.DataFrame | None) -> str:
+    """The answer first: the fastest option per item and how sure (or one scenario's headline), and the donor gaps."""
+    rl = list(results_list)
+    reps = "/".join(str(x) for x in sorted({r.reps for r in rl}))
+    if comparison is not None and len(comparison):
+        tau = ct.days(comparison["rmst_tau"].iloc[0])
+        lead = (
+            f"Fastest option per item on the restricted mean time to delivery to {tau} d (a unit later or never "
+            f"delivered counts {tau} d), paired against {_e(comparison['scenario'].iloc[0])} over {reps} "
+            "replications with common random numbers:"
         )
-    return _table(
-        header,
-        rows,
-        text_cols=2,
-        caption=(
-            "Backfill: the donor's readiness gap in days, from the donation decision (the units leave its books) to "
-            "the replacement entering its stock. Median: Kaplan-Meier over replications, weighted by units, donations "
-            "not replaced by the horizon censored there ('> N': fewer than half replaced within N d, the shortest "
-            "follow-up). Means over replaced donations only, from the decision and from the hand-over."
-        ),
+        items = _fastest_items(comparison)
+    else:
+        lead = f"Time to delivery in {_e(rl[0].scenario.name)}, every requested unit counted, {reps} replication(s):"
+        items = _headline_items(rl[0])
+    gaps = _donor_gaps(rl)
+    gap_text = (
+        "<p><strong>Donor gaps</strong>, days from the donation decision to the replacement (Kaplan-Meier, "
+        f"share of donated units replaced):</p><ul>{''.join(gaps)}</ul>"
+        if gaps
+        else "<p><strong>Donor gaps</strong>: no allied stockpile donated.</p>"
     )
-
-
-def comparison_table(df: pd.DataFrame) -> str:
-    """The `sim.compare` table as HTML: per item each scenario's headline and its paired difference against the first."""
-    tau = ct.days(df["rmst_tau"].iloc[0]) if len(df) else "tau"
-    first = str(df["scenario"].iloc[0]) if len(df) else ""
-    header = [
-        "item",
-        "scenario",
-        "delivered by horizon",
-        "median d",
-        "p90 d",
-        f"mean to {tau} d",
-        f"mean to {tau} d minus first",
-        "delivered share minus first",
-        "verdict",
-    ]
-    rows, last = [], None
-    for _, r in df.iterrows():
-        bound = r["followup_days"]
-        verdict = r["verdict"] or ("reference" if str(r["scenario"]) == first else "")
-        rows.append(
-            [
-                r["item_name"] if r["item"] != last else "",
-                str(r["scenario"]),
-                _cell(r, "delivered_share", "share"),
-                _cell(r, "ttd_p50", bound=bound),
-                _cell(r, "ttd_p90", bound=bound),
-                _cell(r, "rmst"),
-                difference_text(r, "rmst"),
-                difference_text(r, "delivered_share"),
-                verdict,
-            ]
-        )
-        last = r["item"]
-    return _table(
-        header,
-        rows,
-        text_cols=2,
-        text_last=True,
-        caption=(
-            f"Time to delivery from request, every requested unit counted (Kaplan-Meier, censored at the horizon; "
-            f"'mean to {tau} d': restricted mean, a unit later or never delivered counts {tau} d). Differences: "
-            "scenario minus the first, paired under common random numbers (same seed, replications and bootstrap "
-            "resamples); brackets: 95% interval. Verdicts read the restricted mean."
-        ),
-    )
-
-
-def figure_html(fig, caption: str, alt: str) -> str:
-    """A <figure> with the plot embedded as a base64 PNG data URI."""
-    data = base64.b64encode(plots.png_bytes(fig, dpi=DPI)).decode("ascii")
-    w, h = (int(round(v * DPI)) for v in fig.get_size_inches())
     return (
-        f'<figure><img src="data:image/png;base64,{data}" width="{w}" height="{h}" alt="{_e(alt)}">'
-        f"<figcaption>{_e(caption)}</figcaption></figure>"
+        '<section class="answer" id="answer"><h2 id="summary-first">Summary</h2>'
+        f"<p>{lead}</p><ul>{_unsigned_zero(''.join(items))}</ul>{gap_text}</section>"
     )
 
 
@@ -287,7 +218,7 @@ def _scenario_block(results, source: str | None) -> str:
 
 def build_html(
     results_list: Sequence,
-    sources: Sequence[str] | None = None,
+    sources: Sequence[str | None] | None = None,
     comparison: pd.DataFrame | None = None,
     title: str | None = None,
 ) -> str:
@@ -295,7 +226,7 @@ def build_html(
     rl = list(results_list)
     sources = list(sources) if sources is not None else [None] * len(rl)
     if len(rl) > 1 and comparison is None:
-        comparison = plots.comparison_frame(rl)
+        comparison = of_results(rl)
     names = ", ".join(r.scenario.name for r in rl)
     title = title or f"purlsim report: {names}"
     from . import __version__
@@ -312,6 +243,7 @@ def build_html(
     if comparison is not None:
         toc.append('<li><a href="#comparison">Comparison</a></li>')
     toc.append('<li><a href="#plots">Plots</a></li><li><a href="#method">Method</a></li>')
+    parts.append(summary_block(rl, comparison))
     parts.append(f"<nav><ol>{''.join(toc)}</ol></nav>")
 
     parts.append('<h2 id="scenarios">Scenarios</h2>')
@@ -328,13 +260,13 @@ def build_html(
         )
 
     if comparison is not None:
-        said = [s for s in comparison["sentence"] if isinstance(s, str) and s]
+        said = findings.findings(comparison)  # largest effect first, no significant difference grouped
         parts.append('<h2 id="comparison">Comparison</h2>')
         parts.append(
             f"<p>Each scenario against <strong>{_e(comparison['scenario'].iloc[0])}</strong>, with common "
             "random numbers (the same seed and replications) and the same bootstrap resamples of the "
             "replications, so every difference is paired; verdicts read the restricted mean time to "
-            "delivery:</p>"
+            "delivery. Largest difference first:</p>"
         )
         parts.append('<ul class="sentences">' + "".join(f"<li>{_e(s)}</li>" for s in said) + "</ul>")
         parts.append(comparison_table(comparison))
@@ -376,6 +308,6 @@ def write_atomic(path, text: str) -> Path:
     return path
 
 
-def write_report(results_list: Sequence, out, sources: Sequence[str] | None = None, **kw) -> Path:
+def write_report(results_list: Sequence, out, sources: Sequence[str | None] | None = None, **kw) -> Path:
     """Build the report of already-run Results and write it atomically to `out`."""
     return write_atomic(out, build_html(results_list, sources, **kw))

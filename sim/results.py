@@ -6,14 +6,18 @@ computes each figure once on first use, and hands the tables to the plots.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from . import metrics
+from .output import OVERRIDES_FILE, SCENARIO_FILE, verify
 from .scenario.schema import Scenario
-from .tables import COLUMNS, finish, table, with_stage_events
+from .tables import CATEGORIES, COLUMNS, STAGES, finish, table, with_stage_events
 
 
 @dataclass
@@ -27,6 +31,7 @@ class Results:
     event_log: pd.DataFrame  # what is not a stage of a lot: contributions, holds, disruptions, backfills
     levels: pd.DataFrame
     backfills: pd.DataFrame
+    overrides: dict[str, Any] = field(default_factory=dict)  # the dotted overrides the scenario was loaded with
     _events: pd.DataFrame | None = field(default=None, repr=False)
     _obs: dict | None = field(default=None, repr=False)
     _cache: dict = field(default_factory=dict, repr=False)
@@ -43,7 +48,14 @@ class Results:
         return self._events
 
     @classmethod
-    def from_frames(cls, scenario: Scenario, seed: int, reps: int, frames: dict[str, list[pd.DataFrame]]) -> Results:
+    def from_frames(
+        cls,
+        scenario: Scenario,
+        seed: int,
+        reps: int,
+        frames: dict[str, list[pd.DataFrame]],
+        overrides: dict[str, Any] | None = None,
+    ) -> Results:
         """Concatenate per-chunk frames (already in rep order)."""
         tables = {}
         for kind in COLUMNS:
@@ -51,7 +63,47 @@ class Results:
             df = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].reset_index(drop=True)
             tables[kind] = finish(kind, df, scenario.start)
         tables["event_log"] = tables.pop("events")
-        return cls(scenario, seed, reps, **tables)
+        return cls(scenario, seed, reps, **tables, overrides=dict(overrides or {}))
+
+    @classmethod
+    def load(cls, directory: str | Path) -> Results:
+        """The Results a `purlsim run --out DIR` wrote, read back from DIR: the same tables, scenario and overrides.
+
+        Reads the Parquet tables, the resolved scenario (`scenario.json`), the overrides it was
+        run with (`overrides.json`) and the seed and reps (`summary.json`). Raises ValueError
+        naming the file when DIR is not a run's output (or one written before scenario.json).
+        """
+        from .scenario.loader import validate_mapping
+
+        d = Path(directory)
+        problems = verify(d)
+        if problems:
+            raise ValueError(f"{d}: not an intact purlsim run output: " + "; ".join(problems[:3]))
+        for name in ("summary.json", SCENARIO_FILE, "deliveries.parquet"):
+            if not (d / name).is_file():
+                raise ValueError(f"{d / name}: missing (Results.load reads the --out directory of `purlsim run`)")
+        summary = json.loads((d / "summary.json").read_text(encoding="utf-8"))
+        scenario = validate_mapping(json.loads((d / SCENARIO_FILE).read_text(encoding="utf-8")), str(d / SCENARIO_FILE))
+        over = d / OVERRIDES_FILE
+        overrides = json.loads(over.read_text(encoding="utf-8")) if over.is_file() else {}
+        tables = {kind: _read_table(d / f"{kind}.parquet", kind) for kind in COLUMNS}
+        events = tables.pop("events")
+        stage_kinds = [k for k, *_ in STAGES]
+        # The file holds the long log (stages included): the event log is what is not a stage.
+        event_log = events[~events["kind"].isin(stage_kinds)].reset_index(drop=True)
+        for c in CATEGORIES & set(event_log.columns):
+            event_log[c] = event_log[c].cat.remove_unused_categories()
+        return cls(
+            scenario,
+            int(summary["seed"]),
+            int(summary["reps"]),
+            tables["deliveries"],
+            event_log,
+            tables["levels"],
+            tables["backfills"],
+            overrides=overrides,
+            _events=events,
+        )
 
     @property
     def horizon_days(self) -> float:
@@ -83,10 +135,15 @@ class Results:
         Columns (sim.metrics.headline): `ttd_p50`, `ttd_p90` (days, inf when not reached before the
         curve ends at `followup_days`), `rmst` up to `rmst_tau`, `delivered_share`, `share_30d`,
         `share_90d`, `share_180d`, each with `_lo`/`_hi`, over the cohort of requests made from
-        `cohort_from_day` to `cohort_to_day` (default: at least tau before the horizon); `lots`
-        and `qty` are per replication in that cohort. Then the secondary view among delivered
-        lots, all requests (`delivered_mean`, `delivered_p50`, ... see sim.metrics.delivered).
-        tau: days (default by rule, see sim.metrics.headline.default_tau); cohort: (from, to) days.
+        `cohort_from_day` to `cohort_to_day` (default: at least tau before the horizon). Then the
+        secondary view among delivered lots, all requests (`delivered_mean`, `delivered_p50`, ...
+        see sim.metrics.delivered). tau: days (default by rule, see sim.metrics.headline.default_tau);
+        cohort: (from, to) days.
+
+        Per replication or total: every time and share is one estimate over all replications;
+        the counts `lots`, `qty` (in the cohort), `delivered_lots` and `undelivered_lots` (all
+        requests) are per replication (the total divided by `reps`); `reps_with_deliveries` is a
+        total (replications with a delivered lot). `df.attrs["counts"]` says so per column.
         """
         return self._cached(
             ("summary", tau, cohort),
@@ -94,7 +151,10 @@ class Results:
         )
 
     def closure_summary(self, tau: float | None = None, cohort: tuple[float, float] | None = None) -> pd.DataFrame:
-        """Time to close each request, and each group of items that work together, censored the same way."""
+        """Time to close each request, and each group of items that work together, censored the same way.
+
+        `requests` is per replication (see `df.attrs["counts"]`); the rest are estimates over all replications.
+        """
         return self._cached(
             ("closure", tau, cohort),
             lambda: metrics.closure_summary(self.observations(), self.reps, self.horizon_days, tau, cohort),
@@ -119,7 +179,24 @@ class Results:
         return self._cached(("per_rep", tau, cohort), compute)
 
     def backfill_summary(self) -> pd.DataFrame:
-        """The donor's readiness gap per donor and item (see sim.metrics.backfill)."""
+        """The donor's readiness gap per donor and item (see sim.metrics.backfill).
+
+        `donations`, `qty` and `open_per_rep` are per replication; `open` is the total over all
+        replications (see `df.attrs["counts"]`); gaps and shares are estimates over all replications.
+        """
         return self._cached(
             "backfill", lambda: metrics.backfill_summary(self.observations(), self.reps, self.horizon_days)
         )
+
+
+def _read_table(path: Path, kind: str) -> pd.DataFrame:
+    """A table of an output directory as Results holds it: labels as categories sorted by name, lot ids nullable."""
+    df = pd.read_parquet(path)
+    if kind in ("deliveries", "events"):
+        # The combined file is written through Arrow without pandas' metadata: an id column
+        # with a missing value comes back float.
+        df["lot_id"] = df["lot_id"].astype("Int64")
+    for c in CATEGORIES & set(df.columns):
+        col = df[c] if isinstance(df[c].dtype, pd.CategoricalDtype) else df[c].astype("category")
+        df[c] = col.cat.reorder_categories(sorted(col.cat.categories, key=str))
+    return df

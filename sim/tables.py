@@ -96,8 +96,47 @@ def table(kind: str, parts: list[tuple[int, dict]]) -> pd.DataFrame:
     return pd.DataFrame(data)
 
 
+# Calendar dates of the day columns, per table: every stage of a lot or a donation has one.
+DATE_COLUMNS = {
+    "deliveries": ("requested", "approved", "funded", "ready", "shipped", "delivered"),
+    "backfills": ("decided", "donated", "ordered", "backfilled"),
+}
+# Dates are rounded to the second: a day is a float, so a date computed from it carries
+# nanoseconds of float noise (2025-09-09 19:13:26.351814313) that no source of the model can
+# claim; a second keeps every event of a day apart and prints as people write times.
+DATE_RESOLUTION = "s"
+MISSING_ID = -1  # what the recorder writes for "no lot" (a line never sourced, a request-level event)
+
+
+def _no_empty_label(col: pd.Series) -> pd.Series:
+    """A categorical column with "" (the recorder's "none") made missing (NA), so `isna()` finds it."""
+    if "" in col.cat.categories:
+        col = col.cat.remove_categories([""])
+    if not len(col.cat.categories):
+        # No label left (all missing): empty categories of text, whatever dtype the empty index had.
+        col = col.cat.set_categories(pd.Index([], dtype=TEXT))
+    return col
+
+
+def dates(start, days: pd.Series) -> pd.Series:
+    """Calendar dates of `days` after `start`, to the second (DATE_RESOLUTION), datetime64[ns]; NaT where NaN."""
+    d = days.to_numpy(dtype=np.float64)
+    ok = np.isfinite(d)
+    secs = np.round(d[ok] * 86400.0)  # whole seconds, ties to even as pandas rounds
+    base = pd.Timestamp(start).as_unit("ns").value
+    if len(secs) and not (np.abs(secs).max() < (np.iinfo(np.int64).max - abs(base)) / 1e9):
+        # beyond what datetime64[ns] holds: pandas says so (OutOfBoundsTimedelta), never a wrapped date
+        return (pd.Timestamp(start) + pd.to_timedelta(days, unit="D").dt.round(DATE_RESOLUTION)).astype(
+            "datetime64[ns]"
+        )
+    # Integer nanoseconds from the start: float nanoseconds since 1970 would lose the seconds.
+    ns = np.full(len(d), np.iinfo(np.int64).min, dtype=np.int64)  # NaT
+    ns[ok] = base + secs.astype(np.int64) * 1_000_000_000
+    return pd.Series(ns.view("datetime64[ns]"), index=days.index)
+
+
 def finish(kind: str, df: pd.DataFrame, start) -> pd.DataFrame:
-    """A table as Results shows it: sorted categories, latency and dates, backfill gaps."""
+    """A table as Results shows it: sorted categories, missing labels and ids as NA, latency and dates, backfill gaps."""
     for c in df.columns:
         if c in CATEGORIES:
             # Sorted categories: the same table whatever the chunking (concat order) or executor.
@@ -108,15 +147,22 @@ def finish(kind: str, df: pd.DataFrame, start) -> pd.DataFrame:
             names = list(cat.cat.categories)
             ordered = sorted(names, key=str)
             if names != ordered:
-                df[c] = cat.cat.reorder_categories(ordered)
-            elif cat is not col:
-                df[c] = cat
+                cat = cat.cat.reorder_categories(ordered)
+            df[c] = _no_empty_label(cat)
+    if kind in ("deliveries", "events") and "lot_id" in df.columns:
+        ids = df["lot_id"]
+        if not isinstance(ids.dtype, pd.Int64Dtype):
+            values = ids.to_numpy(dtype=np.int64)
+            df["lot_id"] = pd.arrays.IntegerArray(values, values == MISSING_ID)
+    if kind == "events":
+        rid = df["request_id"]
+        if len(rid) and (rid == "").any():
+            df["request_id"] = rid.where(rid != "")  # a contribution or a pause belongs to no request
     if kind == "deliveries":
         df["latency_days"] = df["delivered_day"] - df["requested_day"]
-        base = pd.Timestamp(start)
-        for c in ("requested", "delivered"):
-            # One resolution always: pandas picks ns or us from the values (all-NaN gives us).
-            df[f"{c}_date"] = (base + pd.to_timedelta(df[f"{c}_day"], unit="D")).astype("datetime64[ns]")
+    for c in DATE_COLUMNS.get(kind, ()):
+        if f"{c}_date" not in df.columns:  # chunks joined by Results.from_frames have theirs already
+            df[f"{c}_date"] = dates(start, df[f"{c}_day"])
     if kind == "backfills":
         # The donor's gap runs from the decision (its stock drops) to the replacement; NaN while
         # open (sim.metrics.backfill censors it at the horizon). From the hand-over it is the
@@ -153,11 +199,11 @@ def with_stage_events(events: pd.DataFrame, deliveries: pd.DataFrame) -> pd.Data
                     "day": d[col].to_numpy(),
                     "kind": np.full(n, kind, dtype=object),
                     "request_id": d["request_id"].to_numpy(dtype=object),
-                    "lot_id": (np.full(n, -1) if per_request else d["lot_id"].to_numpy()),
-                    # A request-level stage covers all its lines: no single item or quantity.
-                    "item": (np.full(n, "", dtype=object) if per_request else d["item"].astype(object).to_numpy()),
+                    "lot_id": (pd.array([pd.NA] * n, dtype="Int64") if per_request else d["lot_id"].array),
+                    # A request-level stage covers all its lines: no single item, quantity or place (NA).
+                    "item": (np.full(n, None, dtype=object) if per_request else d["item"].astype(object).to_numpy()),
                     "qty": (np.full(n, np.nan) if per_request else d["qty"].to_numpy(dtype=float)),
-                    "where": (np.full(n, "", dtype=object) if where is None else d[where].astype(object).to_numpy()),
+                    "where": (np.full(n, None, dtype=object) if where is None else d[where].astype(object).to_numpy()),
                 }
             )
         )

@@ -59,7 +59,16 @@ EXTRA = {
     ),
 }
 
-LINE = re.compile(r"^(?P<file>.+?): (?:(?P<path>[^\s:]+): )?(?P<message>\S.*)$")
+# FILE:LINE:COL: path: message, or FILE: path: message for a problem with no place in a file
+LINE = re.compile(
+    r"^(?P<file>.+?)(?::(?P<line>[0-9]+):(?P<column>[0-9]+))?: (?:(?P<path>[^\s:]+): )?(?P<message>\S.*)$"
+)
+
+
+def located(ln: str, file, path: str) -> bool:
+    """True when line `ln` is a problem of `file` at dotted `path` ("" for the whole file), with or without its line."""
+    m = LINE.match(ln)
+    return bool(m) and m["file"] == str(file) and (m["path"] or "") == path
 
 
 @pytest.fixture(scope="module")
@@ -93,11 +102,9 @@ def check_failure(res, out_parent, shown: Path, expected) -> list[str]:
         assert m and m["file"] == str(shown), ln
     assert len(lines) == len(expected), lines  # every problem, and nothing else (no union noise)
     for path, fragment in expected:
-        prefix = f"{shown}: {path}: " if path else f"{shown}: "
-        hits = [ln for ln in lines if ln.startswith(prefix) and fragment in ln]
-        if not path:  # a whole-file problem has no dotted path before its message
-            hits = [ln for ln in hits if LINE.match(ln)["path"] is None]
-        assert hits, f"no line '{prefix}...{fragment}...' in {lines}"
+        # a whole-file problem has no dotted path before its message
+        hits = [ln for ln in lines if located(ln, shown, path) and fragment in LINE.match(ln)["message"]]
+        assert hits, f"no line '{shown}[:LINE:COL]: {path}: ...{fragment}...' in {lines}"
     if out_parent is not None:
         assert list(out_parent.iterdir()) == [], "a failed run wrote something"
     return lines
@@ -166,10 +173,10 @@ def test_issue_2_list_through_the_installed_console_script(tmp_path):
     lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
     for f in files:
         expected = EXPECTED[f.name]
-        mine = [ln for ln in lines if ln.startswith(f"{f}: ")]
+        mine = [ln for ln in lines if LINE.match(ln)["file"] == str(f)]
         assert len(mine) == len(expected), (f.name, mine)
         for path, fragment in expected:
-            assert any(fragment in ln and (not path or ln.startswith(f"{f}: {path}: ")) for ln in mine), (f.name, mine)
+            assert any(fragment in ln and (not path or located(ln, f, path)) for ln in mine), (f.name, mine)
     assert f"{missing}: file not found" in lines
     # `run` with an override path that does not exist: exit 2, nothing written.
     out = tmp_path / "out"

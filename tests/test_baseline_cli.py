@@ -189,7 +189,7 @@ def test_baseline_of_a_scenario_that_no_longer_loads_is_refused(recorded, repo):
     (repo / "mine.yaml").write_text(f"extends: {SHIPPED}\nname: mine\nhorizon_dayz: 3\n")
     assert_refused(
         purlsim("baseline", "check", "--dir", "bl"),
-        "bl/mine.json: its scenario no longer loads: mine.yaml: horizon_dayz: unknown key",
+        "bl/mine.json: its scenario no longer loads: mine.yaml:3:1: horizon_dayz: unknown key",
     )
 
 

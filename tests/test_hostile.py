@@ -232,7 +232,7 @@ def generated(tmp_path_factory):
             ["is an input of this command"],
         ),
         # 7. control characters in file names are escaped
-        "file_name_with_escape": (["validate", esc_name], 2, ["bad\\x1b[2Jname.yaml: horizn_days: unknown key"]),
+        "file_name_with_escape": (["validate", esc_name], 2, ["bad\\x1b[2Jname.yaml:2:1: horizn_days: unknown key"]),
         # 8. nesting
         "baseline_nested_100000": (["baseline", "check", nested_baseline], 2, ["nested too deeply"]),
         "manifest_nested_100000": (["verify", nested], 1, ["unreadable manifest (nested too deeply)"]),

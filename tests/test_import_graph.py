@@ -100,3 +100,19 @@ def test_no_import_cycle_inside_sim():
     # Python runs packages, not a cycle of layers: those edges are left out.
     edges = {m: {t for t in ts if not m.startswith(t + ".")} for m, ts in graph().items()}
     assert cycles(edges) == []
+
+
+def test_plots_draw_and_compute_no_statistics():
+    # Intervals, bootstraps and paired differences live in the analysis layer (sim.metrics,
+    # sim.stats): a plot module may read their results, never import the estimators themselves.
+    estimators = {"sim.stats", "sim.metrics.headline", "sim.metrics.delivered", "sim.metrics.backfill"}
+    for path in sorted((SIM / "plots").glob("*.py")):
+        found = imports(path)
+        assert not found & estimators, (path.name, found & estimators)
+        assert not [n for n in found if n.startswith("sim.experiments")], path.name
+        calls = {
+            node.func.attr
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+        }
+        assert not calls & {"paired", "comparison_table", "t_interval", "resamples"}, path.name

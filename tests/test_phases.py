@@ -15,6 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from conftest import REPO, build, package
 
@@ -82,7 +83,7 @@ def test_long_lead_queue_manufacture_and_transit_of_two_production_lots():
     assert_phases(d.loc["p1"], {"long_lead": 20, "manufacture": 90, "transit_road": 5})
     assert_phases(d.loc["p2"], {"long_lead": 20, "line_queue": 90, "manufacture": 30, "transit_road": 5})
     assert d["delivered_day"].to_dict() == {"p1": 115, "p2": 145}
-    assert (d[PHASE_AT_HORIZON] == "").all()
+    assert d[PHASE_AT_HORIZON].isna().all()  # delivered: in no phase at the horizon (NA)
 
 
 def test_queue_behind_other_customers_book():
@@ -150,7 +151,7 @@ def test_an_unsourced_lot_sits_in_unsourced_from_its_funded_day_to_the_horizon()
     assert_phases(d.loc["us_stock"], {"us_handling": 2})
     assert_phases(d.loc["unsourced"], {"unsourced": 1000 - 10})  # horizon 1000, asked at day 10
     assert d.loc["unsourced", PHASE_AT_HORIZON] == "unsourced"
-    assert d.loc["us_stock", PHASE_AT_HORIZON] == ""
+    assert pd.isna(d.loc["us_stock", PHASE_AT_HORIZON])
 
 
 # --- transport -------------------------------------------------------------------------------
@@ -243,7 +244,8 @@ def test_undelivered_rows_are_in_the_phase_they_are_in_at_the_horizon():
     assert_phases(d.loc["p2"], {"long_lead": 20, "line_queue": 80})
     assert_phases(d.loc["p3"], {"approval": 40})
     assert_phases(d.loc["p4"], {"funding": 100})
-    assert (d.loc[["p3", "p4"], "lot_id"] == -1).all()
+    assert d.loc[["p3", "p4"], "lot_id"].isna().all()  # never sourced: no lot (NA)
+    assert d.loc[["p1", "p2"], "lot_id"].notna().all()
     total = d[PHASE_COLUMNS].sum(axis=1)
     assert total.to_dict() == pytest.approx((100 - d["requested_day"]).to_dict(), abs=EXACT)
 
@@ -263,8 +265,8 @@ def test_phases_add_up_to_time_in_system_for_every_row_of_every_shipped_scenario
     assert len(d) and undelivered.any() and not undelivered.all()  # both kinds of row are checked
     assert (phases >= 0).all()
     assert (np.abs(phases.sum(axis=1) - t) <= 1e-9 * np.maximum(1.0, np.abs(t))).all()
+    assert (d[PHASE_AT_HORIZON].isna().to_numpy() == ~undelivered).all()
     at = d[PHASE_AT_HORIZON].astype(str).to_numpy()
-    assert ((at == "") == ~undelivered).all()
     assert set(at[undelivered]) <= set(PHASES)
 
 

@@ -18,6 +18,7 @@ from sim import plots, pngs
 from sim.cli import app
 from sim.experiments.ensemble import run_stats
 from sim.experiments.streamed import run_to_dir
+from sim.metrics.comparison import of_results
 
 FACTORY = REPO / "scenarios" / "factory_only.yaml"
 STOCKPILE = REPO / "scenarios" / "stockpile_first.yaml"
@@ -166,7 +167,7 @@ def test_run_stats_keeps_the_tables_of_the_first_replications_only():
 def test_compare_plots_use_the_table_and_its_names(tmp_path, monkeypatch):
     sc = sim.load_scenario(STOCKPILE)
     runs = [sim.run(sc, reps=2, seed=1), sim.run(sc, reps=2, seed=1)]
-    table = plots.comparison_frame(runs)
+    table = of_results(runs)
     drawn = []
     monkeypatch.setattr(plots, "write_pngs", lambda obj, directory, table=None: drawn.append((obj, table)) or [])
     pngs.write_compare_pngs(tmp_path, table, runs, ["stockpile_first", "copy"])

@@ -7,6 +7,7 @@ one right answer: a (surplus 2, road 5 days), b (surplus 6, road 9 days), c (sur
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 import sim
@@ -58,12 +59,13 @@ def scenario(**over):
 
 
 def sourced(qty, priority="urgent", **over):
-    """The (source, donor, qty) lots of one request of `qty` x on day 0, in lot order."""
+    """The (source, donor, qty) lots of one request of `qty` x on day 0, in lot order (donor "" where it is NA)."""
     pk = {"id": "r", "at": 0, "priority": priority, "lines": [{"item": "x", "qty": qty}]}
     pk.update(over.pop("package", {}))
     sc = scenario(requests={"packages": [pk]}, **over)
     d = sim.run(sc, reps=1, seed=0).deliveries.sort_values("lot_id")
-    return [(s, dn, q) for s, dn, q in d[["source", "donor", "qty"]].itertuples(index=False)]
+    assert (d["donor"].notna() == (d["source"] == "stockpile")).all()  # only a donation has a donor
+    return [(s, "" if pd.isna(dn) else dn, q) for s, dn, q in d[["source", "donor", "qty"]].itertuples(index=False)]
 
 
 @pytest.mark.parametrize(

@@ -63,7 +63,7 @@ def test_report_command_writes_one_self_contained_file(built):
         sc = sim.load_scenario(path)
         assert f"<h3>{sc.name}</h3>" in text
         assert html.escape(sc.description.strip()) in text
-    # nothing is fetched: no scripts, style sheets, frames or remote addresses; images are inline PNGs
+    # nothing is fetched: no scripts, style sheets, frames or remote addresses; images are inline SVGs
     assert not re.search(r"<(script|link|iframe|object|embed)\b", text, re.I)
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//|file:)""", text, re.I)
     assert not re.search(r"url\(", text, re.I)
@@ -71,18 +71,31 @@ def test_report_command_writes_one_self_contained_file(built):
     assert len(srcs) >= 6
     for src in srcs:
         head, _, data = src.partition(",")
-        assert head == "data:image/png;base64"
-        assert base64.b64decode(data)[:8] == b"\x89PNG\r\n\x1a\n"
+        assert head == "data:image/svg+xml;base64"
+        svg = base64.b64decode(data)
+        assert svg.startswith(b"<?xml") and b"<svg" in svg[:400]
+        # the SVG itself fetches nothing either (its DTD and namespace addresses are names, not requests)
+        assert not re.search(rb"""(src|href)\s*=\s*["'](https?:|//|file:)""", svg)
 
 
 def test_report_has_the_tables_and_the_sentences_of_compare(built):
     out, _ = built
     text = out.read_text(encoding="utf-8")
     expected = sim.compare(SCENARIOS, reps=REPS, seed=SEED)
-    sentences = [s for s in expected["sentence"] if s]
-    assert sentences
-    for s in sentences:
-        assert f"<li>{html.escape(s)}</li>" in text
+    said = expected[expected["sentence"] != ""]
+    assert len(said)
+    # every sentence but the "no significant difference" ones as it is, largest paired difference first
+    alone = said[said["verdict"] != "no significant difference"]
+    alone = alone.assign(size=alone["diff_rmst"].abs().fillna(0)).sort_values("size", ascending=False, kind="stable")
+    at = [text.index(f"<li>{html.escape(s)}</li>") for s in alone["sentence"]]
+    significant = alone["verdict"].isin(["faster", "slower"]).to_numpy()
+    assert at == sorted(at) and significant[: significant.sum()].all(), "significant first, largest first"
+    # and the others grouped in one bullet naming each item
+    same = said[said["verdict"] == "no significant difference"]
+    grouped = re.findall(r"<li>(No significant difference.*?)</li>", text)
+    assert len(grouped) == (1 if len(same) else 0)
+    for name in same["item_name"]:
+        assert html.escape(name) in grouped[0]
     assert 'id="comparison"' in text
     # per scenario the headline and the view among delivered lots, the stockpile's backfill, the comparison
     assert text.count("<table>") == 2 * 2 + 1 + 1
@@ -132,13 +145,92 @@ def test_report_renders_in_headless_chromium_with_every_image_and_table(built):
     assert len(images) == n_imgs >= 6
     for img in images:
         assert img["complete"] and img["w"] > 0 and img["h"] > 0, img["alt"]
-    assert headings == ["Scenarios", "Time to delivery", "Comparison", "Plots", "Method"]
+    assert headings == ["Summary", "Scenarios", "Time to delivery", "Comparison", "Plots", "Method"]
     summary = [t for t in tables if t["head"][:2] == ["item", "units / rep"]]
     assert len(summary) == 2 and all(t["rows"] >= 2 for t in summary)
     tau = 30 * (2 * sim.load_scenario(SCENARIOS[0]).horizon_days // 90)
     comparison = [t for t in tables if f"mean to {tau:,.0f} d minus first" in t["head"]]
     n_items = len(sim.compare(SCENARIOS, reps=REPS, seed=SEED))
     assert len(comparison) == 1 and comparison[0]["rows"] == n_items
+
+
+def fastest_by_hand(table):
+    """Per item of a compare table: (item name, fastest scenario, lead in days, low, high), from its rows alone.
+
+    The fastest has the lowest restricted mean; its lead is paired against the first scenario,
+    or, when the first is fastest, against the runner-up (whose row holds runner-up minus first).
+    """
+    first = table["scenario"].iloc[0]
+    out = []
+    for _, g in table.groupby("item", sort=False):
+        g = g[g["qty"] > 0].sort_values("rmst", kind="stable")
+        if len(g) < 2 or g["rmst"].iloc[0] == g["rmst"].iloc[1]:
+            continue
+        top = g.iloc[0]
+        if top["scenario"] != first:
+            lead = (-top["diff_rmst"], -top["diff_rmst_hi"], -top["diff_rmst_lo"], first)
+        else:
+            nxt = g.iloc[1]
+            lead = (nxt["diff_rmst"], nxt["diff_rmst_lo"], nxt["diff_rmst_hi"], nxt["scenario"])
+        out.append((top["item_name"], top["scenario"], *lead))
+    return out
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed (CI installs it in .ci/run)")
+def test_first_screen_answers_first_and_nothing_scrolls_sideways_at_1000_px(built, tmp_path):
+    from PIL import Image
+    from playwright.sync_api import sync_playwright
+
+    out, _ = built
+    with sync_playwright() as p, tempfile.TemporaryDirectory() as profile:
+        ctx = p.chromium.launch_persistent_context(
+            profile,
+            executable_path=str(CHROMIUM),
+            args=CHROMIUM_FLAGS,
+            headless=True,
+            viewport={"width": 1000, "height": 800},
+            device_scale_factor=2,  # a HiDPI screen
+        )
+        try:
+            page = ctx.new_page()
+            page.goto(out.as_uri(), wait_until="load")
+            shot = tmp_path / "first_screen.png"
+            page.screenshot(path=str(shot))  # the first screen only, as a reader opens it
+            m = page.evaluate("""() => {
+                const a = document.querySelector('#answer'), r = a.getBoundingClientRect();
+                const over = Array.from(document.querySelectorAll('.wide')).filter(e => e.scrollWidth > e.clientWidth);
+                const right = Math.max(...Array.from(document.querySelectorAll('main *')).map(e => e.getBoundingClientRect().right));
+                return {text: a.innerText, top: r.top, scroll: document.documentElement.scrollWidth,
+                        inner: innerWidth, overflowing: over.length, right: right,
+                        imgs: Array.from(document.images).map(i => i.currentSrc.slice(0, 26))};
+            }""")
+        finally:
+            ctx.close()
+    with Image.open(shot) as im:
+        assert im.size == (2000, 1600)
+        grey = np.asarray(im.convert("L").resize((100, 80)))
+        assert len(np.unique(grey)) > 10, "the screenshot shows a page, not a blank"
+    # no horizontal scroll bar at 1,000 px: nothing is wider than the window, no table scrolls inside its box
+    assert m["inner"] == 1000 and m["scroll"] <= 1000 and m["right"] <= 1000
+    assert m["overflowing"] == 0
+    assert set(m["imgs"]) == {"data:image/svg+xml;base64,"}, "figures are vector images, crisp at 2x"
+    # the summary opens the page and answers: per item the fastest option, by how much, how sure
+    assert 0 <= m["top"] < 250
+    text = " ".join(m["text"].split())
+    assert text.startswith("Summary Fastest option per item on the restricted mean time to delivery")
+    table = sim.compare(SCENARIOS, reps=REPS, seed=SEED)
+    rows = fastest_by_hand(table)
+    assert rows
+    for name, best, lead, lo, hi, against in rows:
+        if lo > 0:
+            digits = 0 if min(abs(lead), abs(lo), abs(hi)) >= 10 else 1
+            assert (
+                f"{name}: {best} is fastest, {lead:,.{digits}f} days ahead of {against} "
+                f"(paired 95% CI {lo:,.{digits}f} to {hi:,.{digits}f} days: significant)"
+            ) in text
+        else:
+            assert name in text.split("No option significantly faster:")[1]
+    assert "Donor gaps" in text and "germany, PAC-3 MSE interceptor: median " in text
 
 
 def test_single_scenario_report_has_no_comparison(tmp_path):
@@ -152,7 +244,7 @@ def test_single_scenario_report_has_no_comparison(tmp_path):
 def cells(text, first):
     """The cells of every HTML table row whose first cell is `first`, one list per row."""
     rows = re.findall(r"<tr>(.*?)</tr>", text)
-    found = [[html.unescape(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", r)] for r in rows]
+    found = [[html.unescape(re.sub(r"<[^>]+>", "", c)) for c in re.findall(r"<td[^>]*>(.*?)</td>", r)] for r in rows]
     return [c for c in found if c and c[0] == first]
 
 
@@ -203,7 +295,7 @@ def test_bad_scenarios_exit_2_listing_every_problem_and_writing_nothing(tmp_path
     result = report_in_process(tmp_path / "missing.yaml", bad, "--out", out)
     assert result.exit_code == 2
     assert f"{tmp_path / 'missing.yaml'}: file not found" in result.stderr
-    assert f"{bad}: horizon_days:" in result.stderr
+    assert f"{bad}:2:1: horizon_days:" in result.stderr  # the file, line and column of the key
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert not out.exists() and list(tmp_path.iterdir()) == [bad]
 
@@ -236,3 +328,26 @@ def test_write_atomic_replaces_or_keeps_the_old_file(tmp_path):
         write_atomic(path, "half written \udc80")  # cannot be encoded: fails mid-write
     assert path.read_text() == "new"
     assert [p.name for p in tmp_path.iterdir()] == ["r.html"]
+
+
+def test_every_count_in_a_table_header_says_whether_it_is_per_replication(built):
+    out, _ = built
+    text = out.read_text(encoding="utf-8")
+    headers = [html.unescape(h) for h in re.findall(r"<th[^>]*>(.*?)</th>", text)]
+    counts = [h for h in headers if re.search(r"\b(units|lots|donations)\b|\bopen at\b", h)]  # not "open gap" (days)
+    assert len(counts) >= 6
+    assert [h for h in counts if "/ rep" not in h and "total" not in h] == []
+
+
+def test_the_report_runner_reports_results_already_run_without_running_them(tmp_path):
+    from sim.experiments.compare import report
+
+    a, b = (sim.run(sim.load_scenario(p), reps=2, seed=SEED) for p in SCENARIOS)
+    path = report([a, b], tmp_path / "r.html")
+    text = path.read_text(encoding="utf-8")
+    assert text.index('id="answer"') < text.index('id="scenarios"'), "the summary comes first"
+    assert "paired against factory_only over 2 replications" in text
+    with pytest.raises(ValueError, match="seed and replications"):
+        report([a, sim.run(sim.load_scenario(SCENARIOS[1]), reps=2, seed=SEED + 1)], tmp_path / "x.html")
+    with pytest.raises(ValueError, match="Results only"):
+        report([a, SCENARIOS[1]], tmp_path / "y.html")

@@ -146,4 +146,4 @@ def test_a_missing_shipped_scenario_is_one_line_exit_2(tmp_path, ref, says):
     (tmp_path / "bad.yaml").write_text(f"extends: {ref}\n")
     result = run_cli("validate", "bad.yaml", cwd=tmp_path)
     assert result.returncode == 2 and "Traceback" not in result.stderr
-    assert result.stderr.startswith("bad.yaml: extends: ") and says in result.stderr, result.stderr
+    assert result.stderr.startswith("bad.yaml:1:1: extends: ") and says in result.stderr, result.stderr

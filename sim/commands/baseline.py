@@ -39,7 +39,10 @@ def record_cmd(
     ),
     directory: Path = typer.Option(Path(bl.DEFAULT_DIR), "--dir", help=DIR_HELP),
     reps: int | None = typer.Option(
-        None, "--reps", "-n", help=f"Replications (default: the existing file's, else {bl.DEFAULT_REPS})."
+        None,
+        "--reps",
+        "-n",
+        help=f"Replications (default: the existing file's, else {bl.DEFAULT_REPS}, as for every command).",
     ),
     seed: int | None = typer.Option(None, "--seed", help="Seed (default: the existing file's, else the scenario's)."),
     set_: list[str] | None = typer.Option(None, "--set", help="Override a field: path.to.field=value."),
@@ -87,7 +90,8 @@ def record_cmd(
 
 def _record_jobs(scenarios: list[Path], directory: Path, name: str | None, overrides: dict):
     """(target file, scenario, existing baseline or None, overrides) per scenario; exit 2 on bad input."""
-    problems, jobs, targets = [], [], {}
+    problems, jobs = [], []
+    targets: dict[Path, Path] = {}  # baseline file: the scenario it was first given for
     for sc in scenarios:
         if not sc.is_file():
             problems.append(f"{sc}: scenario file not found")

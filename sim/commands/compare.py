@@ -10,6 +10,8 @@ import typer
 from ..cli import (
     COHORT_HELP,
     DASK_HELP,
+    DEFAULT_REPS,
+    REPS_HELP,
     TAU_HELP,
     app,
     check_out_or_exit,
@@ -39,7 +41,7 @@ def display_names(paths: list[Path], names: list[str]) -> list[str]:
 @app.command()
 def compare(
     scenarios: list[Path] = typer.Argument(..., help="Scenario files; the first is the reference of the differences."),
-    reps: int = typer.Option(20, "--reps", "-n", help="Replications per scenario."),
+    reps: int = typer.Option(DEFAULT_REPS, "--reps", "-n", help=REPS_HELP),
     seed: int | None = typer.Option(None, "--seed", help="Seed for every scenario (default: the first scenario's)."),
     set_: list[str] | None = typer.Option(
         None, "--set", help="Override a field in every scenario: path.to.field=value."

@@ -8,6 +8,8 @@ import typer
 
 from ..cli import (
     DASK_HELP,
+    DEFAULT_REPS,
+    REPS_HELP,
     app,
     check_out_or_exit,
     check_parallel,
@@ -27,7 +29,7 @@ from ..cli import (
 def report(
     scenarios: list[Path] = typer.Argument(..., help="Scenario files; the first is the reference of the comparison."),
     out: Path = typer.Option(Path("report.html"), "--out", "-o", help="HTML file to write (replaced if it exists)."),
-    reps: int = typer.Option(20, "--reps", "-n", help="Replications per scenario."),
+    reps: int = typer.Option(DEFAULT_REPS, "--reps", "-n", help=REPS_HELP),
     seed: int | None = typer.Option(None, "--seed", help="Seed for every scenario (default: the first scenario's)."),
     set_: list[str] | None = typer.Option(
         None, "--set", help="Override a field in every scenario: path.to.field=value."

@@ -9,6 +9,8 @@ import typer
 from ..cli import (
     COHORT_HELP,
     DASK_HELP,
+    DEFAULT_REPS,
+    REPS_HELP,
     TAU_HELP,
     app,
     check_out_or_exit,
@@ -32,11 +34,13 @@ from ..cli import (
 @app.command()
 def run(
     scenario: Path = typer.Argument(..., help="Scenario YAML file."),
-    reps: int = typer.Option(1, "--reps", "-n", help="Replications."),
+    reps: int = typer.Option(DEFAULT_REPS, "--reps", "-n", help=REPS_HELP),
     seed: int | None = typer.Option(None, "--seed", help="Base seed (default: the scenario's)."),
     set_: list[str] | None = typer.Option(None, "--set", help="Override a field: path.to.field=value."),
     out: Path | None = typer.Option(
-        None, "--out", help="Write tables (Parquet and CSV), summary.json and PNG plots here, chunk by chunk."
+        None,
+        "--out",
+        help="Write tables (Parquet and CSV), summary.json, the resolved scenario and its overrides, and PNG plots here, chunk by chunk (read back with sim.Results.load).",
     ),
     force: bool = typer.Option(
         False, "--force", help="Replace an existing --out directory (and discard an unfinished run)."
@@ -74,7 +78,8 @@ def run(
     window = parse_cohort(cohort)
     if resume and out is None:
         fail("--resume: needs --out DIR, the output of the interrupted run")
-    sc = load_or_exit(scenario, parse_sets(set_))
+    overrides = parse_sets(set_)
+    sc = load_or_exit(scenario, overrides)
     seed = sc.seed if seed is None else seed
     check_work([sc], reps, [scenario])
     check_out_or_exit(out, force, inputs_of([scenario]))
@@ -101,6 +106,7 @@ def run(
                     tau=tau,
                     cohort=window,
                     reference=reference,
+                    overrides=overrides,
                 )
                 summary, bf, resumed, closure = done.latency, done.backfill, done.resumed_reps, done.closure
             else:
@@ -131,7 +137,7 @@ def run(
         )
     )
     out_console.print(latency_footnote(reps, summary, sc), markup=False, highlight=False)
-    if len(closure):
+    if closure is not None and len(closure):
         out_console.print(
             closure_table(
                 closure,

@@ -10,6 +10,8 @@ import typer
 from ..cli import (
     COHORT_HELP,
     DASK_HELP,
+    DEFAULT_REPS,
+    REPS_HELP,
     TAU_HELP,
     app,
     check_out_or_exit,
@@ -33,12 +35,15 @@ def sweep(
     param: list[str] = typer.Option(
         ..., "--param", "-p", help="PATH=VALUES: a,b,c or from:to:step (inclusive) or a YAML list; repeat for a grid."
     ),
-    reps: int = typer.Option(20, "--reps", "-n", help="Replications per point."),
+    reps: int = typer.Option(DEFAULT_REPS, "--reps", "-n", help=REPS_HELP),
     seed: int | None = typer.Option(None, "--seed", help="Seed for every point (default: the scenario's)."),
     item: list[str] | None = typer.Option(
         None, "--item", help="Only these items in the printed table (ALL for overall)."
     ),
-    out: Path | None = typer.Option(None, "--out", help="Write sweep.csv and sweep.json here."),
+    out: Path | None = typer.Option(
+        None, "--out", help="Write sweep.csv, sweep.json and the sweep plot (sweep.png) here."
+    ),
+    plots: bool = typer.Option(True, "--plots/--no-plots", help="With --out, also write the sweep plot as PNG."),
     force: bool = typer.Option(False, "--force", help="Replace an existing --out directory."),
     workers: int | None = typer.Option(
         None, "--workers", help="Local worker processes (default: cores; 1 = in-process)."
@@ -111,4 +116,11 @@ def sweep(
                 "rows": output.table_records(flat.set_index("point")),
             }
             (tmp / "sweep.json").write_text(json.dumps(doc, indent=2, default=str))
+            pngs = []
+            if plots:
+                from ..plots import write_pngs
+
+                pngs = [p.name for p in write_pngs(df, tmp)]  # the figure against the first parameter
         out_console.print(f"Wrote {out}")
+        if pngs:
+            out_console.print(f"Plots: {', '.join(pngs)}")

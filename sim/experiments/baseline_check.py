@@ -191,7 +191,7 @@ def compare(
                 and all(map(_close, o.per_rep, n.per_rep))
             )
             if not same:
-                check.moved.append(Moved(".".join(key), o and o.value, n and n.value, EXACT_TOL))
+                check.moved.append(Moved(".".join(key), o.value if o else None, n.value if n else None, EXACT_TOL))
         return check
     candidates = []
     for key in keys:
@@ -205,11 +205,11 @@ def compare(
         check.compared += 1
         t = tol.metrics.get(name) or Tolerance(**DEFAULT_METRIC_TOLERANCES.get(name, {"rtol": 0.0, "atol": 0.0}))
         allowed = max(t.atol, t.rtol * abs(o.value))
-        candidates.append((key, o, n, allowed, paired_p(o.per_rep, n.per_rep)))
+        candidates.append((key, o.value, n.value, allowed, paired_p(o.per_rep, n.per_rep)))
     adjusted = holm([c[4] for c in candidates])
-    for (key, o, n, allowed, _), p in zip(candidates, adjusted):
-        beyond = abs(n.value - o.value) > allowed
+    for (key, old_value, new_value, allowed, _), p in zip(candidates, adjusted):
+        beyond = abs(new_value - old_value) > allowed
         significant = math.isnan(p) or p < tol.alpha
         if beyond and significant:
-            check.moved.append(Moved(".".join(key), o.value, n.value, allowed, None if math.isnan(p) else p))
+            check.moved.append(Moved(".".join(key), old_value, new_value, allowed, None if math.isnan(p) else p))
     return check

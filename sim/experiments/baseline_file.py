@@ -12,17 +12,17 @@ import sys
 from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .. import metrics
-from ..scenario.loader import _resolve, apply_overrides, validate_mapping
+from ..errors import ScenarioError
+from ..scenario.loader import _resolve, apply_overrides, locate, validate_mapping
 from ..scenario.schema import Scenario
-from ..scenario.workload import MAX_REPS, MAX_SEED
+from ..scenario.workload import DEFAULT_REPS, MAX_REPS, MAX_SEED  # noqa: F401 - DEFAULT_REPS is re-exported to baselines
 
-FORMAT = "purlsim-baseline/2"  # /1 held latency over delivered lots only: re-record those
-DEFAULT_REPS = 30
+FORMAT: Final = "purlsim-baseline/2"  # /1 held latency over delivered lots only: re-record those
 DEFAULT_DIR = "tests/baselines"
 SIG_DIGITS = 6
 EXACT_TOL = 1e-9
@@ -250,11 +250,15 @@ def _hash_mapping(data: Mapping) -> str:
 def load_resolved(path: Path, overrides: Mapping[str, Any] | None = None) -> tuple[Scenario, str]:
     """The validated scenario (as `sim.load_scenario` gives it) and its hash, from one read of the files."""
     shown = str(path)
-    data = _resolve(Path(path), shown, ())
+    places: dict = {}
+    data = _resolve(Path(path), shown, (), places=places)
     created: set[str] = set()
     if overrides:
         data, created = apply_overrides(data, dict(overrides), shown)
-    return validate_mapping(data, shown, created), _hash_mapping(data)
+    try:
+        return validate_mapping(data, shown, created), _hash_mapping(data)
+    except ScenarioError as exc:  # each problem at its file, line and column, as load_scenario gives them
+        raise ScenarioError(locate(exc.problems, places, shown, list(overrides or ()))) from None
 
 
 # The code that decides results (see the module docstring): a change anywhere else in `sim` (plots,

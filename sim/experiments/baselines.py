@@ -201,9 +201,9 @@ def record(
     if seed is not None and int(seed) < 0:
         raise BaselineError(f"seed: must not be negative (got {seed})")
     path = locate(scenario_path, root)
-    overrides = _plain(dict(overrides or {}))
-    scenario, digest = load_resolved(path, overrides)
-    return _record_loaded(scenario, digest, path, reps, seed, overrides, tolerances or Tolerances(), root)
+    plain: dict[str, Any] = _plain(dict(overrides or {}))
+    scenario, digest = load_resolved(path, plain)
+    return _record_loaded(scenario, digest, path, reps, seed, plain, tolerances or Tolerances(), root)
 
 
 def _record_loaded(
@@ -306,7 +306,7 @@ def find_for_scenario(directory: Path, scenario: Path, root: Path | None = None)
     return found
 
 
-def default_file(directory: Path, scenario: Path, name: str | None = None) -> Path:
+def default_file(directory: Path, scenario: str | Path, name: str | None = None) -> Path:
     """Where a scenario's baseline goes: `<dir>/<name or scenario stem>.json`."""
     return Path(directory) / f"{name or Path(scenario).stem}.json"
 

@@ -9,8 +9,10 @@ per worker, at most MAX_CHUNK replications each.
 from __future__ import annotations
 
 import numbers
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from pathlib import Path
+from typing import Any, TypeVar
 
 import pandas as pd
 
@@ -19,8 +21,9 @@ from ..errors import Problem, ScenarioError
 from ..executors import executor_workers
 from ..model import gc_paused, run_replication
 from ..results import Results
+from ..scenario.loader import load_scenario
 from ..scenario.schema import Scenario
-from ..scenario.workload import MAX_SEED, describe, run_problem
+from ..scenario.workload import DEFAULT_REPS, MAX_SEED, describe, run_problem
 from ..tables import finish, table
 
 KINDS = ("deliveries", "events", "levels", "backfills")
@@ -75,9 +78,12 @@ def default_chunk_size(reps: int, workers: int) -> int:
     return max(1, min(MAX_CHUNK, -(-reps // max(1, 4 * workers))))
 
 
+R = TypeVar("R")  # what the calls of as_completed return
+
+
 def as_completed(
-    executor: Executor | None, calls: Sequence[tuple[Callable, tuple]], window: int | None = None
-) -> Iterator[tuple[int, object]]:
+    executor: Executor | None, calls: Sequence[tuple[Callable[..., R], tuple]], window: int | None = None
+) -> Iterator[tuple[int, R]]:
     """Run `calls` (function, args) and yield (index, result) as each finishes.
 
     In-process when executor is None. Otherwise at most `window` calls are in flight (default:
@@ -143,23 +149,29 @@ def check_run(scenario: Scenario, reps: int, seed: int | None) -> tuple[int, int
 
 
 def run(
-    scenario: Scenario,
-    reps: int = 1,
+    scenario: Scenario | str | Path,
+    reps: int = DEFAULT_REPS,
     seed: int | None = None,
     executor: Executor | None = None,
     chunk_size: int | None = None,
     record_events: bool = True,
     progress: Callable[[int], None] | None = None,
     reference: bool = False,
+    overrides: Mapping[str, Any] | None = None,
 ) -> Results:
-    """Run `reps` replications of `scenario` and gather their Results.
+    """Run `reps` replications of `scenario` (a Scenario, or a scenario file's path) and gather their Results.
 
-    seed: defaults to the scenario's own; executor: any concurrent.futures.Executor (a process
+    overrides: dotted paths and values applied to a scenario file as it is loaded (as `--set`),
+    kept in `Results.overrides`; with a Scenario already loaded they are refused. seed: defaults to the scenario's own; executor: any concurrent.futures.Executor (a process
     pool, a Dask Client's get_executor(), ...), or None to run in this process; progress: called
     with the number of replications just finished; reference: run on the reference kernel (plain
     SimPy processes and timeouts, see sim.model.kernel), for checking the fast one. Results do not
     depend on the executor, the worker count, the chunk size or the kernel.
     """
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario, overrides)
+    elif overrides:
+        raise TypeError("run: overrides apply to a scenario file as it is loaded; pass its path, not a Scenario")
     reps, seed = check_run(scenario, reps, seed)
     size = chunk_size or default_chunk_size(reps, executor_workers(executor))
     parts = chunks(reps, size)
@@ -171,7 +183,7 @@ def run(
         if progress is not None:
             progress(len(parts[i]))
     frames = {k: [got[i][k] for i in range(len(parts))] for k in KINDS}
-    return Results.from_frames(scenario, seed, reps, frames)
+    return Results.from_frames(scenario, seed, reps, frames, dict(overrides) if overrides is not None else None)
 
 
 def run_stats(

@@ -263,6 +263,7 @@ def run_to_dir(
     tau: float | None = None,
     cohort: tuple[float, float] | None = None,
     reference: bool = False,
+    overrides: dict | None = None,
 ) -> StreamedRun:
     """Run an ensemble into `out` chunk by chunk (see the module docstring); Ctrl-C keeps finished chunks.
 
@@ -271,7 +272,8 @@ def run_to_dir(
     progress: called with the replications just finished (first with those found finished).
     plots: also write the standard plots as PNG (see sim.pngs), listed in the manifest with the tables.
     tau, cohort: of the headline summary (as in Results.summary); reference: as in ensemble.run
-    (the tables are the same, so a resumed run may mix kernels).
+    (the tables are the same, so a resumed run may mix kernels); overrides: the dotted overrides
+    `scenario` was loaded with, written beside it (overrides.json, scenario.json) for Results.load.
     Raises output.OutputExists, PartialRunError.
     """
     reps, seed = check_run(scenario, reps, seed)
@@ -299,6 +301,7 @@ def run_to_dir(
                 tau,
                 cohort,
                 reference,
+                overrides,
             )
         except OSError as exc:
             # A full disk or a vanished directory: leave no half-written output behind.
@@ -328,6 +331,7 @@ def _run_locked(
     tau: float | None = None,
     cohort: tuple[float, float] | None = None,
     reference: bool = False,
+    overrides: dict | None = None,
 ) -> StreamedRun:
     """run_to_dir's work, while it holds the output's lock."""
     size = chunk_size or default_chunk_size(reps, executor_workers(executor))
@@ -368,6 +372,7 @@ def _run_locked(
         doc = _summary_doc(scenario, seed, reps, latency, backfill)
         doc["closure"] = output.table_records(closure)
         (tmp / "summary.json").write_text(json.dumps(doc, indent=2, sort_keys=True))
+        output.write_inputs(tmp, scenario, overrides)
         if plots:
             from ..pngs import write_run_pngs
 

@@ -19,6 +19,8 @@ import pandas as pd
 
 from ..errors import Problem, ScenarioError
 from ..scenario.loader import load_scenario, parse_override_value
+from ..scenario.schema import Scenario
+from ..scenario.workload import DEFAULT_REPS
 from .compare import comparison_table
 from .ensemble import run_stats
 
@@ -97,18 +99,20 @@ def _point_text(point: Mapping[str, Any]) -> str:
 
 def load_points(path: str | Path, points: Sequence[Mapping[str, Any]]):
     """Each point's Scenario, or one ScenarioError listing every problem once, with the points it occurs at."""
-    loaded, found = [], {}
+    loaded: list[Scenario] = []
+    found: dict[tuple[str, str, str, int | None, int | None], list[str]] = {}  # problem: the points it occurs at
     for point in points:
         try:
             loaded.append(load_scenario(path, dict(point)))
         except ScenarioError as exc:
             for p in exc.problems:
-                found.setdefault((p.file, p.path, p.message), []).append(_point_text(point))
+                found.setdefault((p.file, p.path, p.message, p.line, p.column), []).append(_point_text(point))
     if found:
         problems = []
-        for (file, where, message), at in found.items():
+        for (file, where, message, line, column), at in found.items():
             shown = "; ".join(at[:3]) + (f"; and {len(at) - 3} more" if len(at) > 3 else "")
-            problems.append(Problem(file, where, f"{message} (sweep point{'s' if len(at) > 1 else ''} {shown})"))
+            which = f"sweep point{'s' if len(at) > 1 else ''} {shown}"
+            problems.append(Problem(file, where, f"{message} ({which})", line, column))
         raise ScenarioError(problems)
     return loaded
 
@@ -116,7 +120,7 @@ def load_points(path: str | Path, points: Sequence[Mapping[str, Any]]):
 def sweep(
     scenario: str | Path,
     params: Mapping[str, Sequence[Any] | str],
-    reps: int = 20,
+    reps: int = DEFAULT_REPS,
     seed: int | None = None,
     executor: Executor | None = None,
     chunk_size: int | None = None,

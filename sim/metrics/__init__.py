@@ -7,7 +7,9 @@ Below it are the tables of a run (sim.tables); above it the Results container, t
 - headline: time to delivery per item and across items (median, p90, RMST, shares) with intervals;
 - delivered: the secondary view "among delivered lots" (mean, p50, p90, p95 of delivered lots);
 - backfill: the donor's readiness gap, from the donation decision, censored;
-- comparison: paired differences and verdicts for compare and sweep.
+- comparison: paired differences and verdicts for compare and sweep (also of Results already run);
+- findings: what a comparison says first (the fastest option per item, findings by size of effect);
+- phases: where the time goes (mean days per phase, every lot counted).
 """
 
 from __future__ import annotations
@@ -18,6 +20,29 @@ from . import backfill, comparison, delivered, headline, observations
 from .headline import ALL, FIGURES, HEADLINE, window_for
 
 STATS = ("lots", "requests", "backfill")  # the per-chunk observations an ensemble keeps
+
+# What each count of a summary counts: most are per replication (a total over replications divided
+# by their number); a few are totals over the whole run. Every other column is an estimate over
+# all replications (a time, a share) with its interval. Summaries carry it as `df.attrs["counts"]`.
+PER_REPLICATION = "per replication"
+TOTAL = "total over all replications"
+COUNT_BASIS = {
+    "lots": PER_REPLICATION,
+    "qty": PER_REPLICATION,
+    "requests": PER_REPLICATION,
+    "delivered_lots": PER_REPLICATION,
+    "undelivered_lots": PER_REPLICATION,
+    "donations": PER_REPLICATION,
+    "open_per_rep": PER_REPLICATION,
+    "reps_with_deliveries": TOTAL,
+    "open": TOTAL,
+}
+
+
+def _counted(df: pd.DataFrame) -> pd.DataFrame:
+    """`df` with `attrs["counts"]`: whether each of its count columns is per replication or a total."""
+    df.attrs["counts"] = {c: COUNT_BASIS[c] for c in df.columns if c in COUNT_BASIS}
+    return df
 
 
 def chunk_observations(tables: dict[str, pd.DataFrame], scenario) -> dict[str, pd.DataFrame]:
@@ -44,7 +69,7 @@ def lot_summary(
     """Per item and ALL: the headline figures with intervals, then the delivered-only columns."""
     tau, window = window_for([horizon], tau, cohort)
     head = headline.table(estimates(obs, reps, tau, window))
-    return head.join(delivered.summary(delivered.per_rep(obs["lots"]), reps), how="left")
+    return _counted(head.join(delivered.summary(delivered.per_rep(obs["lots"]), reps), how="left"))
 
 
 def closure_summary(
@@ -61,16 +86,17 @@ def closure_summary(
     out = headline.table(est).drop(index=ALL)  # ALL would count a request and its groups twice
     out = out.drop(columns="qty").rename(columns={"lots": "requests"})
     out.index.name = "what"
-    return out
+    return _counted(out)
 
 
 def backfill_summary(obs: dict[str, pd.DataFrame], reps: int, horizon: float) -> pd.DataFrame:
     """The donor's readiness gap per donor and item (see sim.metrics.backfill)."""
-    return backfill.summary(obs["backfill"], reps, horizon)
+    return _counted(backfill.summary(obs["backfill"], reps, horizon))
 
 
 __all__ = [
     "ALL",
+    "COUNT_BASIS",
     "FIGURES",
     "HEADLINE",
     "STATS",

@@ -188,6 +188,25 @@ def comparison_table(
     return table(est, delivered, names, scenarios, head)
 
 
+def of_results(results_list: Sequence) -> pd.DataFrame:
+    """The comparison of already-run Results (same seed and replications), first against the rest, without running anything.
+
+    Each Results brings its scenario, seed, reps and observations (`Results.observations()`).
+    """
+    rl = list(results_list)
+    if not rl:
+        raise ValueError("no results to compare")
+    base = rl[0]
+    for r in rl[1:]:
+        if (r.seed, r.reps) != (base.seed, base.reps):
+            raise ValueError(
+                f"{r.scenario.name}: run with seed {r.seed} and {r.reps} replication(s), "
+                f"{base.scenario.name} with seed {base.seed} and {base.reps}: not paired"
+            )
+    names = unique_names([r.scenario.name for r in rl])
+    return comparison_table([r.observations() for r in rl], names, base.reps, [r.scenario for r in rl])
+
+
 def _empty(s: pd.DataFrame) -> dict:
     row = {c: math.nan for c in s.columns}
     row.update(lots=0.0, qty=0.0)

@@ -11,6 +11,12 @@ Time to delivery counts every requested unit (sim.metrics): a lot still on its w
 is censored there, so `latency_ecdf` draws the Kaplan-Meier share of units delivered, the phase
 plot counts every lot, and the comparison and sweep plots read the headline's restricted mean.
 
+Every plot function takes `ax=` (one matplotlib Axes, or one per panel) to draw into the user's
+axes, and returns the figure. Plots draw; they compute no statistics: the comparison of Results
+(sim.metrics.comparison.of_results), the phase means (sim.metrics.phases) and every interval
+come from the metric layer. Scenarios differ in colour and line style, and a panel notes where
+two scenarios' curves coincide exactly.
+
 Families: `delivery` (share delivered, where the time goes), `timeline`, `stocks` (stock levels,
 backfill gaps), `compare` (paired differences, sweeps, tornado), over `base`. STANDARD is the
 one list of standard plots: `results.plot.NAME()`, the PNGs of `--out` and the report use it.
@@ -26,9 +32,9 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.figure import Figure
 
-from .base import DPI, PHASES, PlotFigure, _results_list, figure_legend, png_bytes
-from .compare import comparison, comparison_frame, sweep, tornado
-from .delivery import latency_ecdf, phase_means, time_breakdown
+from .base import DPI, PHASES, PlotFigure, _results_list, figure_legend, png_bytes, svg_bytes
+from .compare import comparison, param_label, sweep, tornado
+from .delivery import latency_ecdf, time_breakdown
 from .stocks import backfill_gap, stock_levels, stock_series
 from .timeline import delivery_timeline
 
@@ -161,15 +167,15 @@ __all__ = [
     "Standard",
     "backfill_gap",
     "comparison",
-    "comparison_frame",
     "delivery_timeline",
     "figure_legend",
     "figures_for",
     "latency_ecdf",
-    "phase_means",
+    "param_label",
     "png_bytes",
     "stock_levels",
     "stock_series",
+    "svg_bytes",
     "sweep",
     "time_breakdown",
     "tornado",

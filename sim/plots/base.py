@@ -8,6 +8,8 @@ import matplotlib
 import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
+from matplotlib.artist import Artist
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
@@ -31,6 +33,16 @@ def png_bytes(fig: Figure, dpi: int | None = None) -> bytes:
     buf = io.BytesIO()
     with matplotlib.rc_context({"text.hinting": "none"}):  # unhinted glyphs: text draws ~25% faster, still crisp
         fig.savefig(buf, format="png", dpi=dpi or DPI, pil_kwargs={"compress_level": 1})  # fast; files ~15% larger
+    return buf.getvalue()
+
+
+def svg_bytes(fig: Figure) -> bytes:
+    """The figure as SVG bytes: text kept as text (with sans-serif fallbacks), no date stamp, so the same figure gives the same bytes."""
+    import io
+
+    buf = io.BytesIO()
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "purlsim"}):
+        fig.savefig(buf, format="svg", metadata={"Date": None})
     return buf.getvalue()
 
 
@@ -122,6 +134,18 @@ def _one_axes(width: float, rows: int, row_h: float, labels, top: float = 0.9, b
     return fig, fig.add_subplot()
 
 
+def _constrained(width: float, height: float):
+    """A figure of one axes laid out by matplotlib's constrained layout, as (figure, [axes])."""
+    fig = PlotFigure(figsize=(width, height), dpi=DPI, layout="constrained")
+    return fig, [fig.add_subplot()]
+
+
+def _one_panel(*args, **kw):
+    """`_one_axes` as (figure, [axes]), the shape `target_axes` takes."""
+    fig, ax = _one_axes(*args, **kw)
+    return fig, [ax]
+
+
 def item_label(scenario, item: str) -> str:
     """Readable name of an item: its catalogue name and id."""
     entry = scenario.items.get(str(item)) if scenario is not None else None
@@ -151,11 +175,69 @@ def _units_over_dates(ax, ylabel: str, start, end) -> None:
     ax.grid(alpha=0.3)
 
 
+# Every tick label carries its year: a reader of one panel, or of a cropped figure, should not
+# have to find the offset text to know whether "Mar" is 2025 or 2026.
+DATE_FORMATS = ["%Y", "%b %Y", "%d %b %Y", "%d %b %Y %H:%M", "%d %b %Y %H:%M", "%d %b %Y %H:%M:%S"]
+
+
 def _date_axis(ax) -> None:
-    """Concise calendar-date ticks on the x axis."""
+    """Calendar-date ticks on the x axis, each label with its year."""
     loc = mdates.AutoDateLocator(minticks=3, maxticks=7)
     ax.xaxis.set_major_locator(loc)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(loc))
+    ax.xaxis.set_major_formatter(
+        mdates.ConciseDateFormatter(loc, formats=DATE_FORMATS, zero_formats=DATE_FORMATS, show_offset=False)
+    )
+
+
+# One line style and marker per scenario, beside its colour, so scenarios stay apart in grey
+# print and where their lines overlap.
+LINESTYLES = ["-", "--", "-.", ":", (0, (5, 1, 1, 1, 1, 1)), (0, (1, 3))]
+MARKERS = ["o", "s", "^", "D", "v", "P"]
+
+
+def scenario_style(k: int) -> dict:
+    """Colour and line style of the k-th scenario of a plot."""
+    return {"color": f"C{k}", "ls": LINESTYLES[k % len(LINESTYLES)]}
+
+
+def coincide_note(ax, curves) -> list[tuple[str, str]]:
+    """Write on the panel which scenarios' curves coincide exactly; curves: (name, x, y) arrays. Returns the pairs."""
+    pairs = []
+    for i in range(len(curves)):
+        for j in range(i + 1, len(curves)):
+            (a, xa, ya), (b, xb, yb) = curves[i], curves[j]
+            if len(xa) == len(xb) and np.array_equal(xa, xb) and np.array_equal(ya, yb, equal_nan=True):
+                pairs.append((a, b))
+    if pairs:
+        text = "; ".join(f"{a} and {b} coincide exactly" for a, b in pairs)
+        # lower right: empty under rising curves, and clear of the package labels at the top
+        ax.text(
+            0.99,
+            0.04,
+            text,
+            transform=ax.transAxes,
+            ha="right",
+            va="bottom",
+            fontsize="x-small",
+            color="0.25",
+            bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "0.7", "alpha": 0.9},
+        )
+    return pairs
+
+
+def target_axes(ax, n: int, make):
+    """(figure, axes, ours) for a plot of n panels: the user's `ax` (one Axes, or n of them) or a new figure from `make()`.
+
+    Drawn into the user's axes, a plot leaves the figure alone (no figure title, no figure
+    legend: each panel gets its own legend) and returns the figure those axes belong to.
+    """
+    if ax is None:
+        fig, axes = make()
+        return fig, list(axes), True
+    axes = [ax] if isinstance(ax, Axes) else list(np.ravel(np.asarray(ax, dtype=object)))
+    if len(axes) != max(n, 1) or not all(isinstance(a, Axes) for a in axes):
+        raise ValueError(f"ax: this plot draws {max(n, 1)} panel(s); give as many matplotlib Axes (got {len(axes)})")
+    return axes[0].get_figure(root=True), axes, False
 
 
 def _panel_title(ax, text: str, **kw) -> None:
@@ -168,7 +250,7 @@ def figure_legend(fig: Figure, axes=None, title: str | None = None) -> None:
     axes = list(axes if axes is not None else fig.axes)
     for old in list(fig.legends):
         old.remove()
-    seen = {}
+    seen: dict[str, Artist] = {}
     for ax in axes:
         for handle, label in zip(*ax.get_legend_handles_labels()):
             seen.setdefault(label, handle)
@@ -186,6 +268,19 @@ def figure_legend(fig: Figure, axes=None, title: str | None = None) -> None:
         borderaxespad=0,
         frameon=False,
     )
+
+
+def panels_legend(fig: Figure, axes, ours: bool, title: str | None = None) -> None:
+    """The figure's one legend when the figure is ours; else a legend on the last of the user's axes."""
+    if ours:
+        figure_legend(fig, axes, title=title)
+        return
+    seen: dict[str, Artist] = {}
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            seen.setdefault(label, handle)
+    if seen:
+        axes[-1].legend(list(seen.values()), list(seen), fontsize="x-small", title=title, loc="best")
 
 
 def _reps_note(results_list, bands: bool = True) -> str:
@@ -213,7 +308,7 @@ def _items(results_list, items=None) -> list[str]:
     """Items to draw: the ones asked for, else every item with requested quantity."""
     if items is not None:
         return [items] if isinstance(items, str) else list(items)
-    found = set()
+    found: set[str] = set()
     for r in results_list:
         d = r.deliveries
         found.update(str(x) for x in d.loc[d["qty"] > 0, "item"].unique())
@@ -229,6 +324,30 @@ def _band(curves: np.ndarray):
         return nan, nan, nan
     lo, med, hi = np.percentile(curves, [BAND[0], 50, BAND[1]], axis=0)
     return med, lo, hi
+
+
+def step_band(x, lo, hi):
+    """(x, lo, hi) of a step-post band without the grid points where neither edge changes: the same band, drawn
+    with a fraction of the vertices (levels on a daily grid change on few days), so SVG files stay small."""
+    x, lo, hi = np.asarray(x), np.asarray(lo, dtype=float), np.asarray(hi, dtype=float)
+    if len(x) < 3:
+        return x, lo, hi
+    same = lambda a: (a[1:] == a[:-1]) | (np.isnan(a[1:]) & np.isnan(a[:-1]))  # noqa: E731
+    keep = np.r_[True, ~(same(lo) & same(hi))]  # a point matters where an edge differs from the one before
+    keep[-1] = True  # the band runs to the end of the grid
+    return x[keep], lo[keep], hi[keep]
+
+
+def flat_band(x, lo, hi):
+    """(x, lo, hi) of a band drawn straight between grid points, without the points inside a run where both
+    edges stay flat (their neighbours draw the same band)."""
+    x, lo, hi = np.asarray(x), np.asarray(lo, dtype=float), np.asarray(hi, dtype=float)
+    if len(x) < 3:
+        return x, lo, hi
+    same = lambda a: (a[1:] == a[:-1]) | (np.isnan(a[1:]) & np.isnan(a[:-1]))  # noqa: E731
+    flat = same(lo) & same(hi)  # flat[i]: point i+1 equals point i
+    keep = np.r_[True, ~(flat[:-1] & flat[1:]), True]
+    return x[keep], lo[keep], hi[keep]
 
 
 def _step_on_grid(x: np.ndarray, y: np.ndarray, grid: np.ndarray, before: float = 0.0) -> np.ndarray:

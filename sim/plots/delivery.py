@@ -7,9 +7,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
+from ..metrics.phases import phase_means
 from ..metrics.survival import EPS, kaplan_meier
-from ..recorder import PHASE_COLUMNS
-from ..stats import t_interval
 from .base import (
     BAND,
     PHASE_COLOURS,
@@ -18,14 +17,18 @@ from .base import (
     _empty,
     _figure,
     _items,
-    _one_axes,
+    _one_panel,
     _panel_title,
     _results_list,
     _step_on_grid,
     _title,
-    figure_legend,
+    coincide_note,
+    flat_band,
     item_label,
+    panels_legend,
+    scenario_style,
     short_label,
+    target_axes,
 )
 
 # --- time to delivery: Kaplan-Meier share delivered -------------------------------------------
@@ -50,98 +53,65 @@ def _km_rep_curves(obs: pd.DataFrame, reps: int, grid: np.ndarray) -> np.ndarray
     return out
 
 
-def latency_ecdf(results, *more, items=None) -> Figure:
+def latency_ecdf(results, *more, items=None, ax=None) -> Figure:
     """Time to delivery per item: the Kaplan-Meier share of requested units delivered by days since request, one line per scenario.
 
     Every requested unit counts (each lot weighs its quantity), pooled over replications: a lot
     still on its way at the horizon is censored there (never dropped, never counted delivered),
     so a line ends where the follow-up ends, at the horizon minus the earliest request. With
     many replications the band runs from the 10th to the 90th percentile of the
-    per-replication curves (each known up to its own end).
+    per-replication curves (each known up to its own end). Scenarios differ in colour and line
+    style; a panel says so where two scenarios' curves coincide exactly. ax: one Axes per item
+    to draw into (default: a new figure); returns the figure.
     """
     rl = _results_list([results, *more])
     items = _items(rl, items)
-    fig, axes = _figure(len(items), right=2.4)
+    fig, axes, ours = target_axes(ax, len(items), lambda: _figure(len(items), right=2.4))
     reps = sorted({r.reps for r in rl})
     note = f"{'/'.join(map(str, reps))} replication{'s' if reps[-1] > 1 else ''}" + (
         f": line = pooled over replications, band = {BAND[0]}th-{BAND[1]}th percentile of the per-replication curves"
         if reps[-1] > 1
         else ""
     )
-    fig.suptitle(f"{KM_TITLE}\n({note})", fontsize="medium", y=1 - 0.08 / fig.get_figheight(), va="top")
+    if ours:
+        fig.suptitle(f"{KM_TITLE}\n({note})", fontsize="medium", y=1 - 0.08 / fig.get_figheight(), va="top")
     obs = [r.observations()["lots"] for r in rl]
-    for ax, item in zip(axes, items):
+    for ax_, item in zip(axes, items):
         frames = [o[o["item"] == item] for o in obs]
         x_end = max(max([float(f["time"].max()) for f in frames if len(f)], default=1.0) * 1.03, 1.0)
-        drawn = 0
+        curves = []
         for k, (r, o) in enumerate(zip(rl, frames)):
             if not len(o):
                 continue
-            ax.step(*_km_steps(o["time"], o["delivered"], o["qty"]), where="post", color=f"C{k}", label=r.scenario.name)
+            x, y = _km_steps(o["time"], o["delivered"], o["qty"])
+            ax_.step(x, y, where="post", label=r.scenario.name, **scenario_style(k))
+            curves.append((r.scenario.name, x, y))
             if r.reps > 1:
                 grid = np.linspace(0.0, x_end, 400)
                 _, lo, hi = _band(_km_rep_curves(o, r.reps, grid))
-                ax.fill_between(grid, lo, hi, color=f"C{k}", alpha=0.2, linewidth=0)
-            drawn += 1
-        if not drawn:
-            _empty(fig, ax, "no requests for this item")
-        _panel_title(ax, item_label(rl[0].scenario, item))
-        ax.set_xlabel("days since request")
-        ax.set_ylabel("share of requested units delivered\n(Kaplan-Meier, censored at the horizon)")
-        ax.set_ylim(0, 1.02)
-        ax.set_xlim(0, x_end)
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0%}"))
-        ax.grid(alpha=0.3)
-    figure_legend(fig, axes, title="scenario")
+                ax_.fill_between(*flat_band(grid, lo, hi), color=f"C{k}", alpha=0.2, linewidth=0)
+        if not curves:
+            _empty(fig, ax_, "no requests for this item")
+        coincide_note(ax_, curves)
+        _panel_title(ax_, item_label(rl[0].scenario, item))
+        ax_.set_xlabel("days since request")
+        ax_.set_ylabel("share of requested units delivered\n(Kaplan-Meier, censored at the horizon)")
+        ax_.set_ylim(0, 1.02)
+        ax_.set_xlim(0, x_end)
+        ax_.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0%}"))
+        ax_.grid(alpha=0.3)
+    panels_legend(fig, axes, ours, title="scenario")
     return fig
 
 
 # --- where the time goes --------------------------------------------------------------------
 
 
-def phase_means(results) -> dict[str, pd.DataFrame]:
-    """Quantity-weighted mean days per phase over every lot, delivered or not, per item and 'ALL'.
-
-    Returns {"all": days per phase, "undelivered": the part of those days spent by lots still
-    undelivered at the horizon (their sum over qty, divided by the qty of all lots), "share":
-    the undelivered share of quantity and the 95% interval across replications of the total
-    (columns share, total_lo, total_hi)}, each indexed by item. Every row's phases add up to its
-    time in system (to the horizon when undelivered), so the phases of an item add up to its
-    quantity-weighted mean time in system. Each figure is computed within a replication, then
-    averaged over replications.
-    """
-    d = results.deliveries
-    d = d[d["qty"] > 0]
-    qty = d["qty"].to_numpy(dtype=float)
-    open_ = d["delivered_day"].isna().to_numpy()
-    days = d[PHASE_COLUMNS].to_numpy(dtype=float) * qty[:, None]
-    frame = pd.DataFrame(
-        np.hstack([days, days * open_[:, None], np.column_stack([qty, qty * open_])]),
-        columns=[*PHASES, *(f"open:{p}" for p in PHASES), "qty", "open_qty"],
-        index=d.index,
-    )
-    frame["rep"] = d["rep"].astype(int).to_numpy()
-    frame["item"] = d["item"].astype(str).to_numpy()
-    rows = {}
-    for item, g in list(frame.groupby("item", sort=True)) + [("ALL", frame)]:
-        per_rep = g.drop(columns="item").groupby("rep").sum()
-        per_rep = per_rep.div(per_rep["qty"], axis=0)
-        rows[item] = per_rep.mean()
-        _, rows[item]["total_lo"], rows[item]["total_hi"] = t_interval(per_rep[PHASES].sum(axis=1))
-    out = pd.DataFrame.from_dict(rows, orient="index").rename_axis("item")
-    if out.empty:
-        out = pd.DataFrame(
-            columns=[*frame.columns.drop(["rep", "item"]), "total_lo", "total_hi"], dtype=float
-        ).rename_axis("item")
-    undelivered = out[[f"open:{p}" for p in PHASES]].set_axis(PHASES, axis=1)
-    share = out[["open_qty", "total_lo", "total_hi"]].rename(columns={"open_qty": "share"})
-    return {"all": out[PHASES], "undelivered": undelivered, "share": share}
-
-
-def time_breakdown(results, *more, items=None) -> Figure:
+def time_breakdown(results, *more, items=None, ax=None) -> Figure:
     """Where the time goes: per item, a stacked bar of the quantity-weighted mean days per phase
     over all lots (delivered or not), with a hatched bar below it for the part of those days
-    spent by lots still undelivered at the horizon, and the undelivered share beside it."""
+    spent by lots still undelivered at the horizon, and the undelivered share beside it.
+    ax: the Axes to draw into (default: a new figure); returns the figure."""
     rl = _results_list([results, *more])
     items = _items(rl, items)
     rows = []  # (label, phase means, undelivered part, undelivered share)
@@ -152,8 +122,14 @@ def time_breakdown(results, *more, items=None) -> Figure:
                 continue
             label = short_label(r.scenario, item) + (f"\n{r.scenario.name}" if len(rl) > 1 else "")
             rows.append((label, pm["all"].loc[item], pm["undelivered"].loc[item], pm["share"].loc[item]))
-    fig, ax = _one_axes(11, len(rows), 0.72 if len(rl) > 1 else 0.6, [row[0] for row in rows])
-    _title(fig, "Where the time goes: quantity-weighted mean days per phase, over every lot", rl, bands=False)
+    fig, (ax,), ours = target_axes(
+        ax, 1, lambda: _one_panel(11, len(rows), 0.72 if len(rl) > 1 else 0.6, [row[0] for row in rows])
+    )
+    heading = "Where the time goes: quantity-weighted mean days per phase, over every lot"
+    if ours:
+        _title(fig, heading, rl, bands=False)
+    else:
+        ax.set_title(heading, fontsize="medium")
     y = np.arange(len(rows))[::-1].astype(float)
     left, left_open = np.zeros(len(rows)), np.zeros(len(rows))
     shown = [p for p in PHASES if any(row[1][p] > 0 for row in rows)]
@@ -215,13 +191,14 @@ def time_breakdown(results, *more, items=None) -> Figure:
     ax.set_ylabel("item")
     ax.set_xlim(0, max(right.max() if len(right) else 1.0, 1.0) * 1.45)
     ax.grid(axis="x", alpha=0.3)
-    fig.legend(
+    where = fig if ours else ax
+    where.legend(
         *ax.get_legend_handles_labels(),
         loc="lower center",
-        bbox_to_anchor=(0.5, 0.01),
-        ncols=6,
-        fontsize="small",
+        bbox_to_anchor=(0.5, 0.01) if ours else None,
+        ncols=6 if ours else 2,
+        fontsize="small" if ours else "x-small",
         title="phase",
-        frameon=False,
+        frameon=not ours,
     )
     return fig

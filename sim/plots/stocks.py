@@ -15,15 +15,20 @@ from .base import (
     _dates,
     _empty,
     _figure,
-    _one_axes,
+    _one_panel,
     _panel_title,
     _rep_curves,
     _results_list,
+    _step_on_grid,
     _title,
     _units_over_dates,
-    figure_legend,
+    coincide_note,
     item_label,
+    panels_legend,
+    scenario_style,
     short_label,
+    step_band,
+    target_axes,
 )
 
 # --- stock levels ---------------------------------------------------------------------------
@@ -58,8 +63,14 @@ def _stock_limit(scenario, name: str) -> tuple[str, int]:
     return "minimum kept", pile.items[parts[2]].min_keep if pile is not None and parts[2] in pile.items else 0
 
 
-def stock_levels(results, *more, series=None) -> Figure:
-    """US stock against its reserve floor and allied stockpiles against their minimum, with donations and backfill arrivals; one line per scenario."""
+def stock_levels(results, *more, series=None, ax=None) -> Figure:
+    """US stock against its reserve floor and allied stockpiles against their minimum, with donations and backfill arrivals; one line per scenario.
+
+    Donations and backfill arrivals are marked on the stock line at the day they happen (on the
+    median line with many replications). Scenarios differ in colour and line style; a panel says
+    so where two scenarios' lines coincide exactly. ax: one Axes per series (default: a new
+    figure); returns the figure.
+    """
     rl = _results_list([results, *more])
     multi = len(rl) > 1
     if series is not None:
@@ -67,8 +78,11 @@ def stock_levels(results, *more, series=None) -> Figure:
     else:
         found = list(dict.fromkeys(s for r in rl for s in stock_series(r)))
         names = [s for s in found if s.startswith("us_stock:")] + [s for s in found if s.startswith("stockpile:")]
-    fig, axes = _figure(len(names), ncols=2 if len(names) > 1 else 1, sharex=False, right=2.9)
-    _title(fig, ", ".join(r.scenario.name for r in rl) + ": stock levels", rl)
+    fig, axes, ours = target_axes(
+        ax, len(names), lambda: _figure(len(names), ncols=2 if len(names) > 1 else 1, sharex=False, right=2.9)
+    )
+    if ours:
+        _title(fig, ", ".join(r.scenario.name for r in rl) + ": stock levels", rl)
     if not names:
         _empty(fig, axes[0], "no stock recorded in this scenario")
         axes[0].set_xlabel("date")
@@ -82,7 +96,8 @@ def stock_levels(results, *more, series=None) -> Figure:
     ]
     for ax, name in zip(axes, names):
         parts = name.split(":")
-        limits = {}
+        limits: dict[tuple[str, int], list[int]] = {}
+        curves = []
         for k, r in enumerate(rl):
             lv = by_series[k].get(name)
             if lv is None or not len(lv):
@@ -92,37 +107,40 @@ def stock_levels(results, *more, series=None) -> Figure:
             if r.reps == 1:
                 x = np.concatenate([lv["day"].to_numpy(dtype=float), [r.horizon_days]])
                 y = lv["value"].to_numpy(dtype=float)
-                ax.step(_dates(sc, x), np.concatenate([y, y[-1:]]), where="post", color=f"C{k}", label=label)
+                y = np.concatenate([y, y[-1:]])
             else:
-                grid = np.arange(0.0, r.horizon_days + 1.0)
-                med, lo, hi = _band(_level_curves(lv, r.reps, grid))
-                ax.step(_dates(sc, grid), med, where="post", color=f"C{k}", label=label)
+                x = np.arange(0.0, r.horizon_days + 1.0)
+                y, lo, hi = _band(_level_curves(lv, r.reps, x))
+                bx, blo, bhi = step_band(x, lo, hi)
                 ax.fill_between(
-                    _dates(sc, grid), lo, hi, step="post", color=f"C{k}", alpha=0.2, linewidth=0, label=BAND_LABEL
+                    _dates(sc, bx), blo, bhi, step="post", color=f"C{k}", alpha=0.2, linewidth=0, label=BAND_LABEL
                 )
+            ax.step(_dates(sc, x), y, where="post", label=label, **scenario_style(k))
+            curves.append((sc.name, x, y))
             limits.setdefault(_stock_limit(sc, name), []).append(k)
             if parts[0] == "stockpile":
                 b = r.backfills
                 mine = b[(b["donor"] == parts[1]) & (b["item"] == parts[2])]
                 alpha = max(0.15, 1.0 / math.sqrt(r.reps))
-                tr = ax.get_xaxis_transform()
-                for col, marker, y0, what in (
-                    ("donated_day", "v", 0.04, "donation"),
-                    ("backfilled_day", "^", 0.1, "backfill arrival"),
+                for col, marker, what in (
+                    ("donated_day", "v", "donation"),
+                    ("backfilled_day", "^", "backfill arrival"),
                 ):
-                    days = mine[col].dropna().to_numpy()
+                    days = np.sort(mine[col].dropna().to_numpy(dtype=float))
                     if len(days):
+                        # on the line, where the level changed: a marker's height is the stock it left
                         ax.plot(
                             _dates(sc, days),
-                            np.full(len(days), y0 + 0.12 * k),
+                            _step_on_grid(x, y, days, before=float(y[0])),
                             marker,
                             ls="none",
                             color=f"C{k}",
+                            mec="black",
+                            mew=0.5,
                             alpha=alpha,
-                            clip_on=False,
-                            transform=tr,
                             label=f"{what}" + (f": {sc.name}" if multi else ""),
                         )
+        coincide_note(ax, curves)
         for (what, level), ks in limits.items():
             colour = "tab:red" if len(limits) == 1 else f"C{ks[0]}"
             ax.axhline(
@@ -156,19 +174,21 @@ def stock_levels(results, *more, series=None) -> Figure:
         ax.set_xlabel("date")
         _units_over_dates(ax, "on hand (units)", start, end)
         _date_axis(ax)
-    figure_legend(fig, axes)
+    panels_legend(fig, axes, ours)
     return fig
 
 
 # --- backfill gap ---------------------------------------------------------------------------
 
 
-def backfill_gap(results, *more) -> Figure:
+def backfill_gap(results, *more, ax=None) -> Figure:
     """Backfill gap per donor and item, from the donation decision: Kaplan-Meier median (censored at the horizon), 95% interval, each donation a dot.
 
     A donation not replaced by the horizon is censored (drawn as an open marker at its gap so
     far); a median the curve does not reach is drawn hatched to its bound and labelled `> N d`
-    (N: `gap_rmst_tau`, the shortest follow-up of the group, as in the backfill table).
+    (N: `gap_rmst_tau`, the shortest follow-up of the group, as in the backfill table). Counts
+    of donations are totals over all replications, and say so. ax: the Axes to draw into
+    (default: a new figure); returns the figure.
     """
     rl = _results_list([results, *more])
     rows = []  # (label, summary row, replaced gaps, open gaps so far, donations)
@@ -185,19 +205,19 @@ def backfill_gap(results, *more) -> Figure:
                     g["backfill_gap_days"].dropna().to_numpy(dtype=float),
                     (r.horizon_days - still["decided_day"]).to_numpy(dtype=float),
                     len(g),
+                    r.reps,
                 )
             )
-    fig, ax = _one_axes(11, len(rows), 0.85, [row[0] for row in rows])
+    fig, (ax,), ours = target_axes(ax, 1, lambda: _one_panel(11, len(rows), 0.85, [row[0] for row in rows]))
     reps = sorted({r.reps for r in rl})
     note = f"{'/'.join(map(str, reps))} replication{'s' if reps[-1] > 1 else ''}" + (
         ": bar = median over replications, whisker = 95% bootstrap interval" if reps[-1] > 1 else ""
     )
-    fig.suptitle(
-        f"Backfill gap per donor: days from the donation decision to the replacement\n({note})",
-        fontsize="medium",
-        y=1 - 0.08 / fig.get_figheight(),
-        va="top",
-    )
+    heading = f"Backfill gap per donor: days from the donation decision to the replacement\n({note})"
+    if ours:
+        fig.suptitle(heading, fontsize="medium", y=1 - 0.08 / fig.get_figheight(), va="top")
+    else:
+        ax.set_title(heading, fontsize="medium")
     y = np.arange(len(rows))[::-1]
     p50 = np.array([row[1]["gap_p50"] for row in rows], dtype=float)
     bound = np.array([row[1]["gap_rmst_tau"] for row in rows], dtype=float)
@@ -221,7 +241,7 @@ def backfill_gap(results, *more) -> Figure:
         return label
 
     for yi, row, patch, ok, n_bound in zip(y, rows, bars.patches, reached, bound):
-        label, s, done, still, n = row
+        label, s, done, still, n, n_reps = row
         if not ok:
             patch.set_hatch("//")
             ax.annotate(
@@ -269,8 +289,8 @@ def backfill_gap(results, *more) -> Figure:
                 label=once("one donation open at the horizon (gap so far)"),
             )
             ax.annotate(
-                f"{len(still)} of {n} donations not replaced by the horizon (open for at least "
-                f"{s['open_gap_min_days']:,.0f} d)",
+                f"{len(still)} of {n} donations (total over {n_reps} replication{'s' if n_reps > 1 else ''}) "
+                f"not replaced by the horizon (open for at least {s['open_gap_min_days']:,.0f} d)",
                 (0, yi + 0.31),
                 xytext=(3, 0),
                 textcoords="offset points",
@@ -289,7 +309,7 @@ def backfill_gap(results, *more) -> Figure:
     ax.set_xlim(left=0)
     ax.set_ylim(-0.6, max(len(rows), 1) - 0.2)
     ax.grid(axis="x", alpha=0.3)
-    if rows:
+    if rows and ours:
         fig.legend(
             *ax.get_legend_handles_labels(),
             loc="lower center",
@@ -298,4 +318,6 @@ def backfill_gap(results, *more) -> Figure:
             fontsize="small",
             frameon=False,
         )
+    elif rows:
+        ax.legend(fontsize="x-small", loc="best")
     return fig

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -19,8 +22,12 @@ from .base import (
     _results_list,
     _title,
     _units_over_dates,
-    figure_legend,
+    coincide_note,
     item_label,
+    panels_legend,
+    scenario_style,
+    step_band,
+    target_axes,
 )
 
 # --- delivery timeline ----------------------------------------------------------------------
@@ -44,7 +51,8 @@ def windows(events: pd.DataFrame, horizon: float) -> list[tuple[str, str, float,
     """(kind, scope, start day, end day) of every pause and outage (open ones end at the horizon)."""
     e = _of_kinds(events, lambda k: k.endswith(("_start", "_end")))
     e = e.drop_duplicates(subset=["day", "kind", "where"]).sort_values("day")
-    out, open_ = [], {}
+    out: list[tuple[str, str, float, float]] = []
+    open_: dict[tuple[str, str], list[float]] = {}
     for day, kind, where in zip(e["day"], e["kind"].astype(str), e["where"].astype(str)):
         base, _, edge = kind.rpartition("_")
         key = (base, where)
@@ -91,7 +99,11 @@ def _log(results) -> pd.DataFrame:
 
 def _markers(rl):
     """Pledges, contributions, pause/outage windows and gates of one or several Results, each once."""
-    packages, pledges, contributions, wins, gate_list = {}, {}, {}, {}, []
+    packages: dict[str, Any] = {}
+    pledges: dict[tuple[str, float], np.datetime64] = {}
+    contributions: dict[tuple[str, float, np.datetime64], None] = {}  # an ordered set
+    wins: dict[tuple[str, str, np.datetime64, np.datetime64], list[str]] = {}
+    gate_list = []
     for r in rl:
         sc = r.scenario
         for p in sc.requests.packages:
@@ -114,30 +126,113 @@ def _markers(rl):
     return packages, dict(sorted(pledges.items(), key=lambda kv: kv[1])), [c[2] for c in contributions], wins, gate_list
 
 
-def delivery_timeline(results, *more, items=None) -> Figure:
-    """Cumulative quantity delivered over calendar dates per item, one line per scenario, with pledges, contributions, pauses and gates."""
+LABEL_ROWS = 4  # rows of package labels at the top of a panel
+LABEL_PT = 7.0  # their font size (points)
+CHAR_EM = 0.68  # a generous average glyph width (in ems) of the sans-serif font, digits and capitals included
+
+
+def label_rows(xs, widths, rows: int = LABEL_ROWS, gap: float = 0.004) -> list[int | None]:
+    """Row of each label (x order kept; None: no row has room) so that no two labels in a row overlap.
+
+    xs: left edges, widths: widths, both in axes fractions. Greedy: each label takes the first
+    row whose last label ends before it starts.
+    """
+    ends = [-np.inf] * rows
+    out: list[int | None] = []
+    for x, w in zip(xs, widths):
+        row = next((k for k in range(rows) if ends[k] + gap <= x), None)
+        if row is not None:
+            ends[row] = x + w
+        out.append(row)
+    return out
+
+
+def package_labels(ax, pledges) -> None:
+    """Label each pledge line with its package id, in rows from the top so that no label overlaps another.
+
+    Widths are estimated from the font size (no renderer is needed, so it costs nothing); a
+    label with no room in any row is left out, and the panel says how many were.
+    """
+    if not pledges:
+        return
+    x0, x1 = (float(v) for v in ax.get_xlim())
+    fig = ax.get_figure(root=True)
+    width_pt = ax.get_position().width * fig.get_figwidth() * 72.0
+    pad = 2.0  # points between the line and its label
+    order = sorted(pledges, key=lambda p: mdates.date2num(p[1]))
+    xs = [(mdates.date2num(x) - x0) / (x1 - x0) + pad / width_pt for _, x in order]
+    widths = [(len(str(pid)) * CHAR_EM * LABEL_PT + pad) / width_pt for pid, _ in order]
+    left_out = 0
+    for (pid, x), row in zip(order, label_rows(xs, widths)):
+        if row is None:
+            left_out += 1
+            continue
+        ax.annotate(
+            str(pid),
+            (x, 0.98 - 0.11 * row),
+            xycoords=("data", "axes fraction"),
+            xytext=(pad, 0),
+            textcoords="offset points",
+            va="top",
+            ha="left",
+            fontsize=LABEL_PT,
+            color="tab:purple",
+        )
+    if left_out:
+        ax.annotate(
+            f"{left_out} more package(s) not labelled",
+            (0.99, 0.98 - 0.11 * LABEL_ROWS),
+            xycoords="axes fraction",
+            ha="right",
+            va="top",
+            fontsize=LABEL_PT,
+            color="tab:purple",
+        )
+
+
+def delivery_timeline(results, *more, items=None, ax=None) -> Figure:
+    """Cumulative quantity delivered over calendar dates per item, one line per scenario, with pledges, contributions, pauses and gates.
+
+    Scenarios differ in colour and line style; a panel says so where two scenarios' lines
+    coincide exactly. Package labels are set in rows so that none overlaps another. ax: one
+    Axes per item (default: a new figure); returns the figure.
+    """
     rl = _results_list([results, *more])
     multi = len(rl) > 1
     items = _items(rl, items)
     packages, pledges, contributions, wins, gate_list = _markers(rl)
-    fig, axes = _figure(len(items), ncols=1, panel_w=9.5, panel_h=2.4, sharex=True, right=3.9, hspace=0.45)
+    fig, axes, ours = target_axes(
+        ax,
+        len(items),
+        lambda: _figure(len(items), ncols=1, panel_w=9.5, panel_h=2.4, sharex=True, right=3.9, hspace=0.45),
+    )
     names = ", ".join(r.scenario.name for r in rl)
-    _title(fig, f"{names}: cumulative quantity delivered to Ukraine", rl)
+    if ours:
+        _title(fig, f"{names}: cumulative quantity delivered to Ukraine", rl)
     many = max(r.reps for r in rl) > 1
     start = min(_dates(r.scenario, [0.0])[0] for r in rl)
     end = max(_dates(r.scenario, [r.horizon_days])[0] for r in rl)
     tables = [r.deliveries[["rep", "item", "qty", "requested_day", "delivered_day"]] for r in rl]
     for ax, item in zip(axes, items):
-        requested = []
+        requested, curves = [], []
         for k, (r, d) in enumerate(zip(rl, tables)):
             di = d[(d["item"] == item) & (d["qty"] > 0)]
             grid = np.arange(0.0, r.horizon_days + 1.0)
             x, y, band = _curve(r, di, "delivered_day", grid)
             label = "delivered" + (f": {r.scenario.name}" if multi else "") + (" (median)" if r.reps > 1 else "")
-            ax.step(_dates(r.scenario, x), y, where="post", color=f"C{k}", label=label)
+            ax.step(_dates(r.scenario, x), y, where="post", label=label, **scenario_style(k))
+            curves.append((r.scenario.name, _dates(r.scenario, x), y))
             if band is not None:
+                bx, blo, bhi = step_band(x, *band)
                 ax.fill_between(
-                    _dates(r.scenario, x), *band, step="post", color=f"C{k}", alpha=0.2, linewidth=0, label=BAND_LABEL
+                    _dates(r.scenario, bx),
+                    blo,
+                    bhi,
+                    step="post",
+                    color=f"C{k}",
+                    alpha=0.2,
+                    linewidth=0,
+                    label=BAND_LABEL,
                 )
             rx, ry, _ = _curve(r, di, "requested_day", grid)
             requested.append((_dates(r.scenario, rx), ry, r.scenario.name, k))
@@ -155,19 +250,8 @@ def delivery_timeline(results, *more, items=None) -> Figure:
             only = f" ({', '.join(where)})" if multi and len(where) < len(rl) else ""
             ax.axvspan(s0, e0, color=colour, alpha=0.25, linewidth=0, label=f"{kind}: {scope}{only}")
         mine = [(pid, x) for (pid, _), x in pledges.items() if any(l.item == item for l in packages[pid].lines)]
-        for k, (pid, x) in enumerate(mine):
+        for k, (_pid, x) in enumerate(mine):
             ax.axvline(x, color="tab:purple", ls=":", lw=1, label="package pledged" if k == 0 else None)
-            if len(mine) <= 12:
-                ax.annotate(
-                    pid,
-                    (x, 0.98 - 0.3 * (k % 3)),
-                    xycoords=("data", "axes fraction"),
-                    rotation=90,
-                    va="top",
-                    ha="right",
-                    fontsize="x-small",
-                    color="tab:purple",
-                )
         if contributions:
             ax.plot(
                 contributions,
@@ -189,7 +273,9 @@ def delivery_timeline(results, *more, items=None) -> Figure:
             )
         _panel_title(ax, item_label(rl[0].scenario, item), loc="left")
         _units_over_dates(ax, "cumulative quantity (units)", start, end)
-    figure_legend(fig, axes)
+        coincide_note(ax, curves)
+        package_labels(ax, mine)
+    panels_legend(fig, axes, ours)
     axes[-1].set_xlabel(f"date (day 0 = {rl[0].scenario.start.isoformat()})")
     for ax in axes:
         _date_axis(ax)

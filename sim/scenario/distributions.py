@@ -7,6 +7,7 @@ the hot path never calls numpy once per draw.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from functools import partial
 from itertools import chain, islice, repeat
 from typing import Annotated, Literal
@@ -231,6 +232,7 @@ class Sampler:
         self._spec = as_dist(spec)
         self._rng = rng
         self.fixed = self._spec.value if isinstance(self._spec, Fixed) else None
+        self._stream: Iterator[float]
         if self.fixed is not None:
             self._stream = repeat(self.fixed)
         else:

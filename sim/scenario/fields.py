@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Union
+from typing import Annotated, Literal, Union
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
@@ -14,6 +14,8 @@ DAYS_PER_MONTH = 30.0
 DAYS_PER_YEAR = 365.0
 PRIORITIES = ("urgent", "routine")
 SOURCES = ("us_stock", "stockpile", "production")
+Priority = Literal["urgent", "routine"]
+SourceName = Literal["us_stock", "stockpile", "production"]
 
 MAX_MOMENT_DAYS = 1e6
 # Counts of things the run loops over (ramps, nodes, legs, lines, allies): far above any real scenario.

@@ -54,7 +54,7 @@ def file_schema() -> dict:
     del defs["Scenario"]
     every = {**defs, **partials}
     used = _reachable(root, every)
-    out = {"$schema": DRAFT, "title": TITLE}
+    out: dict[str, Any] = {"$schema": DRAFT, "title": TITLE}
     out.update({k: v for k, v in root.items() if k != "title"})
     out["description"] = (
         "A purlsim scenario file. It may be partial: it may extend another (extends:) or be "
@@ -142,7 +142,7 @@ def _one(node: dict) -> str:
         name = ref[len(_REF) :]
         return f"a {name.lower()} distribution" if name in DISTRIBUTIONS else f"a {name} section"
     if "oneOf" in node or "anyOf" in node:
-        alts = node.get("oneOf") or node.get("anyOf")
+        alts: list[dict] = node.get("oneOf") or node["anyOf"]
         if all(a.get("$ref", "")[len(_REF) :] in DISTRIBUTIONS for a in alts):
             return "a distribution ({dist: " + " | ".join(a["$ref"][len(_REF) :].lower() for a in alts) + ", ...})"
         return " or ".join(_one(a) for a in alts)

@@ -10,7 +10,8 @@ dotted overrides applied to the merged mapping, then pydantic validation (its er
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+import difflib
+from collections.abc import Mapping, Set
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,17 @@ from . import shipped, uncertain
 from .references import check_references
 from .schema import Scenario
 from .wording import _descend, _suggest, _unannotate, _union_args, pydantic_problems
-from .yaml12 import MAX_ALIASES, MAX_DEPTH, MAX_EXPANDED, load_yaml, measure, one_line, yaml_problem
+from .yaml12 import (
+    MAX_ALIASES,
+    MAX_DEPTH,
+    MAX_EXPANDED,
+    Marks,
+    load_yaml,
+    load_yaml_marked,
+    measure,
+    one_line,
+    yaml_problem,
+)
 
 __all__ = [
     "MAX_ALIASES",
@@ -42,8 +53,8 @@ __all__ = [
 MAX_FILE_BYTES = 20 * 1024 * 1024
 
 
-def _read_yaml(path: Path, shown: str) -> dict:
-    """Parse one YAML file into a mapping, or raise ScenarioError naming the file."""
+def _read_yaml(path: Path, shown: str) -> tuple[dict, Marks]:
+    """Parse one YAML file into a mapping and the places of its keys, or raise ScenarioError naming the file."""
     try:
         refused = (
             "file not found"
@@ -64,7 +75,7 @@ def _read_yaml(path: Path, shown: str) -> dict:
     if refused is not None:
         raise ScenarioError([Problem(shown, "", refused)])
     try:
-        data = load_yaml(text)
+        data, marks = load_yaml_marked(text)
     except yaml.YAMLError as exc:
         raise ScenarioError([Problem(shown, "", yaml_problem(exc, text))]) from None
     except RecursionError:
@@ -78,7 +89,54 @@ def _read_yaml(path: Path, shown: str) -> dict:
     problem = measure(data)
     if problem:
         raise ScenarioError([Problem(shown, "", problem)])
-    return data
+    return data, marks
+
+
+# Where each key of a merged scenario was written: dotted path -> (file shown, line, column).
+Places = dict[str, tuple[str, int, int]]
+
+
+def _lay_over(places: Places, shown: str, marks: Marks) -> None:
+    """Record the keys of file `shown` over those of the files it extends, as deep_merge lays their values.
+
+    A key whose value is not a mapping replaces the whole value below it: the places of the
+    base's keys under it go (they are no longer in the merged scenario).
+    """
+    replaced = {path for path, (_, _, is_mapping) in marks.items() if not is_mapping}
+    if replaced:
+        for path in [p for p in places if _under_any(p, replaced)]:
+            del places[path]
+    for path, (line, column, _) in marks.items():
+        places[path] = (shown, line, column)
+
+
+def _under_any(path: str, prefixes: set[str]) -> bool:
+    """True when a strict ancestor of dotted `path` is in `prefixes`."""
+    head, dot, _ = path.rpartition(".")
+    while dot:
+        if head in prefixes:
+            return True
+        head, dot, _ = head.rpartition(".")
+    return False
+
+
+def locate(problems: list[Problem], places: Places, shown: str, override_paths=()) -> list[Problem]:
+    """Each problem of the merged scenario `shown` at the file, line and column of its key (or of the
+    nearest enclosing key written in a file); a problem with a value given by an override keeps no place."""
+    out = []
+    for p in problems:
+        overridden = any(p.path == o or p.path.startswith(f"{o}.") for o in override_paths)
+        if p.file != shown or not p.path or overridden or p.line is not None:
+            out.append(p)
+            continue
+        path = p.path
+        while path and path not in places:
+            path = path.rpartition(".")[0]
+        if path:
+            file, line, column = places[path]
+            p = Problem(file, p.path, p.message, line, column)
+        out.append(p)
+    return out
 
 
 def deep_merge(base: Mapping, over: Mapping) -> dict:
@@ -92,8 +150,11 @@ def deep_merge(base: Mapping, over: Mapping) -> dict:
     return out
 
 
-def _resolve(path: Path, shown: str, stack: tuple[Path, ...], files: list[Path] | None = None) -> dict:
-    """The file's mapping with its `extends:` chain merged underneath it; `files` collects every file read."""
+def _resolve(
+    path: Path, shown: str, stack: tuple[Path, ...], files: list[Path] | None = None, places: Places | None = None
+) -> dict:
+    """The file's mapping with its `extends:` chain merged underneath it; `files` collects every file read,
+    `places` where each key of the merged mapping was written (see `locate`)."""
     try:
         real = path.resolve()
     except (OSError, ValueError, RuntimeError):
@@ -101,29 +162,34 @@ def _resolve(path: Path, shown: str, stack: tuple[Path, ...], files: list[Path] 
     if real in stack:
         chain = " -> ".join(p.name for p in (*stack, real))
         raise ScenarioError([Problem(shown, "extends", f"extends cycle: {chain}")])
-    data = _read_yaml(path, shown)
+    data, marks = _read_yaml(path, shown)
     if files is not None:
         files.append(real)
     parent = data.pop("extends", None)
+    at = marks.get("extends", (None, None))[:2]
     if parent is None:
-        return data
-    if not isinstance(parent, str) or not parent.strip():
-        raise ScenarioError([Problem(shown, "extends", "must be a file path (a string)")])
-    if shipped.is_reference(parent):
+        base = {}
+    elif not isinstance(parent, str) or not parent.strip():
+        raise ScenarioError([Problem(shown, "extends", "must be a file path (a string)", *at)])
+    elif shipped.is_reference(parent):
         try:
             parent_path = shipped.resolve_reference(parent)
         except ValueError as exc:
-            raise ScenarioError([Problem(shown, "extends", str(exc))]) from None
-        return deep_merge(_resolve(parent_path, parent, (*stack, real), files), data)
-    parent_path = path.parent / parent
-    try:
-        found = parent_path.is_file()
-    except (OSError, ValueError):
-        found = False
-    if not found:
-        raise ScenarioError([Problem(shown, "extends", f"file not found: {parent}")])
-    base = _resolve(parent_path, str(parent_path), (*stack, real), files)
-    return deep_merge(base, data)
+            raise ScenarioError([Problem(shown, "extends", str(exc), *at)]) from None
+        base = _resolve(parent_path, parent, (*stack, real), files, places)
+    else:
+        parent_path = path.parent / parent
+        try:
+            found = parent_path.is_file()
+        except (OSError, ValueError):
+            found = False
+        if not found:
+            raise ScenarioError([Problem(shown, "extends", f"file not found: {parent}", *at)])
+        base = _resolve(parent_path, str(parent_path), (*stack, real), files, places)
+    if places is not None:
+        marks.pop("extends", None)
+        _lay_over(places, shown, marks)
+    return deep_merge(base, data) if parent is not None else data
 
 
 def parse_override_value(text: str) -> Any:
@@ -171,7 +237,7 @@ def apply_overrides(data: dict, overrides: Mapping[str, Any], shown: str) -> tup
                         shown,
                         dotted,
                         f"override path does not exist (no '{'.'.join(parts[: i + 1])}')"
-                        + _suggest(tuple(parts[: i + 1])),
+                        + (_suggest(tuple(parts[: i + 1])) or _suggest_entry(part, node)),
                     )
                 )
                 break
@@ -193,6 +259,16 @@ def apply_overrides(data: dict, overrides: Mapping[str, Any], shown: str) -> tup
     if problems:
         raise ScenarioError(problems)
     return out, created
+
+
+def _suggest_entry(part: str, node) -> str:
+    """' (did you mean 'x'?)' from the entries the scenario has where the schema names none (a line, a leg, an index)."""
+    if isinstance(node, list):
+        return f" (the list has {len(node)} entries, 0 to {len(node) - 1})" if node else " (the list is empty)"
+    if not isinstance(node, dict):
+        return ""
+    close = difflib.get_close_matches(part, [str(k) for k in node], n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 def _step(node, part):
@@ -222,16 +298,20 @@ def load_scenario(path, overrides: Mapping[str, Any] | None = None) -> Scenario:
     """Load, merge, override and validate a scenario file; raises ScenarioError listing every problem."""
     path = Path(path)
     shown = str(path)
-    data = _resolve(path, shown, ())
+    places: Places = {}
+    data = _resolve(path, shown, (), places=places)
     created: set[str] = set()
     if overrides is not None and not isinstance(overrides, Mapping):
         raise ScenarioError([Problem(shown, "", "overrides must be a mapping of dotted paths to values")])
     if overrides:
         data, created = apply_overrides(data, overrides, shown)
-    return validate_mapping(data, shown, created)
+    try:
+        return validate_mapping(data, shown, created)
+    except ScenarioError as exc:
+        raise ScenarioError(locate(exc.problems, places, shown, list(overrides or ()))) from None
 
 
-def validate_mapping(data: dict, shown: str = "<scenario>", override_paths: set[str] = frozenset()) -> Scenario:
+def validate_mapping(data: dict, shown: str = "<scenario>", override_paths: Set[str] = frozenset()) -> Scenario:
     """Validate an already-merged mapping into a Scenario; raises ScenarioError listing every problem."""
     if not isinstance(data, Mapping):
         raise ScenarioError([Problem(shown, "", "the top level must be a mapping of sections")])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Mapping
 
 from ..errors import Problem
 from .disruption_specs import GATE_SCOPES, GLOBAL_SCOPES  # noqa: F401 (re-exported)
@@ -171,7 +172,12 @@ def _check_scope(scope: str, kinds, plain, s: Scenario, file: str, path: str, ou
     if scope in plain:
         return
     kind, _, name = scope.partition(":")
-    known = {"line": s.production, "leg": s.transport.legs, "route": s.transport.routes, "hub": s.transport.nodes}
+    known: dict[str, Mapping[str, object]] = {
+        "line": s.production,
+        "leg": s.transport.legs,
+        "route": s.transport.routes,
+        "hub": s.transport.nodes,
+    }
     if kind not in kinds or not name:
         options = list(plain) + [f"{k}:ID" for k in kinds]
         out.append(Problem(file, path, f"unknown scope '{scope}' (expected one of {', '.join(options)})"))

@@ -35,8 +35,10 @@ from .fields import (  # noqa: F401
     Moment,
     PositiveDuration,
     PositiveInt,
+    Priority,
     Quantity,
     RatePerMonth,
+    SourceName,
     Text,
     Weight,
     _no_control,
@@ -64,7 +66,7 @@ class Package(Frozen):
 
     id: Id
     at: Moment
-    priority: Literal["urgent", "routine"] = "routine"
+    priority: Priority = "routine"
     lines: list[RequestLine] = Field(min_length=1, max_length=1000)
     funded_by: list[Id] = Field(
         default_factory=list,
@@ -96,8 +98,9 @@ class RequestStream(Frozen):
 
     interarrival_days: PositiveDuration
     items: dict[Id, StreamItem] = Field(min_length=1, max_length=MAX_ENTRIES)
-    priority: dict[Literal["urgent", "routine"], Annotated[float, Field(ge=0, le=1e9)]] = Field(
-        default_factory=lambda: {"routine": 1.0}
+    # The factories name their element types: mypy cannot infer a Literal from a lambda's bare result.
+    priority: dict[Priority, Annotated[float, Field(ge=0, le=1e9)]] = Field(
+        default_factory=lambda: dict[Priority, float]({"routine": 1.0})
     )
     start: Moment = 0.0
     end: Moment | None = None
@@ -326,10 +329,10 @@ class Stockpile(Frozen):
 class Policy(Frozen):
     """How a funded request is sourced and how donors are replaced."""
 
-    sources: list[Literal["us_stock", "stockpile", "production"]] = Field(
-        default_factory=lambda: ["us_stock", "production"], min_length=1
+    sources: list[SourceName] = Field(
+        default_factory=lambda: list[SourceName](["us_stock", "production"]), min_length=1
     )
-    stockpile_priorities: list[Literal["urgent", "routine"]] = Field(default_factory=lambda: ["urgent"])
+    stockpile_priorities: list[Priority] = Field(default_factory=lambda: list[Priority](["urgent"]))
     donor_choice: Literal["listed_order", "most_surplus", "fastest_route"] = "listed_order"
     donors: list[Id] | None = Field(None, description="Donor order for listed_order (default: stockpiles order).")
     split: bool = Field(True, description="May one request line be split across sources and donors?")

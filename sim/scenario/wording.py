@@ -15,7 +15,7 @@ import re
 import types
 import typing
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeGuard
 
 from pydantic import BaseModel, ValidationError
 
@@ -53,7 +53,7 @@ def _union_args(tp):
     return [tp]
 
 
-def _is_model(tp) -> bool:
+def _is_model(tp) -> TypeGuard[type[BaseModel]]:
     """True for a pydantic model class."""
     return isinstance(tp, type) and issubclass(tp, BaseModel)
 
@@ -207,7 +207,9 @@ def pydantic_problems(exc: ValidationError, shown: str, override_paths=frozenset
     for e in entries:
         if e[1] is not None:
             by_union.setdefault(e[1], []).append(e)
-    keep, replaced = [], {}
+    keep: list[int] = []
+    replaced: dict[str, str] = {}
+    upath: str | None  # a union's path here, then an entry's (None outside any union) below
     for upath, group in by_union.items():
         value = _value_at(data, upath.split(".") if upath else []) if data is not None else _MISSING
         wanted = _kind_of_value(value)
@@ -274,7 +276,7 @@ def _num(x) -> str:
 _ID_RULE = "use only ASCII letters, digits, '_' and '-' (not first), at most 64 characters"
 
 
-def _message(err: dict, path: str, override_paths, key_error: bool = False) -> str:
+def _message(err: Mapping[str, Any], path: str, override_paths, key_error: bool = False) -> str:
     """A readable message for one pydantic error."""
     kind = err["type"]
     ctx = err.get("ctx") or {}
@@ -387,7 +389,7 @@ def _valid_keys(loc) -> list[str]:
 
 def _fields_of(tp) -> list[str]:
     """Field names (aliases first) of a model or of every model in a union."""
-    out = []
+    out: list[str] = []
     for m in _union_args(tp):
         if _is_model(m):
             out.extend(f.alias or name for name, f in m.model_fields.items() if (f.alias or name) not in out)

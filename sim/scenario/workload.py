@@ -14,6 +14,9 @@ from .distributions import as_dist
 from .schema import Scenario
 
 MAX_LOTS_PER_REP = 2_000_000
+# Replications when none are asked for, the same for every command and API function (run, compare,
+# sweep, report, a new baseline): enough for intervals that mean something, a few seconds per scenario.
+DEFAULT_REPS = 20
 MAX_REPS = 1_000_000
 MAX_LOT_REPS = 1_000_000_000
 MAX_SEED = 2**63 - 1

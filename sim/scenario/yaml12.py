@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Hashable
+from typing import ClassVar
 
 import yaml
 from yaml.composer import Composer
@@ -53,7 +54,7 @@ _Resolver12.add_implicit_resolver(TAG + "timestamp", _DATE, list("0123456789"))
 class _Constructor12(SafeConstructor):
     """Only the core schema's types (and dates); duplicate keys, merge keys and every other tag refused."""
 
-    yaml_constructors: dict = {}
+    yaml_constructors: ClassVar[dict] = {}
 
     def construct_int12(self, node):
         text = self.construct_scalar(node)
@@ -135,8 +136,9 @@ for _tag, _make in {
     "seq": SafeConstructor.construct_yaml_seq,
     "map": SafeConstructor.construct_yaml_map,
 }.items():
-    _Constructor12.add_constructor(TAG + _tag, _make)
-_Constructor12.add_constructor(None, _Constructor12.construct_refused)
+    # The stubs type a constructor's first argument as one of PyYAML's own loaders; ours is this class.
+    _Constructor12.add_constructor(TAG + _tag, _make)  # type: ignore[type-var]
+_Constructor12.add_constructor(None, _Constructor12.construct_refused)  # type: ignore[type-var]
 
 
 class Loader12(Reader, Scanner, Parser, Composer, _Constructor12, _Resolver12):
@@ -171,11 +173,51 @@ class Loader12(Reader, Scanner, Parser, Composer, _Constructor12, _Resolver12):
 
 def load_yaml(text: str):
     """The YAML 1.2 data of one document (raises yaml.YAMLError, RecursionError)."""
+    return load_yaml_marked(text)[0]
+
+
+# Where each key of a document is: dotted path -> (line, column, 1-based; True when its value is a mapping).
+Marks = dict[str, tuple[int, int, bool]]
+
+
+def load_yaml_marked(text: str) -> tuple[object, Marks]:
+    """The YAML 1.2 data of one document and the line and column of every mapping key and list item in it."""
     loader = Loader12(text)
     try:
-        return loader.get_single_data()
+        node = loader.get_single_node()
+        if node is None:
+            return None, {}
+        return loader.construct_document(node), _marks(node)
     finally:
         loader.dispose()
+
+
+def _marks(root) -> Marks:
+    """Dotted path -> (line, column, value is a mapping) of every key and list item, each node walked once.
+
+    A node reached again through an alias keeps the place it was first written, so the walk is
+    linear in the file however the aliases multiply it. List items are numbered as the error
+    paths number them (`packages.0.lines`).
+    """
+    out: Marks = {}
+    seen: set[int] = set()
+    stack = [("", root)]
+    while stack:
+        prefix, node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, MappingNode):
+            children = [(str(k.value), k.start_mark, v) for k, v in node.value if isinstance(k, yaml.ScalarNode)]
+        elif isinstance(node, yaml.SequenceNode):
+            children = [(str(i), v.start_mark, v) for i, v in enumerate(node.value)]
+        else:
+            continue
+        for key, mark, value in children:
+            path = f"{prefix}.{key}" if prefix else key
+            out.setdefault(path, (mark.line + 1, mark.column + 1, isinstance(value, MappingNode)))
+            stack.append((path, value))
+    return out
 
 
 def one_line(text: str) -> str:
