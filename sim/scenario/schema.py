@@ -79,12 +79,6 @@ class Package(Frozen):
     )
     required_by: Moment | None = Field(None, description="Date the whole package is needed by (P(closed by it)).")
 
-    @model_validator(mode="after")
-    def _required_after_request(self):
-        if self.required_by is not None and type(self.required_by) is type(self.at) and self.required_by < self.at:
-            raise ValueError("required_by is before the package's date (at)")
-        return self
-
 
 class StreamItem(Frozen):
     """One item of the stochastic stream: its share of requests and its quantity per request."""
