@@ -107,3 +107,10 @@ def test_required_by_before_the_package_is_refused(tmp_path):
     with pytest.raises(ScenarioError) as exc:
         load_scenario(f)
     assert any(p.path == "requests.packages.0.required_by" and "before" in p.message for p in exc.value.problems)
+
+
+def test_an_override_fixes_the_inputs_it_sets_and_others_stay():
+    # approval.delay_days as a number replaces the distribution the input's path points into
+    sc = load_scenario(BASE, {"approval.delay_days": 15})
+    assert "approval_delay_high" not in sc.uncertain and "us_pac3_floor" in sc.uncertain
+    assert "us_pac3_floor" not in load_scenario(BASE, {"us_stock.items.pac3_mse.reserve_floor": 5}).uncertain

@@ -72,6 +72,22 @@ def points(inputs: Mapping[str, UncertainInput], unit: np.ndarray) -> list[dict[
     return [{inputs[n].path: inputs[n].value(u) for n, u in zip(names, row)} for row in np.atleast_2d(unit)]
 
 
+def without(data: dict, overrides: Mapping[str, Any]) -> dict:
+    """`data` without the uncertain inputs an override sets (its path, a part of it, or a section holding it)."""
+    section = data.get(SECTION)
+    if not isinstance(section, Mapping):
+        return data
+
+    def fixed(spec) -> bool:
+        path = spec.get("path") if isinstance(spec, Mapping) else None
+        return isinstance(path, str) and any(
+            isinstance(k, str) and (k == path or path.startswith(k + ".") or k.startswith(path + "."))
+            for k in overrides
+        )
+
+    return {**data, SECTION: {name: spec for name, spec in section.items() if not fixed(spec)}}
+
+
 def check(
     data: Mapping,
     shown: str,
