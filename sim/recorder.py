@@ -28,6 +28,7 @@ PHASES: tuple[str, ...] = (
     "approval",  # request: requested -> approved (the review, and any approvals pause)
     "funding",  # request: approved -> funded (waiting for money in the NATO account)
     "unsourced",  # no source could supply the lot: funded -> horizon
+    "not_offered",  # the availability check found the US could not supply it in its window: checked -> horizon
     "long_lead",  # production: the line's long-lead delay before the order may queue
     "line_queue",  # production: queued at the line, behind other customers' book and orders
     "manufacture",  # production: a server is making the lot
@@ -37,15 +38,26 @@ PHASES: tuple[str, ...] = (
     "waiting_departure",  # waiting for a slot on a leg or for its next sailing
     *(f"transit_{mode}" for mode in TRANSIT_MODES),  # on a leg, by the leg's mode
 )
-(APPROVAL, FUNDING, UNSOURCED, LONG_LEAD, LINE_QUEUE, MANUFACTURE, US_HANDLING, DONOR_PREP, HELD, WAITING_DEPARTURE) = (
-    range(10)
-)
+(
+    APPROVAL,
+    FUNDING,
+    UNSOURCED,
+    NOT_OFFERED,
+    LONG_LEAD,
+    LINE_QUEUE,
+    MANUFACTURE,
+    US_HANDLING,
+    DONOR_PREP,
+    HELD,
+    WAITING_DEPARTURE,
+) = range(11)
 TRANSIT = {mode: PHASES.index(f"transit_{mode}") for mode in TRANSIT_MODES}  # phase code per leg mode
 PHASE_COLUMNS = [f"phase_{name}_days" for name in PHASES]
 PHASE_AT_HORIZON = "phase_at_horizon"
 
 DELIVERY_COLUMNS = [
     "lot_id",
+    "shipment_id",
     "request_id",
     "item",
     "qty",
@@ -73,16 +85,22 @@ BACKFILL_COLUMNS = [
     "ordered_day",
     "backfilled_day",
     "decided_day",
+    "cost_musd",
 ]
 EVENT_COLUMNS = ["day", "kind", "request_id", "lot_id", "item", "qty", "where"]
 LEVEL_COLUMNS = ["day", "series", "value"]
 
 
 class Lot:
-    """Goods moving together: one piece of one request line, from one source."""
+    """Goods moving together: one piece of one request line, from one source (one delivery row).
+
+    A lot a line makes in batches is split into shipments (`Recorder.split`): each is a Lot of its
+    own (its own row and `shipment_id`) that keeps the `lot_id` of the lot it came from.
+    """
 
     __slots__ = (
         "lot_id",
+        "shipment_id",
         "request",
         "item",
         "qty",
@@ -99,6 +117,7 @@ class Lot:
 
     def __init__(self, lot_id: int, request, item: str, qty: int, source: str, donor: str, origin: str):
         self.lot_id = lot_id
+        self.shipment_id = lot_id
         self.request = request
         self.item = item
         self.qty = qty
@@ -124,6 +143,7 @@ class Recorder:
     def __init__(self, events: bool = True, horizon: float = NAN):
         self.horizon = horizon  # where the time of an undelivered lot ends
         self.lots: list[Lot] = []
+        self._n_lots = 0  # lots sourced (shipments split off a lot keep its id)
         self.pending_lines: list[tuple] = []  # (request, item, qty) never sourced by the horizon
         self.backfills: list[list] = []
         self._events: list[tuple] | None = [] if events else None
@@ -135,13 +155,28 @@ class Recorder:
 
     def new_lot(self, request, item, qty, source, donor="", origin="") -> Lot:
         """Register a lot; it is a delivery row from now on, delivered or not."""
-        lot = Lot(len(self.lots), request, item, qty, source, donor, origin)
+        lot = Lot(self._n_lots, request, item, qty, source, donor, origin)
+        lot.shipment_id = len(self.lots)
+        self._n_lots += 1
         self.lots.append(lot)
         return lot
+
+    def split(self, lot: Lot, qty: int) -> Lot:
+        """A shipment of `qty` units split off `lot` now (the lot keeps the rest): a row of its own.
+
+        It has been where the lot has been so far, so it starts with a copy of the lot's phase marks.
+        """
+        part = Lot(lot.lot_id, lot.request, lot.item, qty, lot.source, lot.donor, lot.origin)
+        part.shipment_id = len(self.lots)
+        part.marks = list(lot.marks)
+        lot.qty -= qty
+        self.lots.append(part)
+        return part
 
     def clear(self) -> None:
         """Let go of every record (the tables already built keep what they use)."""
         self.lots, self.backfills, self.pending_lines = [], [], []
+        self._n_lots = 0
         self.level_days, self.level_series, self.level_values = array("d"), [], array("d")
         if self._events is not None:
             self._events = []
@@ -196,6 +231,7 @@ class Recorder:
         never = [NAN] * len(pending)
         cols = {
             "lot_id": ints((lot.lot_id for lot in lots), [-1] * len(pending)),
+            "shipment_id": ints((lot.shipment_id for lot in lots), [-1] * len(pending)),
             "request_id": [r.request_id for r in reqs] + [r.request_id for r, _, _ in pending],
             "item": labels([lot.item for lot in lots] + [item for _, item, _ in pending]),
             "qty": whole_units([lot.qty for lot in lots] + [qty for _, _, qty in pending]),
@@ -210,6 +246,12 @@ class Recorder:
             "shipped_day": floats((lot.shipped_day for lot in lots), never),
             "delivered_day": floats((lot.delivered_day for lot in lots), never),
         }
+        if n:
+            # A line the availability check refused is never funded, though the rest of its request may be.
+            src = cols["source"]
+            refused = np.asarray(src.uniques == "not_offered", dtype=bool)[src.codes[:n]]
+            if refused.any():
+                cols["funded_day"][:n][refused] = NAN
         cols.update(self._phase_columns(cols))
         return {
             "deliveries": cols,
@@ -270,6 +312,12 @@ class Recorder:
             unsourced[:n] = np.asarray(source.uniques == "unsourced", dtype=bool)[source.codes[:n]]
             days[UNSOURCED, unsourced] = end[unsourced] - funded[unsourced]
             at[unsourced] = UNSOURCED
+            # A line not offered is never funded: from its check (approved_day) on it is `not_offered`.
+            refused = np.zeros(rows, dtype=bool)
+            refused[:n] = np.asarray(source.uniques == "not_offered", dtype=bool)[source.codes[:n]]
+            days[NOT_OFFERED, refused] = days[FUNDING, refused]
+            days[FUNDING, refused] = 0.0
+            at[refused] = NOT_OFFERED
         at[n:] = np.where(np.isnan(approved[n:]), APPROVAL, FUNDING)  # lines never sourced
         at[~undelivered] = -1
         names = np.array([*PHASES, ""], dtype=object)  # code -1 picks ""

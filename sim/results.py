@@ -17,7 +17,7 @@ import pandas as pd
 from . import metrics
 from .output import OVERRIDES_FILE, SCENARIO_FILE, verify
 from .scenario.schema import Scenario
-from .tables import CATEGORIES, COLUMNS, STAGES, finish, table, with_stage_events
+from .tables import CATEGORIES, COLUMNS, STAGES, finish, ledger, table, with_stage_events
 
 
 @dataclass
@@ -46,6 +46,24 @@ class Results:
         if self._events is None:
             self._events = with_stage_events(self.event_log, self.deliveries)
         return self._events
+
+    def ukraine_stockouts(self) -> pd.DataFrame:
+        """Ukraine's stockout spells: rep, item, start_day, end_day, days, ongoing (see sim.metrics.ukraine)."""
+        return self._cached(("stockouts",), lambda: metrics.ukraine.stockouts(self.levels, self.horizon_days))
+
+    def ukraine_summary(self, window: tuple[float, float] | None = None) -> pd.DataFrame:
+        """Per item Ukraine keeps: mean days at zero in `window` (days; default the whole run) and
+        P(any stockout day) there, per replication with intervals, and the share of its use met over the run."""
+        lo, hi = window if window is not None else (0.0, self.horizon_days)
+        items = list(self.scenario.ukraine.items)
+        zero = metrics.ukraine.days_at_zero(self.ukraine_stockouts(), self.reps, items, (lo, hi))
+        use = metrics.ukraine.use_over(self.scenario, 0.0, self.horizon_days)
+        return zero.join(metrics.ukraine.use_met(self.levels, self.reps, use))
+
+    @property
+    def ledger(self) -> pd.DataFrame:
+        """The NATO account's ledger, per replication: every deposit and withdrawal, with who and why ($M)."""
+        return ledger(self.event_log, self.scenario.funding.initial_musd)
 
     @classmethod
     def from_frames(

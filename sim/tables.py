@@ -17,7 +17,7 @@ COLUMNS = {
 }
 
 
-INT_COLUMNS = {"lot_id", "qty"}
+INT_COLUMNS = {"lot_id", "shipment_id", "qty"}
 TEXT_COLUMNS = {"request_id"}
 
 
@@ -212,3 +212,30 @@ def with_stage_events(events: pd.DataFrame, deliveries: pd.DataFrame) -> pd.Data
     for c in CATEGORIES & set(out.columns):
         out[c] = out[c].astype("category")
     return out
+
+
+LEDGER_KINDS = {"contribution": 1.0, "donated_value": 1.0, "withdrawal": -1.0}  # sign of each kind's amount
+
+
+def ledger(event_log: pd.DataFrame, initial_musd: float) -> pd.DataFrame:
+    """The NATO account's ledger per replication from the event log: every deposit and withdrawal.
+
+    Columns: rep, day, amount_musd (+ in, - out), who (the contributor, the donor, or the account
+    for a purchase), why (the event kind), request_id, balance_musd (the running balance). Rounding
+    residues the account clears (below 1e-9 $M) are not events, so a balance here may differ from
+    the `account:nato_purl` series by that much.
+    """
+    e = event_log[event_log["kind"].astype(object).isin(list(LEDGER_KINDS))]
+    sign = e["kind"].astype(object).map(LEDGER_KINDS).to_numpy(dtype=float)
+    out = pd.DataFrame(
+        {
+            "rep": e["rep"].to_numpy(),
+            "day": e["day"].to_numpy(dtype=float),
+            "amount_musd": sign * e["qty"].to_numpy(dtype=float),
+            "who": e["where"].astype(object).to_numpy(),
+            "why": e["kind"].astype(object).to_numpy(),
+            "request_id": e["request_id"].astype(object).to_numpy(),
+        }
+    )
+    out["balance_musd"] = initial_musd + out.groupby("rep")["amount_musd"].cumsum()
+    return out.reset_index(drop=True)

@@ -13,15 +13,21 @@ US_STOCK = "us_stock"  # sold from US stock above the reserve floor
 STOCKPILE = "stockpile"  # donated from an ally's stockpile (its `donor` column names the ally)
 PRODUCTION = "production"  # made to order on a US production line
 UNSOURCED = "unsourced"  # no source could supply it: it never ships, and stays a censored row
+NOT_OFFERED = "not_offered"  # the availability check refused the line: never funded, a censored row
 
 # --- `events.kind`: what the parts log (stage events are derived, see sim.tables.STAGES) ---------
 HELD = "held"  # a ready lot is held by a closed release scope
+REFUSED = "not_offered"  # the availability check refused a request line (`where`: the reason)
+DEFERRED = "deferred"  # the availability check deferred a request (`where`: the reason)
 RELEASED = "released"  # ... and goes on when the scope reopens
 RAMP = "ramp"  # a line's scheduled ramp takes effect (`where`: line:ID)
 CAPACITY = "capacity"  # a capacity-change disruption takes effect (`where`: its scope)
 GATE_PASSED = "gate_passed"  # a gate's draw let deliveries go on
 GATE_CLOSED = "gate_closed"  # a gate's draw closed its scope for good
 CONTRIBUTION = "contribution"  # money arrives in the NATO account (`where`: who paid, `qty`: $M)
+WITHDRAWAL = "withdrawal"  # the account pays for a request (`request_id`, `qty`: $M)
+DONATED_VALUE = "donated_value"  # goods donated instead of bought: their value back (`where`: the donor)
+ROUNDING = "rounding"  # a rounding residue below zero cleared (ledger only)
 BACKFILL_ORDERED = "backfill_ordered"  # a donor's replacement is ordered at US production
 BACKFILLED = "backfilled"  # ... and finished
 WINDOW_SUFFIXES = ("_start", "_end")  # a pause or outage logs KIND_start and KIND_end
@@ -43,6 +49,20 @@ US_STOCK_SERIES = "us_stock:"  # + ITEM: US on-hand units
 STOCKPILE_SERIES = "stockpile:"  # + ALLY:ITEM: an ally's on-hand units
 LINE_QUEUE_SERIES = "queue:line:"  # + LINE: orders waiting at a production line
 ACCOUNT_SERIES = "account:"  # + NAME: balance in $M
+
+
+UKRAINE_SERIES = "ukraine:"  # + ITEM: Ukraine's on-hand units
+UKRAINE_UNMET_SERIES = "ukraine_unmet:"  # + ITEM: Ukraine's use not met so far (units)
+
+
+def ukraine_series(item: str) -> str:
+    """Level series of Ukraine's on-hand units of `item`."""
+    return UKRAINE_SERIES + item
+
+
+def ukraine_unmet_series(item: str) -> str:
+    """Level series of Ukraine's use of `item` not met so far (cumulative units)."""
+    return UKRAINE_UNMET_SERIES + item
 
 
 def us_stock_series(item: str) -> str:

@@ -27,7 +27,7 @@ transport:
 """
 
 # The smallest scenario that validates: one item costing 1 M$ a unit, one line making 10 a month
-# (3 days a unit) at `plant`, goods delivered where they are made (route `direct`), no approval
+# (3 days a unit) at `plant` and shipping each order whole when its last unit is made, goods delivered where they are made (route `direct`), no approval
 # step and no money limit. Tests lay only the part they check on top of it.
 MINIMAL = {
     "name": "unit",
@@ -37,7 +37,9 @@ MINIMAL = {
     "requests": {"packages": []},
     "approval": {"enabled": False},
     "funding": {"enabled": False},
-    "production": {"line": {"item": "shell", "node": "plant", "rate_per_month": 10}},
+    "production": {
+        "line": {"item": "shell", "node": "plant", "rate_per_month": 10, "shipments": {"whole_order": True}}
+    },
     "transport": {
         "destination": "ukraine",
         "nodes": {

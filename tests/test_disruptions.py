@@ -27,7 +27,7 @@ def scenario(**over):
         "approval": {"enabled": False},
         "funding": {"enabled": False},
         "us_stock": {"node": "us_depot", "items": {"x": {"on_hand": 1000}}},
-        "production": {"x_line": {"item": "x", "node": "plant", "unit_days": 10}},
+        "production": {"x_line": {"item": "x", "node": "plant", "unit_days": 10, "shipments": {"whole_order": True}}},
         "transport": {
             "destination": "ua",
             "nodes": {

@@ -282,6 +282,7 @@ def test_a_chunk_table_joins_replications_with_different_labels():
             "ordered_day": [1.0],
             "backfilled_day": [9.0],
             "decided_day": [1.0],
+            "cost_musd": [2.5],
         }
     )
     bf = table("backfills", d_parts)

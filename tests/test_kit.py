@@ -61,7 +61,7 @@ class Gift:
         self.given += qty
         return self.node
 
-    def ready_steps(self, lot):
+    def ready_steps(self, lot, ship=None):
         lot.enter(DONOR_PREP, self.env.now)  # every wait is marked in a phase (the invariants check it)
         yield self.env.delay(self.days)
 
@@ -74,7 +74,7 @@ def test_a_source_that_forgets_to_mark_its_wait_is_caught(monkeypatch):
     """The phases of a lot must add up to its time in system: an unmarked wait breaks an invariant."""
 
     class Unmarked(Gift):
-        def ready_steps(self, lot):
+        def ready_steps(self, lot, ship=None):
             yield self.env.delay(self.days)
 
     monkeypatch.setitem(sources.SOURCES, "gift", lambda model: Unmarked(model.ctx, "depot", units=4, days=2))

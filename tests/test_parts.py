@@ -82,18 +82,18 @@ def test_other_customers_backlog_is_made_first():
     assert d.loc["p1", "delivered_day"] == 120
 
 
-def test_ramp_on_a_date_changes_rate_for_orders_starting_after_it():
-    """A ramp to 30/month on 2025-02-20 speeds up orders that start after it, not the one running."""
-    # 2025-02-20 is day 31 (January) + 19 = day 50. p1 starts at day 0 at 3 d/unit: 0 + 90 = 90,
-    # untouched by the ramp. p2 (day 60) waits for the one server until 90, starts after the
-    # ramp at 30/month = 1 d/unit: 90 + 30 = 120 (it would be 180 without the ramp).
+def test_ramp_on_a_date_speeds_up_the_order_in_progress_and_those_after_it():
+    """A ramp to 30/month on 2025-02-20 speeds up the units not yet made, of the running order too."""
+    # 2025-02-20 is day 31 (January) + 19 = day 50. p1 starts at day 0 at 3 d/unit: by day 50 it
+    # has made 50/3 units; the other 30 - 50/3 = 40/3 go at 1 d/unit: done at 50 + 40/3 = 63.33
+    # (90 without the ramp). p2 (day 60) waits for the one server until then: + 30 = 93.33.
     s = build(
         [package("p1", at=0, qty=30), package("p2", at=60, qty=30)],
         production={"line": {"ramps": [{"at": "2025-02-20", "rate_per_month": 30}]}},
     )
     d = by_request(s)
-    assert d.loc["p1", "delivered_day"] == 90
-    assert d.loc["p2", "delivered_day"] == 120
+    assert d.loc["p1", "delivered_day"] == pytest.approx(50 + 40 / 3, abs=1e-9)
+    assert d.loc["p2", "delivered_day"] == pytest.approx(50 + 40 / 3 + 30, abs=1e-9)
 
 
 def test_ramp_adding_a_server_starts_queued_work():

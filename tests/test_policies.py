@@ -25,7 +25,7 @@ def scenario(**over):
         "approval": {"enabled": False},
         "funding": {"enabled": False},
         "us_stock": {"node": "us_depot", "items": {"x": {"on_hand": 5, "reserve_floor": 2}}},
-        "production": {"x_line": {"item": "x", "node": "plant", "unit_days": 10}},
+        "production": {"x_line": {"item": "x", "node": "plant", "unit_days": 10, "shipments": {"whole_order": True}}},
         "stockpiles": {
             a: {"node": f"depot_{a}", "items": {"x": {"on_hand": 10 + s, "min_keep": 10}}}
             for a, (s, _) in allies.items()

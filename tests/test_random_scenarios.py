@@ -183,7 +183,16 @@ def test_catches_production_output_unaccounted(finished):
 
 def test_catches_account_not_balancing(finished):
     finished.funding.account.balance += 1.0
-    _breaks(finished, "account does not balance")
+    _breaks(finished, "ledger sums to")
+
+
+def test_catches_a_ledger_entry_that_is_not_the_money_moved(finished):
+    """A withdrawal written for less than was taken: the ledger no longer sums to the balance."""
+    acc = finished.funding.account
+    k = next(i for i, e in enumerate(acc.ledger) if e[3] == "withdrawal")
+    day, amount, who, why, rid, after = acc.ledger[k]
+    acc.ledger[k] = (day, amount + 0.5, who, why, rid, after)
+    _breaks(finished, "ledger sums to")
 
 
 def test_catches_an_idle_server_with_work_waiting(finished):

@@ -234,7 +234,9 @@ def test_first_screen_answers_first_and_nothing_scrolls_sideways_at_1000_px(buil
 
 
 def test_single_scenario_report_has_no_comparison(tmp_path):
-    res = sim.run(sim.load_scenario(ROOT / "scenarios" / "baseline.yaml"), reps=1, seed=1)
+    # The PAC-3 line at a fifth of its shipped rate, so that this case never reaches its median.
+    slow = {"production.pac3_line.rate_per_month": 10}
+    res = sim.run(sim.load_scenario(ROOT / "scenarios" / "baseline.yaml", slow), reps=1, seed=1)
     path = write_report([res], tmp_path / "one.html")
     text = path.read_text(encoding="utf-8")
     assert 'id="comparison"' not in text and "<h3>baseline</h3>" in text
@@ -249,7 +251,9 @@ def cells(text, first):
 
 
 def test_headline_table_counts_every_unit_and_says_when_the_median_is_not_reached(tmp_path):
-    res = sim.run(sim.load_scenario(ROOT / "scenarios" / "baseline.yaml"), reps=1, seed=1)
+    # The PAC-3 line at a fifth of its shipped rate, so that this case never reaches its median.
+    slow = {"production.pac3_line.rate_per_month": 10}
+    res = sim.run(sim.load_scenario(ROOT / "scenarios" / "baseline.yaml", slow), reps=1, seed=1)
     text = write_report([res], tmp_path / "one.html").read_text(encoding="utf-8")
     # by hand, PAC-3 MSE: every lot requested at least tau before the horizon, delivered or not
     h = res.horizon_days

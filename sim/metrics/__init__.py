@@ -9,14 +9,15 @@ Below it are the tables of a run (sim.tables); above it the Results container, t
 - backfill: the donor's readiness gap, from the donation decision, censored;
 - comparison: paired differences and verdicts for compare and sweep (also of Results already run);
 - findings: what a comparison says first (the fastest option per item, findings by size of effect);
-- phases: where the time goes (mean days per phase, every lot counted).
+- phases: where the time goes (mean days per phase, every lot counted);
+- ukraine: Ukraine's stockout spells, days at zero and the share of its use met.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from . import backfill, comparison, delivered, headline, observations
+from . import backfill, comparison, delivered, headline, observations, ukraine  # noqa: F401 (sim.metrics.ukraine)
 from .headline import ALL, FIGURES, HEADLINE, window_for
 
 STATS = ("lots", "requests", "backfill")  # the per-chunk observations an ensemble keeps

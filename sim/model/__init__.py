@@ -18,6 +18,7 @@ from ..scenario.schema import Scenario
 from ..streams import Streams
 from . import invariants, kernel, sources
 from .approval import Approval
+from .availability import AvailabilityCheck
 from .backfill import Backfill
 from .context import Context
 from .disruptions import Disruptions
@@ -29,6 +30,7 @@ from .sourcing import Sourcing
 from .stockpiles import Stockpiles
 from .switchboard import Switchboard
 from .transport import Transport
+from .ukraine import UkraineStock
 from .us_stock import USStock
 
 
@@ -72,12 +74,18 @@ class Model:
         self.us_stock = USStock(ctx, scenario.us_stock)
         self.stockpiles = Stockpiles(ctx, scenario.stockpiles)
         self.transport = Transport(ctx, scenario.transport)
-        self.backfill = Backfill(ctx, scenario.policy, self.lines_by_item, self.stockpiles)
+        self.backfill = Backfill(ctx, scenario.policy, self.lines_by_item, self.stockpiles, unit_cost)
         self.sources = sources.build(scenario.policy.sources, self)
         self.sourcing = Sourcing(ctx, scenario.policy, self.sources)
         self.approval = Approval(ctx, scenario.approval)
         self.funding = Funding(ctx, scenario.funding, unit_cost)
-        self.flow = Flow(ctx, self.approval, self.funding, self.sourcing, self.transport)
+        self.availability = AvailabilityCheck(
+            ctx, scenario.approval.availability, self.us_stock, self.lines_by_item, unit_cost
+        )
+        self.ukraine = UkraineStock(ctx, scenario.ukraine)
+        self.flow = Flow(
+            ctx, self.approval, self.funding, self.sourcing, self.transport, self.availability, self.ukraine
+        )
         self.disruptions = Disruptions(ctx, scenario.disruptions, self)
         self.requests = Requests(ctx, scenario.requests, unit_cost, self.flow.submit)
 
@@ -85,12 +93,14 @@ class Model:
         """Every part with an end-of-run check (`check(finished)`), each checking only its own state."""
         found = [self.requests, self.us_stock, self.sourcing]
         found += [src for src in self.sources if hasattr(src, "check") and src not in found]
-        return found + [self.backfill, self.stockpiles, *self.lines.values(), self.funding, self.transport, self.switch]
+        found += [self.backfill, self.stockpiles, *self.lines.values(), self.funding, self.transport]
+        return found + [self.ukraine, self.switch]
 
     def run(self) -> dict:
         """Run to the horizon, check invariants, return the recorder's tables."""
         with gc_paused():
             self.env.run(until=self.scenario.horizon_days)
+            self.ukraine.finish()
             for req in self.flow.waiting.values():
                 for item, qty in req.lines:
                     self.recorder.pending_lines.append((req, item, qty))

@@ -26,7 +26,7 @@ from ..scenario.schema import Policy
 from ..vocabulary import BACKFILL_ORDERED, BACKFILLED, STOCKPILE
 from .context import Context
 from .finished import BACKFILL_AT, DAY_EPS, Finished, fail, nan
-from .production import RANK_BACKFILL_FIRST, RANK_NORMAL
+from .production import CLASS_PURL, RANK_BACKFILL_FIRST, RANK_NORMAL
 
 DONATED, ORDERED, DONE = BACKFILL_AT["donated_day"], BACKFILL_AT["ordered_day"], BACKFILL_AT["backfilled_day"]
 
@@ -34,11 +34,12 @@ DONATED, ORDERED, DONE = BACKFILL_AT["donated_day"], BACKFILL_AT["ordered_day"],
 class Backfill:
     """Places and tracks replacement orders for donors."""
 
-    def __init__(self, ctx: Context, policy: Policy, lines_by_item, stockpiles):
+    def __init__(self, ctx: Context, policy: Policy, lines_by_item, stockpiles, unit_cost: dict[str, float]):
         self.env, self.rec, self.stock = ctx.env, ctx.recorder, stockpiles
         self.discipline = policy.backfill
         self.rank = RANK_BACKFILL_FIRST if self.discipline == "donors_first" else RANK_NORMAL
         self.lines_by_item = lines_by_item
+        self.unit_cost = unit_cost  # $M a unit: a replacement costs what the goods given cost
         self._delay = ctx.streams.sampler("backfill.order_delay", policy.backfill_order_delay_days)
         self._n = 0
 
@@ -63,6 +64,7 @@ class Backfill:
                 math.nan,  # ordered_day
                 math.nan,  # backfilled_day
                 self.env.now,  # decided_day
+                self.unit_cost.get(lot.item, 0.0) * lot.qty,  # cost_musd: the donor and co-funders pay it
             ]
         )
         if self.discipline != "none":
@@ -85,7 +87,7 @@ class Backfill:
         if line is None:
             return  # no US line makes this item: the donor is never replaced (censored gap)
         # Tie-break (0, n): backfill orders keep the order of the donations among themselves.
-        yield from line.make(lot.qty, self.rank, (0, n))
+        yield from line.make(lot.qty, self.rank, CLASS_PURL, (0, n))
         row[DONE] = env.now
         self.stock.receive(lot.donor, lot.item, lot.qty)
         self.rec.event(env.now, BACKFILLED, lot.request.request_id, lot.lot_id, lot.item, lot.qty, lot.donor)

@@ -32,7 +32,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
-from ..scenario.disruption_specs import CapacityChange, Diversion, Gate, Outage, Pause
+from ..scenario.disruption_specs import CapacityChange, Diversion, Gate, LineDiversion, Outage, Pause
 from ..vocabulary import CAPACITY, GATE_CLOSED, GATE_PASSED, window_end, window_start
 from .context import Context
 
@@ -78,7 +78,7 @@ class Disruptions:
         yield env.urgent_delay(self.day(d.at) - env.now)
         kind, _, name = d.scope.partition(":")
         if kind == "line":
-            self.lines[name].change(servers=d.servers, rate_per_month=d.rate_per_month)
+            self.lines[name].change(servers=d.servers)  # its rate is in the line's plan since the start
         else:
             self.transport.legs[name].set_capacity(d.capacity)
         self.rec.event(env.now, CAPACITY, where=d.scope, qty=d.capacity or d.servers or d.rate_per_month or 0)
@@ -118,7 +118,12 @@ def schedule_window(parts: Disruptions, d) -> None:
 
 
 def schedule_capacity(parts: Disruptions, d: CapacityChange) -> None:
-    """A capacity change: a line's servers or rate, or a leg's capacity, from its date on."""
+    """A capacity change: a line's servers or rate, or a leg's capacity, from its date on.
+
+    A new rate goes into the line's plan now, so work in progress on the date follows it."""
+    kind, _, name = d.scope.partition(":")
+    if kind == "line" and d.rate_per_month is not None:
+        parts.lines[name].plan_rate(parts.day(d.at), d.rate_per_month)
     parts.env.task(parts.capacity_change(d))
 
 
@@ -146,6 +151,23 @@ def schedule_diversion(parts: Disruptions, d: Diversion) -> None:
     parts.env.task(divert())
 
 
+def schedule_line_diversion(parts: Disruptions, d: LineDiversion) -> None:
+    """A line diversion: its share of the output goes into the line's plan now (work in progress follows it)."""
+    start, end = parts.day(d.start), parts.day(d.end)
+    parts.lines[d.scope.partition(":")[2]].plan.divert(max(start, 0.0), end, d.share)
+
+    def log():
+        env = parts.env
+        if start > env.now:
+            yield env.urgent_delay(start - env.now)
+        parts.rec.event(env.now, window_start(d.kind), where=d.scope, qty=d.share)
+        yield env.urgent_delay(max(0.0, end - env.now))
+        parts.rec.event(env.now, window_end(d.kind), where=d.scope, qty=d.share)
+
+    if end > max(start, 0.0):
+        parts.env.task(log())
+
+
 # Each disruption kind's spec class -> the function that schedules one of them.
 KINDS: dict[type, Callable[[Disruptions, Any], None]] = {
     Pause: schedule_window,
@@ -153,4 +175,5 @@ KINDS: dict[type, Callable[[Disruptions, Any], None]] = {
     CapacityChange: schedule_capacity,
     Gate: schedule_gate,
     Diversion: schedule_diversion,
+    LineDiversion: schedule_line_diversion,
 }

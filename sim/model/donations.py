@@ -74,7 +74,7 @@ class Donations:
         self.piles.give(donor, item, qty)
         return self.piles.node[donor]
 
-    def ready_steps(self, lot):
+    def ready_steps(self, lot, ship=None):
         """Process step: the replacement is agreed, the donor prepares the lot and hands it over."""
         row = self.backfill.order(lot)
         yield from self.piles.prepare(lot)

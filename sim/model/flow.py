@@ -18,9 +18,11 @@ from .context import Context
 class Flow:
     """Moves each request through the parts it was wired to; one task per request, one per extra lot."""
 
-    def __init__(self, ctx: Context, approval, funding, sourcing, transport):
+    def __init__(self, ctx: Context, approval, funding, sourcing, transport, availability=None, ukraine=None):
         self.env, self.rec, self.switch = ctx.env, ctx.recorder, ctx.switch
         self.approval, self.funding, self.sourcing, self.transport = approval, funding, sourcing, transport
+        self.availability = availability if availability is not None and availability.enabled else None
+        self.ukraine = ukraine if ukraine is not None and ukraine.items else None
         self.waiting: dict[int, Any] = {}  # requests not yet sourced, by seq
 
     def submit(self, request) -> None:
@@ -32,7 +34,7 @@ class Flow:
         """The request's first step: its stages, or, when none applies, its lots at once."""
         # Stages that do nothing for this request are skipped without building a generator:
         # this is the per-request hot path of large ensembles.
-        if self.approval.needed(req) or self.funding.needed(req):
+        if self.approval.needed(req) or self.funding.needed(req) or self.availability is not None:
             return self._stages(req)
         req.approved_day = req.funded_day = self.env.now
         return self._source(req)
@@ -41,6 +43,8 @@ class Flow:
         env = self.env
         if self.approval.needed(req):
             yield from self.approval.review(req)
+        if self.availability is not None and not req.skip_approval:
+            yield from self.availability.check(req)
         req.approved_day = env.now
         if self.funding.needed(req):
             yield from self.funding.fund(req)
@@ -51,6 +55,7 @@ class Flow:
         """Allocate the funded request's lots and start them; returns the last lot's steps (run in this task)."""
         del self.waiting[req.seq]
         lots = self.sourcing.allocate(req)
+        self.funding.credit_donations(req, lots)
         for lot in lots[:-1]:
             self.env.task(self._lot(lot))
         if lots:
@@ -59,12 +64,22 @@ class Flow:
         return None
 
     def _lot(self, lot):
-        env, rec = self.env, self.rec
         if lot.source == names.UNSOURCED:
-            return
-        steps = self.sourcing.ready_steps(lot)
+            return None
+        steps = self.sourcing.ready_steps(lot, self.ship)
         if steps is not None:
             yield from steps
+        return self._onward(lot)  # a tail call: on in this task
+
+    def ship(self, lot, units: int) -> None:
+        """Split `units` (made now) off `lot` as a shipment of their own and send it on at once."""
+        part = self.rec.split(lot, units)
+        part.ready_day = self.env.now
+        self.env.task(self._onward(part))
+
+    def _onward(self, lot):
+        """A ready lot (or shipment): held while its release scopes are closed, then carried to Ukraine."""
+        env, rec = self.env, self.rec
         lot.ready_day = env.now
         if self.switch.any_closed:
             scopes = self.sourcing.release_scopes(lot)
@@ -78,3 +93,5 @@ class Flow:
         else:
             lot.shipped_day = env.now
         lot.delivered_day = env.now
+        if self.ukraine is not None:
+            self.ukraine.receive(lot.item, lot.qty)

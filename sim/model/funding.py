@@ -11,7 +11,7 @@ import heapq
 
 from ..errors import InvariantError
 from ..scenario.schema import Funding as FundingSpec
-from ..vocabulary import CONTRIBUTION, account_series
+from ..vocabulary import CONTRIBUTION, DONATED_VALUE, ROUNDING, STOCKPILE, WITHDRAWAL, account_series
 from .context import Context
 from .finished import DAY_EPS, Finished, fail
 
@@ -20,28 +20,44 @@ ACCOUNT = "nato_purl"
 
 
 class Account:
-    """One money account with a queue of requests waiting to be covered."""
+    """One money account with a queue of requests waiting to be covered, and its ledger.
+
+    Every change of the balance is a ledger entry (day, amount: + in, - out, who, why, request,
+    balance after), written as it happens, so the balance series is the ledger summed in order,
+    exactly (the end-of-run check replays it). A rounding residue below zero is cleared by an
+    entry of its own.
+    """
 
     def __init__(self, env, recorder, name: str, initial: float):
         self.env, self.rec, self.name = env, recorder, name
         self.series = account_series(name)
-        self.balance = float(initial)
+        self.initial = self.balance = float(initial)
         self._waiting: list = []
-        recorder.level(env.now, self.series, self.balance)
+        self.ledger: list[tuple] = []  # (day, amount, who, why, request_id, balance after)
+        self._level_marks: list[int] = []  # ledger entries made when each level point was written
+        self._level()
 
-    def deposit(self, amount: float, by: str) -> None:
-        """Money arrives; serve whoever it now covers."""
-        self.balance += amount
-        self.rec.event(self.env.now, CONTRIBUTION, where=by, qty=amount)
-        self._serve()
+    def _level(self) -> None:
+        self._level_marks.append(len(self.ledger))
         self.rec.level(self.env.now, self.series, self.balance)
 
-    def withdraw(self, cost: float, key):
+    def _enter(self, amount: float, who: str, why: str, request_id: str = "") -> None:
+        self.balance += amount
+        self.ledger.append((self.env.now, amount, who, why, request_id, self.balance))
+
+    def deposit(self, amount: float, by: str, why: str = CONTRIBUTION, request_id: str = "") -> None:
+        """Money arrives (a contribution, or the value of goods donated instead of bought); serve whoever it now covers."""
+        self._enter(amount, by, why, request_id)
+        self.rec.event(self.env.now, why, request_id=request_id, where=by, qty=amount)
+        self._serve()
+        self._level()
+
+    def withdraw(self, cost: float, key, request_id: str = ""):
         """An event that fires once `cost` has been taken from the account, in key order."""
         ev = self.env.signal()
-        heapq.heappush(self._waiting, (key, cost, ev))
+        heapq.heappush(self._waiting, (key, cost, ev, request_id))
         self._serve()
-        self.rec.level(self.env.now, self.series, self.balance)
+        self._level()
         return ev
 
     @property
@@ -50,12 +66,30 @@ class Account:
 
     def _serve(self) -> None:
         while self._waiting and self._waiting[0][1] <= self.balance + EPS:
-            _, cost, ev = heapq.heappop(self._waiting)
-            self.balance -= cost
+            _, cost, ev, request_id = heapq.heappop(self._waiting)
+            self._enter(-cost, "purl", WITHDRAWAL, request_id)
+            self.rec.event(self.env.now, WITHDRAWAL, request_id=request_id, where=self.name, qty=cost)
             if self.balance < -EPS:
                 raise InvariantError(f"account {self.name} below zero: {self.balance}")
-            self.balance = max(self.balance, 0.0)
+            if self.balance < 0.0:
+                self._enter(-self.balance, "purl", ROUNDING, request_id)
             self.env.fire(ev)
+
+    def check(self) -> None:
+        """End of run: the ledger summed in order is the balance after each entry and at each level point, exactly."""
+        running = self.initial
+        for day, amount, _, why, request_id, after in self.ledger:
+            running += amount
+            if running != after:
+                fail(
+                    f"account {self.name}: ledger sums to {running} at day {day} ({why} {request_id}), balance {after}"
+                )
+        if running != self.balance:
+            fail(f"account {self.name}: ledger sums to {running}, balance {self.balance}")
+
+    def level_balances(self) -> list[float]:
+        """The balance the ledger gives at each level point, in order (for the check against the series)."""
+        return [self.ledger[k - 1][5] if k else self.initial for k in self._level_marks]
 
 
 class Funding:
@@ -87,47 +121,65 @@ class Funding:
         """Process step: wait until the request's cost is covered."""
         if not self.enabled or request.funded_by or request.cost <= 0:
             return
-        yield self.account.withdraw(request.cost, (request.rank, request.seq))
+        yield self.account.withdraw(request.cost, (request.rank, request.seq), request.request_id)
+
+    def credit_donations(self, request, lots) -> None:
+        """Goods an ally donates are not bought: their value goes back to the account, the moment the
+        request is sourced (the donor and its co-funders pay the replacement, see backfill.py)."""
+        if not self.needed(request):
+            return
+        for lot in lots:
+            if lot.source == STOCKPILE:
+                value = self.unit_cost[lot.item] * lot.qty
+                if value > 0:
+                    self.account.deposit(value, lot.donor, DONATED_VALUE, request.request_id)
 
     def check(self, finished: Finished) -> None:
-        """End of run: never below zero, and initial + contributions arrived - withdrawals = balance.
+        """End of run: the ledger is the balance, never below zero; its entries are what the run says.
 
-        Withdrawals are the costs (recomputed here from unit costs) of the requests funded from the
-        account; the contributions arrived are exactly the dated list up to the horizon. Money
-        allows 1e-9 of the amounts involved plus 1e-9 per withdrawal (the account clamps rounding
-        residue to zero).
+        - the ledger summed in order is the balance after every entry and at every level point of
+          the account's series, exactly;
+        - withdrawals are the costs, recomputed here from unit costs, of the requests funded from
+          the account, and credits the value of what was donated to them (1e-9 relative);
+        - the contributions arrived are exactly the dated list up to the horizon (one dated at the
+          horizon itself may or may not have arrived).
         """
-        f, balance = self.spec, self.account.balance
-        if balance < -1e-9:
-            fail(f"NATO account below zero: {balance}")
+        acc, f = self.account, self.spec
+        if acc.balance < -1e-9:
+            fail(f"NATO account below zero: {acc.balance}")
+        acc.check()
+        series = finished.level_points(acc.series).get(acc.series, [])
+        if series != acc.level_balances():
+            fail(f"account {acc.name}: its balance series does not match its ledger")
         if not f.enabled:
-            if abs(balance - f.initial_musd) > 1e-9 * (1.0 + f.initial_musd):
-                fail(f"funding disabled, yet the account moved: balance {balance}, initial {f.initial_musd}")
+            if acc.ledger:
+                fail(f"funding disabled, yet the account moved: {len(acc.ledger)} ledger entries")
             return
-        funded = {id(lot.request): lot.request for lot in finished.lots}  # every funded request has lots
-        withdrawn, n_withdrawals = 0.0, 0
+        total = {CONTRIBUTION: 0.0, WITHDRAWAL: 0.0, DONATED_VALUE: 0.0}
+        for _, amount, _, why, _, _ in acc.ledger:
+            if why in total:
+                total[why] += abs(amount)
+        # Every funded request has lots (a request with a line not offered has one before it is funded).
+        funded = {
+            id(lot.request): lot.request for lot in finished.lots if lot.request.funded_day == lot.request.funded_day
+        }
+        bought = donated = 0.0
         for req in funded.values():
-            cost = sum(self.unit_cost[item] * qty for item, qty in req.lines)
-            if not req.funded_by and cost > 0:
-                withdrawn += cost
-                n_withdrawals += 1
-        arrived = balance - f.initial_musd + withdrawn
+            if self.needed(req):
+                bought += sum(self.unit_cost[item] * qty for item, qty in req.lines)
+        for lot in finished.lots:
+            if lot.source == STOCKPILE and self.needed(lot.request):
+                donated += self.unit_cost[lot.item] * lot.qty
+        for what, expect in ((WITHDRAWAL, bought), (DONATED_VALUE, donated)):
+            if abs(total[what] - expect) > 1e-9 * (1.0 + expect):
+                fail(f"account {acc.name}: {what} entries add up to {total[what]}, the run to {expect}")
         dated = sorted((self._day(c.at), k, c.amount_musd) for k, c in enumerate(f.contributions))
-        total = f.initial_musd + withdrawn + sum(a for _, _, a in dated)
-        tol = 1e-9 * (1.0 + total) + 1e-9 * n_withdrawals
-        # Contributions arrive in date order; by the horizon exactly those dated before it have
-        # arrived (one dated at the horizon itself may or may not have).
-        h = self.horizon
-        prefix = 0.0
+        h, prefix = self.horizon, 0.0
         for k in range(len(dated) + 1):
             before_ok = all(d <= h + DAY_EPS * h for d, _, _ in dated[:k])
             after_ok = all(d >= h - DAY_EPS * h for d, _, _ in dated[k:])
-            if before_ok and after_ok and abs(prefix - arrived) <= tol:
+            if before_ok and after_ok and abs(prefix - total[CONTRIBUTION]) <= 1e-9 * (1.0 + prefix):
                 return
             if k < len(dated):
                 prefix += dated[k][2]
-        fail(
-            f"account does not balance: initial {f.initial_musd} + contributions arrived - "
-            f"withdrawals {withdrawn} = {balance} implies {arrived} arrived, which is not the "
-            f"contributions dated up to the horizon"
-        )
+        fail(f"account {acc.name}: contributions of {total[CONTRIBUTION]} arrived, not those dated up to the horizon")

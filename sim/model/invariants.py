@@ -24,7 +24,7 @@
 
 This module adds the checks of the flow as a whole, on the delivery columns:
 
-- lots: quantity positive; stage days in flow order (requested <= approved <= funded <= ready <=
+- lots: quantity positive; a line not offered requested and checked, never funded nor moved; stage days in flow order (requested <= approved <= funded <= ready <=
   shipped <= delivered), a later stage never recorded without the earlier ones; an `unsourced`
   lot never moves;
 - phases: for every delivery row, delivered or not, the phase columns are never negative and
@@ -39,7 +39,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..recorder import PHASE_AT_HORIZON, PHASE_COLUMNS, PHASES
-from ..vocabulary import UNSOURCED
+from ..vocabulary import NOT_OFFERED, UNSOURCED
 from .finished import DAY_EPS, Finished, factorized, fail
 
 STAGES = ("requested_day", "approved_day", "funded_day", "ready_day", "shipped_day", "delivered_day")
@@ -81,8 +81,15 @@ def _lots(finished: Finished) -> None:
 
     if (qty <= 0).any():
         first(qty <= 0, "quantity not positive")
-    if missing[:, :3].any():
-        first(missing[:, :3].any(axis=1), "a lot of a request never requested, approved and funded")
+    source = factorized(deliveries["source"])
+    refused = np.asarray(source.uniques == NOT_OFFERED)[source.codes[:n]]
+    if missing[:, :2].any() or (missing[:, 2] & ~refused).any():
+        first(
+            missing[:, :2].any(axis=1) | (missing[:, 2] & ~refused),
+            "a lot of a request never requested, approved and funded",
+        )
+    if (refused & ~missing[:, 2:].all(axis=1)).any():
+        first(refused & ~missing[:, 2:].all(axis=1), "a line not offered was funded or moved")
     skipped = missing[:, :-1] & ~missing[:, 1:]
     if skipped.any():
         first(skipped.any(axis=1), "a stage recorded without the stage before it")
@@ -91,7 +98,6 @@ def _lots(finished: Finished) -> None:
         backwards = later < earlier - DAY_EPS * np.maximum(1.0, np.abs(earlier))
     if backwards.any():
         first(backwards.any(axis=1), "a stage before the stage before it")
-    source = factorized(deliveries["source"])
     unsourced = np.asarray(source.uniques == UNSOURCED)[source.codes[:n]]
     moved = unsourced & ~(missing[:, 3] & missing[:, 4])
     if moved.any():

@@ -2,7 +2,10 @@
 
 Waiting work is kept in a heap ordered by an explicit key (rank, time, tie-break), so results
 never depend on the order SimPy happened to create processes. The pool can be paused (no new
-starts; work in progress continues) and resized on a date.
+starts; work in progress continues) and resized on a date. A standing claim (`stand`) keeps its
+place in the queue while it has work left: each time it wins a server its `take` is called at
+once, so a book of many orders (other customers') holds its place with any number of servers
+without a process waiting for each order.
 
 A lot that queues is marked in the pool's `queue_phase` (line_queue, waiting_departure); while
 the pool is paused, every lot waiting in it is marked `held`, and back in the queue phase when
@@ -15,6 +18,15 @@ import heapq
 
 from ..errors import InvariantError
 from ..recorder import HELD
+
+
+class Standing:
+    """A claim that stays queued: `take()` starts one piece of work and says whether more is left."""
+
+    __slots__ = ("take",)
+
+    def __init__(self, take):
+        self.take = take
 
 
 class ServerPool:
@@ -48,6 +60,14 @@ class ServerPool:
         if self._on_queue is not None:
             self._on_queue(len(self._heap))
         return ev
+
+    def stand(self, key, take) -> None:
+        """Queue a standing claim (see Standing); servers free now go to it at once, in this call."""
+        self._seq += 1
+        heapq.heappush(self._heap, (key, self._seq, Standing(take), None))
+        self._dispatch()
+        if self._on_queue is not None:
+            self._on_queue(len(self._heap))
 
     def acquire(self, key, lot=None):
         """Like request, but None when a server is free right now: the caller goes on without a yield.
@@ -110,9 +130,15 @@ class ServerPool:
         q, fire = self._heap, self.env.fire
         changed = False
         while q and not self._closed and self.busy < self.capacity:
-            ev = heapq.heappop(q)[2]
+            ev = q[0][2]
             self.busy += 1
-            fire(ev)
-            changed = True
+            if ev.__class__ is Standing:
+                if not ev.take():  # its last piece of work has started: it leaves the queue
+                    heapq.heappop(q)
+                    changed = True
+            else:
+                heapq.heappop(q)
+                fire(ev)
+                changed = True
         if changed and self._on_queue is not None:
             self._on_queue(len(q))

@@ -36,8 +36,11 @@ class Source(Protocol):
         """Commit `qty` units of an offer (stock leaves the books now); returns the lot's origin node."""
         ...
 
-    def ready_steps(self, lot) -> Any:
-        """The process steps that make the lot ready to ship (a generator, or None for none)."""
+    def ready_steps(self, lot, ship) -> Any:
+        """The process steps that make the lot ready to ship (a generator, or None for none).
+
+        `ship(lot, units)` splits `units` off the lot and sends them on at once, as their own
+        shipment (a line ships in batches as it makes them); the lot keeps the rest."""
         ...
 
 
@@ -45,7 +48,7 @@ class Source(Protocol):
 SOURCES: dict[str, Callable[[Any], Source]] = {
     US_STOCK: lambda model: model.us_stock,
     STOCKPILE: lambda model: Donations(model.scenario.policy, model.stockpiles, model.backfill, model.transport),
-    PRODUCTION: lambda model: Production(model.lines_by_item),
+    PRODUCTION: lambda model: Production(model.lines_by_item, model.scenario.policy.line_priority),
 }
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..scenario.schema import Policy
-from ..vocabulary import UNSOURCED
+from ..vocabulary import NOT_OFFERED, UNSOURCED
 from .context import Context
 from .finished import Finished, fail
 
@@ -78,9 +78,9 @@ class Sourcing:
             lots.append(self.rec.new_lot(req, item, remaining, UNSOURCED, "", ""))
         return lots
 
-    def ready_steps(self, lot):
-        """The process steps that make a lot ready, from its source."""
-        return self._by_name[lot.source].ready_steps(lot)
+    def ready_steps(self, lot, ship):
+        """The process steps that make a lot ready, from its source (`ship`: see Source.ready_steps)."""
+        return self._by_name[lot.source].ready_steps(lot, ship)
 
     def release_scopes(self, lot) -> tuple[str, ...]:
         """The scopes that hold a ready lot of this source."""
@@ -88,7 +88,7 @@ class Sourcing:
 
     def check(self, finished: Finished) -> None:
         """End of run: every lot comes from one of the policy's sources, or is unsourced."""
-        allowed = set(self._by_name) | {UNSOURCED}
+        allowed = set(self._by_name) | {UNSOURCED, NOT_OFFERED}
         for lot in finished.lots:
             if lot.source not in allowed:
                 fail(f"lot {lot.lot_id} comes from '{lot.source}', which the policy does not use")

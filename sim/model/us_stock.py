@@ -71,7 +71,7 @@ class USStock:
         self.rec.level(self.env.now, us_stock_series(item), self.on_hand[item])
         self._points[item] += 1
 
-    def ready_steps(self, lot):
+    def ready_steps(self, lot, ship=None):
         """Process step: handling before a sold lot is ready to ship (the lot's `us_handling` phase)."""
         d = self.handling()
         if d > 0:

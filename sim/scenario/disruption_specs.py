@@ -115,7 +115,21 @@ class Diversion(Frozen):
         return [("item", f"US stock holds no '{self.item}' (it holds: {', '.join(s.us_stock.items) or 'nothing'})")]
 
 
-Disruption = Annotated[Pause | Outage | CapacityChange | Gate | Diversion, Field(discriminator="kind")]
+class LineDiversion(Frozen):
+    """Over a window, a share of a line's output goes to another theatre (PURL-bought interceptors, Mar 2026)."""
+
+    kind: Literal["line_diversion"] = Field(description="A share of a line's output diverted over a window.")
+    scope: str = Field(description="The line: line:ID.")
+    start: Moment = Field(description="Start of the window: a date or days from start.")
+    end: Moment = Field(description="End of the window: a date or days from start.")
+    share: float = Field(gt=0, lt=1, description="Share of the line's output taken, in (0, 1).")
+
+    def problems(self, s, scope: ScopeCheck) -> Problems:
+        """A line diversion ends after it starts, on a line."""
+        return _window_problems(self, s, scope, ("line",), ())
+
+
+Disruption = Annotated[Pause | Outage | CapacityChange | Gate | Diversion | LineDiversion, Field(discriminator="kind")]
 # The `kind` of every disruption class, as written in a scenario file.
 KIND_NAMES: tuple[str, ...] = tuple(
     get_args(c.model_fields["kind"].annotation)[0] for c in get_args(get_args(Disruption)[0])

@@ -241,9 +241,19 @@ class Sampler:
             self._stream = chain.from_iterable(map(np.ndarray.tolist, batches))
         self.draw = self._stream.__next__
 
+    def mean(self) -> float:
+        """The distribution's mean (for estimates, never for draws)."""
+        return self._spec.mean()
+
     def __call__(self) -> float:
         """One draw."""
         return self.draw()
+
+    def draws(self, n: int) -> np.ndarray:
+        """n independent draws at once, in stream order (the times of n units made one after another)."""
+        if self.fixed is not None:
+            return np.full(n, self.fixed, dtype=float)
+        return np.fromiter(islice(self._stream, n), dtype=float, count=n)
 
     def total(self, n: int) -> float:
         """Sum of n independent draws (the time to make n units one after another)."""

@@ -157,6 +157,10 @@ def _moments(s: Scenario):
     for lid, leg in s.transport.legs.items():
         if leg.departures is not None:
             yield f"transport.legs.{lid}.departures.first", leg.departures.first
+    for item, use in s.ukraine.items.items():
+        for j, surge in enumerate(use.surges):
+            yield f"ukraine.items.{item}.surges.{j}.start", surge.start
+            yield f"ukraine.items.{item}.surges.{j}.end", surge.end
     for k, d in enumerate(s.disruptions):
         for name in ("start", "end", "at"):
             if hasattr(d, name):
@@ -190,15 +194,16 @@ def _check_scope(scope: str, kinds, plain, s: Scenario, file: str, path: str, ou
 
 
 def source_sections(s: Scenario):
-    """(path, section) of every part of the scenario goods can come from: a section, or each entry of
-    a section that is a mapping, with `references` and `origins` (US stock, lines, stockpiles, ...)."""
+    """(path, section) of every part of the scenario that names items and nodes it holds: a section,
+    or each entry of a section that is a mapping, with `references` (and, where goods can leave
+    from it, `origins`): US stock, lines, stockpiles, Ukraine's stock, ..."""
     for name in type(s).model_fields:
         value = getattr(s, name)
-        if hasattr(value, "origins"):
+        if hasattr(value, "references"):
             yield name, value
         elif isinstance(value, dict):
             for key, entry in value.items():
-                if hasattr(entry, "origins"):
+                if hasattr(entry, "references"):
                     yield f"{name}.{key}", entry
 
 
@@ -212,7 +217,7 @@ def _check_shippable(s: Scenario, file: str) -> list[Problem]:
     """Every place goods can start from must have a route for each item it can hold."""
     out = []
     for path, section in source_sections(s):
-        for node, item, where in section.origins(path):
+        for node, item, where in getattr(section, "origins", lambda _: [])(path):
             if route_for(s.transport, node, item) is None:
                 out.append(Problem(file, where, f"no route in transport.choose from '{node}' for item '{item}'"))
     return out

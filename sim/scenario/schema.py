@@ -44,6 +44,8 @@ from .fields import (  # noqa: F401
     _no_control,
     to_day,
 )
+from .production_specs import Line, Ramp, Shipments  # noqa: F401 (re-exported)
+from .ukraine_specs import Ukraine
 from .uncertain import UncertainInput
 
 
@@ -122,11 +124,28 @@ class Requests(Frozen):
     stream: RequestStream | None = None
 
 
+class Availability(Frozen):
+    """What the US can supply: a line is offered only if US stock above the floor, or a line within the window, covers it."""
+
+    window_days: Annotated[float, Field(gt=0, le=MAX_MOMENT_DAYS)] = Field(
+        description="Days within which the US must be able to supply a line (stock now, or a line's estimated make time)."
+    )
+    otherwise: Literal["not_offered", "defer"] = Field(
+        "not_offered", description="A line the US cannot supply: refused (a censored row), or the request deferred."
+    )
+    recheck_days: Annotated[float, Field(gt=0, le=MAX_MOMENT_DAYS)] = Field(
+        30.0, description="Days between checks of a deferred request."
+    )
+
+
 class Approval(Frozen):
     """The availability check by the US/NATO command before the list goes to allies."""
 
     enabled: bool = True
     delay_days: Delay = 0.0
+    availability: Availability | None = Field(
+        None, description="Offer only what the US can supply within a window (none: every line is offered)."
+    )
 
 
 class Contribution(Frozen):
@@ -167,56 +186,6 @@ class USStock(Frozen):
     def origins(self, path: str) -> list[tuple[str, str, str]]:
         """(node, item, path) of every place goods of an item can leave from (each needs a route)."""
         return [(self.node, name, f"{path}.items.{name}") for name in self.items]
-
-
-class Ramp(Frozen):
-    """A change of a line's capacity on a date."""
-
-    at: Moment
-    servers: PositiveInt | None = None
-    rate_per_month: RatePerMonth | None = None
-
-    @model_validator(mode="after")
-    def _something(self):
-        if self.servers is None and self.rate_per_month is None:
-            raise ValueError("a ramp needs servers and/or rate_per_month")
-        return self
-
-
-class Line(Frozen):
-    """US make-to-order production of one item: parallel servers, each making one order at a time."""
-
-    item: Id
-    node: Id
-    servers: PositiveInt = 1
-    unit_days: PositiveDuration | None = Field(
-        None, description="Time for one server to make one unit (give this or rate_per_month)."
-    )
-    rate_per_month: RatePerMonth | None = Field(
-        None, description="Units per 30-day month per server (fixed unit time 30/rate)."
-    )
-    long_lead_days: Delay = Field(0.0, description="Delay after an order before it may start.")
-    other_customers_share: float = Field(
-        0.0, ge=0, lt=1, description="Share of output going to other customers: PURL work runs at 1-share of the rate."
-    )
-    other_backlog_units: Annotated[int, Field(ge=0, le=10**9)] = Field(
-        0, description="Units already ordered by other customers, queued at day 0 ahead of PURL orders."
-    )
-    ramps: list[Ramp] = Field(default_factory=list, max_length=MAX_ENTRIES)
-
-    def references(self, path: str) -> list[tuple[str, str, str]]:
-        """(kind, name, path) of the item and node this line names."""
-        return [("item", self.item, f"{path}.item"), ("node", self.node, f"{path}.node")]
-
-    def origins(self, path: str) -> list[tuple[str, str, str]]:
-        """The line's node, for its item."""
-        return [(self.node, self.item, path)]
-
-    @model_validator(mode="after")
-    def _one_speed(self):
-        if (self.unit_days is None) == (self.rate_per_month is None):
-            raise ValueError("give exactly one of unit_days and rate_per_month")
-        return self
 
 
 class Node(Frozen):
@@ -331,6 +300,9 @@ class Policy(Frozen):
     donors: list[Id] | None = Field(None, description="Donor order for listed_order (default: stockpiles order).")
     split: bool = Field(True, description="May one request line be split across sources and donors?")
     backfill: Literal["donors_first", "fifo", "none"] = "donors_first"
+    line_priority: Literal["fifo", "urgent_first"] = Field(
+        "fifo", description="Order of PURL orders at a line's queue: by order time, or urgent before routine."
+    )
     backfill_order_delay_days: Delay = Field(0.0, description="Contracting time from donation to backfill order.")
 
     @field_validator("sources")
@@ -365,6 +337,7 @@ class Scenario(Frozen):
     transport: Transport = Transport()
     policy: Policy = Policy()
     stockpiles: dict[Id, Stockpile] = Field(default_factory=dict, max_length=MAX_ENTRIES)
+    ukraine: Ukraine = Field(default_factory=Ukraine, description="Ukraine's stock and use of the items it receives.")
     disruptions: list[Disruption] = Field(default_factory=list, max_length=10_000)
     uncertain: dict[Id, UncertainInput] = Field(default_factory=dict, max_length=1000)
 
