@@ -9,6 +9,8 @@ results.summary()
 from .errors import InvariantError, Problem, ScenarioError
 from .experiments.compare import compare
 from .experiments.ensemble import run
+from .experiments.select import select
+from .experiments.sensitivity import sensitivity
 from .experiments.sweep import sweep
 from .results import Results
 from .scenario import Scenario, load_scenario
@@ -24,4 +26,6 @@ __all__ = [
     "Problem",
     "compare",
     "sweep",
+    "select",
+    "sensitivity",
 ]

@@ -29,6 +29,7 @@ MEANINGS: dict[str, str] = {
     "Scenario.transport": "Nodes, legs, routes and the rules that choose a route.",
     "Scenario.policy": "How a funded request is sourced and how donors are replaced.",
     "Scenario.stockpiles": "Allies' stocks that may be donated: ally id to stockpile.",
+    "Scenario.uncertain": "Inputs known only to a range, by name: path, range, source tag (docs/decisions.md).",
     "Scenario.disruptions": "Pauses, outages, capacity changes and gates, in any order.",
     # catalogue
     "Item.name": "Human-readable name of the item.",

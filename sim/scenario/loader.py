@@ -19,7 +19,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from ..errors import Problem, ScenarioError
-from . import shipped
+from . import shipped, uncertain
 from .references import check_references
 from .schema import Scenario
 from .wording import _descend, _suggest, _unannotate, _union_args, pydantic_problems
@@ -46,6 +46,7 @@ __all__ = [
     "apply_overrides",
     "parse_override_value",
     "input_files",
+    "read_merged",
     "pydantic_problems",
 ]
 
@@ -304,14 +305,21 @@ def load_scenario(path, overrides: Mapping[str, Any] | None = None) -> Scenario:
         raise ScenarioError([Problem(shown, "", "overrides must be a mapping of dotted paths to values")])
     if overrides:
         data, created = apply_overrides(data, overrides, shown)
+        # An override fixes the inputs it sets; the ranges were checked on the file as written.
+        data = uncertain.without(data, overrides)
     try:
-        return validate_mapping(data, shown, created)
+        return validate_mapping(data, shown, created, check_uncertain=not overrides)
     except ScenarioError as exc:
         raise ScenarioError(locate(exc.problems, places, shown, list(overrides or ()))) from None
 
 
-def validate_mapping(data: dict, shown: str = "<scenario>", override_paths: Set[str] = frozenset()) -> Scenario:
-    """Validate an already-merged mapping into a Scenario; raises ScenarioError listing every problem."""
+def validate_mapping(
+    data: dict, shown: str = "<scenario>", override_paths: Set[str] = frozenset(), check_uncertain: bool = True
+) -> Scenario:
+    """Validate an already-merged mapping into a Scenario; raises ScenarioError listing every problem.
+
+    check_uncertain: also check the paths and ranges of the `uncertain:` section (sim.scenario.uncertain).
+    """
     if not isinstance(data, Mapping):
         raise ScenarioError([Problem(shown, "", "the top level must be a mapping of sections")])
     # A mapping built in code (not from YAML) gets the same size/depth/cycle guard as a file.
@@ -325,9 +333,16 @@ def validate_mapping(data: dict, shown: str = "<scenario>", override_paths: Set[
     except RecursionError:
         raise ScenarioError([Problem(shown, "", "scenario nested too deeply")]) from None
     problems = check_references(scenario, shown)
+    if not problems and scenario.uncertain and check_uncertain:
+        problems = uncertain.check(data, shown, apply_overrides, validate_mapping)
     if problems:
         raise ScenarioError(problems)
     return scenario
+
+
+def read_merged(path) -> dict:
+    """A file's mapping with its `extends:` chain merged in, not yet validated; raises ScenarioError."""
+    return _resolve(Path(path), str(path), ())
 
 
 def input_files(path) -> list[Path]:

@@ -38,6 +38,8 @@ def check_references(s: Scenario, file: str) -> list[Problem]:
         seen_ids.add(pkg.id)
         if s.day(pkg.at) > s.horizon_days:
             out.append(Problem(file, f"{p}.at", f"after the horizon (day {s.day(pkg.at):g} > {s.horizon_days:g})"))
+        if pkg.required_by is not None and s.day(pkg.required_by) < s.day(pkg.at):
+            out.append(Problem(file, f"{p}.required_by", "before the package's date (at)"))
         for j, line in enumerate(pkg.lines):
             need("item", line.item, items, f"{p}.lines.{j}.item")
         if pkg.donor is not None and need("ally", pkg.donor, allies, f"{p}.donor"):
@@ -141,6 +143,8 @@ def _moments(s: Scenario):
     """(path, moment) of every moment a scenario gives."""
     for i, pkg in enumerate(s.requests.packages):
         yield f"requests.packages.{i}.at", pkg.at
+        if pkg.required_by is not None:
+            yield f"requests.packages.{i}.required_by", pkg.required_by
     if s.requests.stream is not None:
         yield "requests.stream.start", s.requests.stream.start
         if s.requests.stream.end is not None:

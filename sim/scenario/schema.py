@@ -46,6 +46,7 @@ from .fields import (  # noqa: F401
 )
 from .production_specs import Line, Ramp, Shipments  # noqa: F401 (re-exported)
 from .ukraine_specs import Ukraine
+from .uncertain import UncertainInput
 
 
 class Item(Frozen):
@@ -78,6 +79,7 @@ class Package(Frozen):
     donor: Id | None = Field(
         None, description="A named ally gives this package from its stockpile (e.g. Germany's Patriots)."
     )
+    required_by: Moment | None = Field(None, description="Date the whole package is needed by (P(closed by it)).")
 
 
 class StreamItem(Frozen):
@@ -337,6 +339,7 @@ class Scenario(Frozen):
     stockpiles: dict[Id, Stockpile] = Field(default_factory=dict, max_length=MAX_ENTRIES)
     ukraine: Ukraine = Field(default_factory=Ukraine, description="Ukraine's stock and use of the items it receives.")
     disruptions: list[Disruption] = Field(default_factory=list, max_length=10_000)
+    uncertain: dict[Id, UncertainInput] = Field(default_factory=dict, max_length=1000)
 
     @field_validator("start", mode="before")
     @classmethod
