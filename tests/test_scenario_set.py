@@ -7,6 +7,7 @@ numbers), so a difference between two runs comes from what the scenario changes.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,7 @@ SET = [
     "pause_repeat",
     "talks_fail",
     "surge_2026",
+    "diversion_2026",
 ]
 REPS = 8
 
@@ -205,3 +207,16 @@ def test_more_pac3_capacity_is_faster_on_the_headline():
     cmp = sim.compare([one, two], reps=20, seed=1, names=["one", "two"])
     row = cmp[(cmp["item"] == "pac3_mse") & (cmp["scenario"] == "two")].iloc[0]
     assert row["verdict"] == "faster" and row["diff_delivered_share"] > 0.2
+
+
+def test_diversion_2026_takes_what_us_stock_holds_and_slows_pac3():
+    """The US takes up to 100 PAC-3 MSE on 26 Mar 2026 (what is on hand, whatever the floor) and half
+    the line's output from 1 Apr to 1 Jul: PAC-3 arrives later than in the replay, paired."""
+    base, div = results("baseline_2025"), results("diversion_2026")
+    sc = div.scenario
+    ev = div.event_log[div.event_log["kind"] == "diversion"]
+    assert len(ev) == REPS and (ev["day"] == sc.day(dt.date(2026, 3, 26))).all()
+    assert ((ev["qty"] > 0) & (ev["qty"] <= 100)).all()
+    table = sim.compare([base, div])
+    row = table[(table["item"] == "pac3_mse") & (table["scenario"] == "diversion_2026")].iloc[0]
+    assert row["diff_rmst_lo"] > 0 and row["diff_delivered_share"] < 0
