@@ -18,6 +18,8 @@ import numpy as np
 import pandas as pd
 
 from .scenario.schema import Leg as LegSpec
+from .vocabulary import NOT_OFFERED as NOT_OFFERED_SOURCE
+from .vocabulary import UNSOURCED as UNSOURCED_SOURCE
 
 NAN = math.nan
 
@@ -248,8 +250,7 @@ class Recorder:
         }
         if n:
             # A line the availability check refused is never funded, though the rest of its request may be.
-            src = cols["source"]
-            refused = np.asarray(src.uniques == "not_offered", dtype=bool)[src.codes[:n]]
+            refused = _rows_of(cols["source"], NOT_OFFERED_SOURCE, n, n)
             if refused.any():
                 cols["funded_day"][:n][refused] = NAN
         cols.update(self._phase_columns(cols))
@@ -307,14 +308,11 @@ class Recorder:
             code += np.repeat(np.arange(n, dtype=np.int64), pairs)  # flat index: phase * n + lot
             days[:, :n] += np.bincount(code, weights=spent, minlength=n_phases * n).reshape(n_phases, n)
             del code, spent
-            source = cols["source"]
-            unsourced = np.zeros(rows, dtype=bool)
-            unsourced[:n] = np.asarray(source.uniques == "unsourced", dtype=bool)[source.codes[:n]]
+            unsourced = _rows_of(cols["source"], UNSOURCED_SOURCE, n, rows)
             days[UNSOURCED, unsourced] = end[unsourced] - funded[unsourced]
             at[unsourced] = UNSOURCED
             # A line not offered is never funded: from its check (approved_day) on it is `not_offered`.
-            refused = np.zeros(rows, dtype=bool)
-            refused[:n] = np.asarray(source.uniques == "not_offered", dtype=bool)[source.codes[:n]]
+            refused = _rows_of(cols["source"], NOT_OFFERED_SOURCE, n, rows)
             days[NOT_OFFERED, refused] = days[FUNDING, refused]
             days[FUNDING, refused] = 0.0
             at[refused] = NOT_OFFERED
@@ -324,6 +322,13 @@ class Recorder:
         out = {col: days[k] for k, col in enumerate(PHASE_COLUMNS)}
         out[PHASE_AT_HORIZON] = labels(names[at])
         return out
+
+
+def _rows_of(source: Labels, label: str, n: int, rows: int) -> np.ndarray:
+    """A mask of `rows` delivery rows: True where one of the first n (the lots) has `source` == label."""
+    mask = np.zeros(rows, dtype=bool)
+    mask[:n] = np.asarray(source.uniques == label, dtype=bool)[source.codes[:n]]
+    return mask
 
 
 class Labels:

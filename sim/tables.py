@@ -7,6 +7,7 @@ import pandas as pd
 import pyarrow as pa
 
 from .recorder import BACKFILL_COLUMNS, DELIVERY_COLUMNS, EVENT_COLUMNS, LEVEL_COLUMNS, Labels, labels, whole_units
+from .vocabulary import CONTRIBUTION, DONATED_VALUE, WITHDRAWAL
 
 CATEGORIES = {"item", "priority", "source", "donor", "route", "kind", "where", "series", "paid_by", "phase_at_horizon"}
 COLUMNS = {
@@ -214,7 +215,7 @@ def with_stage_events(events: pd.DataFrame, deliveries: pd.DataFrame) -> pd.Data
     return out
 
 
-LEDGER_KINDS = {"contribution": 1.0, "donated_value": 1.0, "withdrawal": -1.0}  # sign of each kind's amount
+LEDGER_KINDS = {CONTRIBUTION: 1.0, DONATED_VALUE: 1.0, WITHDRAWAL: -1.0}  # sign of each kind's amount
 
 
 def ledger(event_log: pd.DataFrame, initial_musd: float) -> pd.DataFrame:

@@ -21,16 +21,7 @@ from . import headline as hl
 from .delivered import COLUMNS as DELIVERED_COLUMNS
 
 HEAVY = 0.5  # undelivered share of quantity above which censoring is called heavy
-SUMMARY_COLUMNS = [
-    "lots",
-    "qty",
-    *[c for n in hl.FIGURES for c in (n, f"{n}_lo", f"{n}_hi")],
-    "rmst_tau",
-    "followup_days",
-    "cohort_from_day",
-    "cohort_to_day",
-    *DELIVERED_COLUMNS,
-]
+SUMMARY_COLUMNS = [*hl.TABLE_COLUMNS, *DELIVERED_COLUMNS]
 DIFF_COLUMNS = [c for n in hl.FIGURES for c in (f"diff_{n}", f"diff_{n}_lo", f"diff_{n}_hi")]
 METHOD = (
     "Paired difference of each headline figure, scenario minus the first, under common random numbers "

@@ -38,6 +38,18 @@ LEVEL = 0.95
 BOOT_KEY = 0x9E3779B9
 
 
+# The columns of the headline table (`table`), after its `item` index.
+TABLE_COLUMNS = [
+    "lots",
+    "qty",
+    *[c for n in FIGURES for c in (n, f"{n}_lo", f"{n}_hi")],
+    "rmst_tau",
+    "followup_days",
+    "cohort_from_day",
+    "cohort_to_day",
+]
+
+
 def default_tau(horizons) -> float:
     """Tau by rule: the largest multiple of 30 days within two thirds of the shortest horizon (two thirds of it below 45 d).
 
@@ -187,17 +199,7 @@ def table(est: Estimates, names: dict[str, str] | None = None) -> pd.DataFrame:
             rmst_tau=est.tau, followup_days=est.followup[k], cohort_from_day=est.window[0], cohort_to_day=est.window[1]
         )
         rows.append(row)
-    cols = [
-        "item",
-        "lots",
-        "qty",
-        *[c for n in FIGURES for c in (n, f"{n}_lo", f"{n}_hi")],
-        "rmst_tau",
-        "followup_days",
-        "cohort_from_day",
-        "cohort_to_day",
-    ]
-    return pd.DataFrame(rows, columns=cols).set_index("item")
+    return pd.DataFrame(rows, columns=["item", *TABLE_COLUMNS]).set_index("item")
 
 
 def paired(base: Estimates, other: Estimates, group: str, name: str) -> tuple[float, float, float]:
