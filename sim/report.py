@@ -31,7 +31,7 @@ from . import plots
 from .metrics import findings
 from .metrics.comparison import days as round_days
 from .metrics.comparison import of_results
-from .report_tables import _e, backfill_table, comparison_table, delivered_table, summary_table
+from .report_tables import _e, backfill_table, comparison_table, delivered_table, record_table, summary_table
 
 # Figures are SVG: crisp on any screen, and quicker to write than PNGs. Their width and height
 # in CSS pixels are their size in inches at PX_PER_INCH; the style sheet scales them down to
@@ -240,6 +240,10 @@ def build_html(
         f"{'/'.join(map(str, seeds))}; purlsim {_e(__version__)}; generated {now}.</p>",
     ]
     toc = ['<li><a href="#scenarios">Scenarios</a></li>', '<li><a href="#summary">Time to delivery</a></li>']
+    if any(r.scenario.record for r in rl[:1]) or any(
+        r.scenario.record != rl[0].scenario.record for r in rl[1:] if r.scenario.record
+    ):
+        toc.append('<li><a href="#record">Against the record</a></li>')
     if comparison is not None:
         toc.append('<li><a href="#comparison">Comparison</a></li>')
     toc.append('<li><a href="#plots">Plots</a></li><li><a href="#method">Method</a></li>')
@@ -258,6 +262,15 @@ def build_html(
             + delivered_table(r)
             + backfill_table(r)
         )
+    # Variants inherit their reference's record (`extends`): shown once, unless one has its own.
+    held = [
+        (r, record_table(r))
+        for k, r in enumerate(rl)
+        if r.scenario.record and (k == 0 or r.scenario.record != rl[0].scenario.record)
+    ]
+    if held:
+        parts.append('<h2 id="record">Against the record</h2>')
+        parts += [f"<h3>{_e(r.scenario.name)}</h3>{table}" for r, table in held]
 
     if comparison is not None:
         said = findings.findings(comparison)  # largest effect first, no significant difference grouped

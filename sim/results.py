@@ -60,6 +60,12 @@ class Results:
         use = metrics.ukraine.use_over(self.scenario, 0.0, self.horizon_days)
         return zero.join(metrics.ukraine.use_met(self.levels, self.reps, use))
 
+    def record(self) -> pd.DataFrame:
+        """The scenario's `record:` targets, each measured per replication and scored (see sim.metrics.record)."""
+        from .metrics import record
+
+        return self._cached(("record",), lambda: record.score(self))
+
     @property
     def ledger(self) -> pd.DataFrame:
         """The NATO account's ledger, per replication: every deposit and withdrawal, with who and why ($M)."""

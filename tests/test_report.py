@@ -97,8 +97,9 @@ def test_report_has_the_tables_and_the_sentences_of_compare(built):
     for name in same["item_name"]:
         assert html.escape(name) in grouped[0]
     assert 'id="comparison"' in text
-    # per scenario the headline and the view among delivered lots, the stockpile's backfill, the comparison
-    assert text.count("<table>") == 2 * 2 + 1 + 1
+    # per scenario the headline and the view among delivered lots, the stockpile's backfill, the
+    # comparison, and the record the two share (their parent's, shown once)
+    assert text.count("<table>") == 2 * 2 + 1 + 1 + 1
     assert text.count("<h4>Among delivered lots</h4>") == 2
     assert "from the donation decision" in text
 
@@ -240,6 +241,7 @@ def test_single_scenario_report_has_no_comparison(tmp_path):
     path = write_report([res], tmp_path / "one.html")
     text = path.read_text(encoding="utf-8")
     assert 'id="comparison"' not in text and "<h3>baseline</h3>" in text
+    assert 'id="record"' not in text  # baseline.yaml declares no record
     assert text.count("<img ") == 4  # ECDF, where the time goes, timeline, stock levels (no donations)
 
 
@@ -332,6 +334,18 @@ def test_write_atomic_replaces_or_keeps_the_old_file(tmp_path):
         write_atomic(path, "half written \udc80")  # cannot be encoded: fails mid-write
     assert path.read_text() == "new"
     assert [p.name for p in tmp_path.iterdir()] == ["r.html"]
+
+
+def test_the_record_of_the_2025_replay_is_scored_once_for_its_variants(built):
+    # Both scenarios extend baseline_2025 and inherit its record: one table, under the first.
+    text = built[0].read_text(encoding="utf-8")
+    assert text.count('id="record"') == 1 and text.count("<h3>factory_only</h3>") == 3  # scenario, headline, record
+    shipped = cells(text, "value_shipped_22_oct")
+    assert len(shipped) == 1
+    on_record, met, fitted = shipped[0][1], shipped[0][5], shipped[0][7]
+    assert on_record == ">= 2000 $M" and met in ("yes", "no") and fitted == "yes: circular"
+    stockout = cells(text, "pac3_stockout_january_2026")[0]
+    assert stockout[7] == "no"  # Ukraine's stock and use were not fitted to January 2026
 
 
 def test_every_count_in_a_table_header_says_whether_it_is_per_replication(built):

@@ -168,6 +168,44 @@ def test_donors_first_still_waits_the_long_lead():
     assert run1(sc).backfills["backfilled_day"].item() == 40.0
 
 
+def test_backfill_from_holds_the_replacement_until_its_production_slot():
+    # The donation on day 0 orders its replacement at once, but its slot is day 50: the line is
+    # idle until then (p0, made days 0-10, is long gone), so the unit is made days 50-60. A later
+    # PURL order p1 (day 20) finds the server free and is made days 20-30, ahead of the backfill:
+    # under donors_first too, since the backfill is not yet in the queue.
+    sc = scenario(
+        stockpiles={"de": {"items": {"x": {"backfill_from": 50}}}},
+        requests={"packages": [pkg("u", 0, 1, "urgent"), pkg("p0", 0, 1), pkg("p1", 20, 1)]},
+    )
+    res = run1(sc)
+    bf = res.backfills.iloc[0]
+    assert (bf["ordered_day"], bf["backfilled_day"]) == (0.0, 60.0)
+    assert lots(res, "p1")["delivered_day"].item() == 30.0
+
+
+def test_backfill_from_as_a_date_before_the_order_changes_nothing():
+    # A slot no later than the order (the start date, day 0) leaves the
+    # case of test_donors_first_still_waits_the_long_lead as it was: 30 d lead + 10 d work.
+    sc = scenario(
+        production={"x_line": {"long_lead_days": 30}},
+        stockpiles={"de": {"items": {"x": {"backfill_from": "2025-01-01"}}}},
+        requests={"packages": [pkg("u", 0, 1, "urgent")]},
+    )
+    assert run1(sc).backfills["backfilled_day"].item() == 40.0
+
+
+def test_empty_donors_list_means_only_named_packages_draw_on_stockpiles():
+    # donors: [] -> no ally gives unasked: the urgent u goes to production, while g, naming
+    # `de` as its donor, is given from its stock.
+    sc = scenario(
+        policy={"donors": []},
+        requests={"packages": [pkg("u", 0, 1, "urgent"), pkg("g", 0, 1, "urgent", donor="de")]},
+    )
+    res = run1(sc)
+    assert lots(res, "u")["source"].tolist() == ["production"]
+    assert lots(res, "g")[["source", "donor"]].values.tolist() == [["stockpile", "de"]]
+
+
 # --- backfill rows ----------------------------------------------------------------------------
 
 

@@ -12,8 +12,9 @@ the donor's share and its co-funders' from `stockpiles.ALLY.backfill_paid_by`, e
 "germany:0.50;norway:0.50"), `decided_day` (the donation decision: the units leave the donor's
 books), `donated_day` (the hand-over, when the donor's preparation ends),
 `ordered_day` (the donation decision plus `policy.backfill_order_delay_days`), and
-`backfilled_day` (the line finishes the replacement; delivery back to the donor is not
-modelled). The donor's readiness gap runs from the decision to the replacement,
+`backfilled_day` (the line finishes the replacement, which joins the line's queue at its order
+or at the ally item's `backfill_from` slot, whichever is later; delivery back to the donor is
+not modelled). The donor's readiness gap runs from the decision to the replacement,
 backfilled_day - decided_day, censored at the horizon when not yet replaced; the gap from the
 hand-over (backfilled_day - donated_day) is the second, labelled figure. An item no line makes is never replaced.
 """
@@ -86,6 +87,9 @@ class Backfill:
         line = self.lines_by_item.get(lot.item)
         if line is None:
             return  # no US line makes this item: the donor is never replaced (censored gap)
+        slot = self.stock.slot.get((lot.donor, lot.item), 0.0)
+        if slot > env.now:  # the replacement waits for its contracted production slot
+            yield env.delay(slot - env.now)
         # Tie-break (0, n): backfill orders keep the order of the donations among themselves.
         yield from line.make(lot.qty, self.rank, CLASS_PURL, (0, n))
         row[DONE] = env.now

@@ -50,7 +50,7 @@ class Donations:
         self.piles, self.backfill, self.transport = stockpiles, backfill, transport
         self.priorities = frozenset(policy.stockpile_priorities)
         # A donor listed twice is one donor: offering its surplus twice would give below min_keep.
-        self.listed = list(dict.fromkeys(policy.donors)) if policy.donors else list(stockpiles.order)
+        self.listed = list(dict.fromkeys(policy.donors)) if policy.donors is not None else list(stockpiles.order)
         self._rule = DONOR_CHOICE[policy.donor_choice]
 
     def donors_for(self, item: str) -> list[str]:

@@ -6,7 +6,7 @@ bug, never a user error). The units leave the ally's books the moment the donati
 the donor then prepares the lot for `prep_days` (Germany: launchers first, other components 2-3
 months later) and hands it over, and it travels on the route chosen for the ally's node (e.g.
 Germany: road to Rzeszow). A backfill adds the replacement back to `on_hand` when US production
-finishes it. Every change is a point of the level series `stockpile:ALLY:ITEM`. Which donor
+finishes it, which starts no earlier than the item's `backfill_from` (its production slot). Every change is a point of the level series `stockpile:ALLY:ITEM`. Which donor
 gives what is the donation source's rule (donations.py).
 """
 
@@ -30,6 +30,13 @@ class Stockpiles:
         self.initial = dict(self.on_hand)
         self.min_keep = {(a, i): st.min_keep for a, p in spec.items() for i, st in p.items.items()}
         self.paid_by = {a: dict(p.backfill_paid_by) for a, p in spec.items()}
+        # The day a replacement of (ally, item) may start on its line: its contracted production slot.
+        self.slot = {
+            (a, i): ctx.day(st.backfill_from)
+            for a, p in spec.items()
+            for i, st in p.items.items()
+            if st.backfill_from is not None
+        }
         self._prep = {
             (a, i): ctx.streams.sampler(f"stockpiles.{a}.{i}.prep", st.prep_days)
             for a, p in spec.items()

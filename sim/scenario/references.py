@@ -124,6 +124,17 @@ def check_references(s: Scenario, file: str) -> list[Problem]:
         if too_big:
             out.append(Problem(file, "requests", too_big))
 
+    package_ids = {p.id: p for p in s.requests.packages}
+    for name, target in s.record.items():
+        for k, rid in enumerate(target.requests):
+            need("request", rid, package_ids, f"record.{name}.requests.{k}")
+        if target.kind == "stockout_days" and target.items and target.items[0] not in s.ukraine.items:
+            out.append(
+                Problem(
+                    file, f"record.{name}.items.0", f"Ukraine keeps no stock of '{target.items[0]}' (ukraine.items)"
+                )
+            )
+
     pol = s.policy
     for k, donor in enumerate(pol.donors or []):
         need("ally", donor, allies, f"policy.donors.{k}")
@@ -161,6 +172,10 @@ def _moments(s: Scenario):
         for j, surge in enumerate(use.surges):
             yield f"ukraine.items.{item}.surges.{j}.start", surge.start
             yield f"ukraine.items.{item}.surges.{j}.end", surge.end
+    for name, target in s.record.items():
+        for field, moment in (("from", target.from_), ("by", target.by)):
+            if moment is not None:
+                yield f"record.{name}.{field}", moment
     for k, d in enumerate(s.disruptions):
         for name in ("start", "end", "at"):
             if hasattr(d, name):

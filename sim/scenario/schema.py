@@ -45,6 +45,7 @@ from .fields import (  # noqa: F401
     to_day,
 )
 from .production_specs import Line, Ramp, Shipments  # noqa: F401 (re-exported)
+from .record_specs import RecordTarget
 from .ukraine_specs import Ukraine
 from .uncertain import UncertainInput
 
@@ -256,6 +257,11 @@ class AllyStock(Frozen):
     on_hand: Annotated[int, Field(ge=0, le=10**9)]
     min_keep: Annotated[int, Field(ge=0, le=10**9)] = 0
     prep_days: Delay = 0.0
+    backfill_from: Moment | None = Field(
+        None,
+        description="The replacement's production slot: the backfill order joins the line no earlier than this "
+        "(e.g. RTX schedules Germany's new Patriot systems for 2027-29); default: when it is ordered.",
+    )
 
     @model_validator(mode="after")
     def _keep(self):
@@ -297,7 +303,11 @@ class Policy(Frozen):
     )
     stockpile_priorities: list[Priority] = Field(default_factory=lambda: list[Priority](["urgent"]))
     donor_choice: Literal["listed_order", "most_surplus", "fastest_route"] = "listed_order"
-    donors: list[Id] | None = Field(None, description="Donor order for listed_order (default: stockpiles order).")
+    donors: list[Id] | None = Field(
+        None,
+        description="Allies that may donate unasked, in order for listed_order (default: every ally, in stockpiles "
+        "order; [] : none, only packages naming their donor draw on stockpiles).",
+    )
     split: bool = Field(True, description="May one request line be split across sources and donors?")
     backfill: Literal["donors_first", "fifo", "none"] = "donors_first"
     line_priority: Literal["fifo", "urgent_first"] = Field(
@@ -340,6 +350,11 @@ class Scenario(Frozen):
     ukraine: Ukraine = Field(default_factory=Ukraine, description="Ukraine's stock and use of the items it receives.")
     disruptions: list[Disruption] = Field(default_factory=list, max_length=10_000)
     uncertain: dict[Id, UncertainInput] = Field(default_factory=dict, max_length=1000)
+    record: dict[Id, RecordTarget] = Field(
+        default_factory=dict,
+        max_length=1000,
+        description="Observed figures of the history the scenario replays, scored by Results.record() (sim.metrics.record).",
+    )
 
     @field_validator("start", mode="before")
     @classmethod
