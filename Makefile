@@ -27,7 +27,7 @@ setup: $(STAMP)
 # `make run` ends with the HTML report of the shipped baseline comparison: the 2025 replay (the
 # reference) against its two sourcing policies, factory only and allied stocks first.
 REPORT_SCENARIOS := scenarios/baseline_2025.yaml scenarios/factory_only.yaml scenarios/stockpile_first.yaml
-REPORT_REPS ?= 50
+REPORT_REPS ?= 100
 
 run: $(RUN_STAMP)
 	$(BIN)/purlsim run scenarios/baseline.yaml --reps 20 --out out/baseline --force
