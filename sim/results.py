@@ -60,6 +60,18 @@ class Results:
         use = metrics.ukraine.use_over(self.scenario, 0.0, self.horizon_days)
         return zero.join(metrics.ukraine.use_met(self.levels, self.reps, use))
 
+    def tonnes_by_month(self, node: str | None = None) -> pd.DataFrame:
+        """Tonnes delivered per month (mean a replication, t interval), of goods through `node` (default: all)."""
+        from .metrics import cargo
+
+        return cargo.monthly_through(self.deliveries, self.scenario, self.reps, node)
+
+    def tonnes_by_mode(self) -> pd.DataFrame:
+        """Tonnes delivered per replication by mode (air, sea, land) and each mode's share of tonnage."""
+        from .metrics import cargo
+
+        return cargo.mode_shares(self.deliveries, self.scenario, self.reps)
+
     def record(self) -> pd.DataFrame:
         """The scenario's `record:` targets, each measured per replication and scored (see sim.metrics.record)."""
         from .metrics import record

@@ -55,6 +55,12 @@ class Item(Frozen):
 
     name: Text = Field(min_length=1, max_length=200)
     unit_cost_musd: float = Field(ge=0, le=1e5)
+    weight_t: float | None = Field(None, ge=0, le=1e5, description="Tonnes per unit as shipped (packed).")
+    cargo: Literal["bulk", "oversize", "outsize"] | None = Field(
+        None,
+        description="How it loads: bulk (palletised, weight-bound), oversize (vehicles, floor-bound), outsize "
+        "(only the largest aircraft).",
+    )
 
 
 class RequestLine(Frozen):
