@@ -303,14 +303,14 @@ def build_html(
     )
 
 
-def write_atomic(path, text: str) -> Path:
-    """Write text to `path` through a temporary sibling file renamed into place."""
+def write_atomic(path, text: str | bytes) -> Path:
+    """Write text (or bytes) to `path` through a temporary sibling file renamed into place."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(text.encode("utf-8") if isinstance(text, str) else text)
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o644)  # mkstemp makes 0600; a report is for reading

@@ -83,3 +83,42 @@ def test_tonnes_by_mode(res):
     m = res.tonnes_by_mode()
     assert m.loc["air", "tonnes"] == pytest.approx(6.0) and m.loc["sea", "tonnes"] == pytest.approx(2.0)
     assert m.loc["air", "share"] == pytest.approx(0.75) and m.loc["land", "tonnes"] == 0.0
+
+
+def test_leg_flows_put_each_routes_tonnes_on_its_legs(res):
+    # x's 6 t crossed fly and drive, y's 2 t sail and train, over a horizon of 59 d = 59/30.4 months.
+    from sim.metrics import cargo
+
+    flows = cargo.leg_flows(res.deliveries, res.scenario, res.reps)
+    months = 59 / 30.4
+    assert flows.to_dict() == pytest.approx(
+        {"fly": 6 / months, "drive": 6 / months, "sail": 2 / months, "train": 2 / months}
+    )
+
+
+def test_diagram_and_route_map_write_pictures_and_refuse_bad_outputs(tmp_path):
+    import subprocess
+    import sys
+
+    import yaml
+
+    from sim.plots import network
+
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(scenario().model_dump(mode="json", by_alias=True, exclude_none=True)))
+    run = lambda *a: subprocess.run(  # noqa: E731
+        [sys.executable, "-m", "sim.cli", "diagram", str(path), *a], capture_output=True, text=True, timeout=120
+    )
+    out = tmp_path / "net.svg"
+    done = run("--out", str(out))
+    assert done.returncode == 0, done.stderr
+    svg = out.read_text()
+    for name in ("plant", "hub", "port", "fly", "air, 1 d", "line lx: x"):
+        assert name in svg, name  # SVG text stays text: every node, leg and line is named
+    # A second write without --force keeps the file; a wrong suffix writes nothing; both exit 2.
+    again = run("--out", str(out))
+    assert again.returncode == 2 and "--force" in again.stderr and out.read_text() == svg
+    bad = run("--out", str(tmp_path / "net.jpg"))
+    assert bad.returncode == 2 and ".svg or .png" in bad.stderr and not (tmp_path / "net.jpg").exists()
+    fig = network.route_map(sim.run(scenario(), reps=1, seed=0))
+    assert len(fig.axes) == 2 and "no position: hub, plant, port, ua" in fig._suptitle.get_text()

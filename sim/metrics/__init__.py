@@ -10,7 +10,9 @@ Below it are the tables of a run (sim.tables); above it the Results container, t
 - comparison: paired differences and verdicts for compare and sweep (also of Results already run);
 - findings: what a comparison says first (the fastest option per item, findings by size of effect);
 - phases: where the time goes (mean days per phase, every lot counted);
-- ukraine: Ukraine's stockout spells, days at zero and the share of its use met.
+- ukraine: Ukraine's stockout spells, days at zero and the share of its use met;
+- record: a scenario's `record:` targets, measured per replication and scored;
+- cargo: tonnes delivered by month, node, mode and leg.
 """
 
 from __future__ import annotations

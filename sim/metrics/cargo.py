@@ -87,3 +87,16 @@ def mode_shares(deliveries: pd.DataFrame, scenario, reps: int) -> pd.DataFrame:
     table = pd.DataFrame(out, columns=cols).set_index("mode")
     table.attrs["untracked_units"] = float(rows.loc[rows["tonnes"].isna(), "qty"].sum()) / reps
     return table
+
+
+def leg_flows(deliveries: pd.DataFrame, scenario, reps: int) -> pd.Series:
+    """Per leg: mean tonnes a month that crossed it (delivered goods on every leg of their route; a month is 30.4 days of the horizon)."""
+    rows = delivered_tonnes(deliveries, scenario)
+    months = max(1.0, scenario.horizon_days / 30.4)
+    per_route = rows.groupby("route")["tonnes"].sum() / reps / months
+    t = scenario.transport
+    flow = dict.fromkeys(t.legs, 0.0)
+    for rid, tonnes in per_route.items():
+        for lid in t.routes[rid].legs if rid in t.routes else []:
+            flow[lid] += float(tonnes)
+    return pd.Series(flow, name="tonnes_a_month", dtype=float)

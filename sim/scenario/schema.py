@@ -200,6 +200,8 @@ class Node(Frozen):
 
     kind: Literal["plant", "depot", "port", "airfield", "hub", "destination"] = "hub"
     country: Text = Field("", max_length=200)
+    lat: float | None = Field(None, ge=-90, le=90, description="Latitude (degrees), for the route map.")
+    lon: float | None = Field(None, ge=-180, le=180, description="Longitude (degrees), for the route map.")
 
 
 class Departures(Frozen):
