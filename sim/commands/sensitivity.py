@@ -29,7 +29,11 @@ def sensitivity(
     ),
     n: int = typer.Option(64, "-N", "--samples", help="Base samples (Sobol) or trajectories (Morris)."),
     reps: int = typer.Option(10, "--reps", "-n", help="Replications per design point (same seeds at every point)."),
-    figure: str = typer.Option("rmst", "--metric", help="rmst (days), delivered_share or share_30d/90d/180d."),
+    figure: str = typer.Option(
+        "rmst",
+        "--metric",
+        help="rmst (days), delivered_share, share_30d/90d/180d, or p_stockout (with --item of ukraine:).",
+    ),
     item: str = typer.Option("ALL", "--item", help="An item id, or ALL (units weighed by value)."),
     inputs: list[str] | None = typer.Option(None, "--input", help="Only these uncertain inputs (repeat)."),
     seed: int | None = typer.Option(None, "--seed", help="Seed (default: the scenario's)."),
@@ -55,8 +59,8 @@ def sensitivity(
         problems.append(f"--method: one of {', '.join(METHODS)} (got {method})")
     if n < 2:
         problems.append(f"-N: at least 2 (got {n})")
-    if figure not in decision.FINITE:
-        problems.append(f"--metric: one of {', '.join(decision.FINITE)} (got {figure})")
+    if figure not in decision.FIGURES:
+        problems.append(f"--metric: one of {', '.join(decision.FIGURES)} (got {figure})")
     if problems:
         fail(problems)
     sc = load_or_exit(scenario)
@@ -68,6 +72,8 @@ def sensitivity(
         fail(f"--input: not uncertain inputs of {scenario}: {', '.join(unknown)} (declared: {', '.join(declared)})")
     if item != "ALL" and item not in sc.items:
         fail(f"--item: {item} is not an item of {scenario}")
+    if figure == decision.STOCKOUT and item not in sc.ukraine.items:
+        fail(f"--item: p_stockout needs an item Ukraine keeps in {scenario} (ukraine.items; got {item})")
     check_out_or_exit(out, False, inputs_of([scenario]))
     k = len(inputs or declared)
     total = n * (k + 2 if method == "sobol" else k + 1) * reps
