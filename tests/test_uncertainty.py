@@ -150,3 +150,39 @@ def test_uncertainty_cli_resumes_and_writes_its_outputs(tmp_path):
     assert (got["var_inputs"], got["var_run"], got["share_inputs_lo"]) == (want.var_inputs, want.var_run, want.share_lo)
     r = cli("uncertainty", f, "--outer", "1", "--inner", "2", "--metric", "ttd_p50")
     assert r.returncode == 2 and "--metric" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_report_has_a_sensitivity_section_from_a_study_on_disk(tmp_path):
+    # A tiny Morris study (2 inputs, 3 trajectories, 1 replication: 9 runs) written as the CLI writes
+    # it, then read by `report --sensitivity DIR`: the section names the inputs largest first, with
+    # the numbers of the study's table, and embeds its plot.
+    import pandas as pd
+
+    from sim.commands._study import write_sensitivity
+    from sim.experiments.sensitivity import sensitivity
+
+    study = tmp_path / "sens"
+    df = sensitivity(ROOT / "scenarios/baseline_2025.yaml", "morris", n=3, reps=1, group="pac3_mse",
+                     inputs=["us_pac3_on_hand", "sealift_interval"])  # fmt: skip
+    write_sensitivity(df, study)
+    out = tmp_path / "r.html"
+    r = subprocess.run(
+        [sys.executable, "-m", "sim.cli", "report", "scenarios/baseline.yaml", "--reps", "1", "--workers", "1",
+         "--sensitivity", study, "--out", out],
+        capture_output=True, text=True, cwd=ROOT,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    text = out.read_text(encoding="utf-8")
+    section = text.split('<h2 id="sensitivity">')[1].split("<h2")[0]
+    first = df.iloc[0]
+    assert "rmst of pac3_mse" in section and f"{first.input} [{first.source}]: mu* {first.mu_star:,.1f}" in section
+    assert section.index(df.iloc[0].input) < section.index(df.iloc[1].input) and "<img " in section
+    back = pd.read_csv(study / "sensitivity.csv")
+    assert list(back["input"]) == list(df["input"]) and np.allclose(back["mu_star"], df["mu_star"])
+    r = subprocess.run(
+        [sys.executable, "-m", "sim.cli", "report", "scenarios/baseline.yaml", "--sensitivity", tmp_path],
+        capture_output=True, text=True, cwd=ROOT,
+    )  # fmt: skip
+    assert (
+        r.returncode == 2 and "not a study written by purlsim sensitivity" in r.stderr and "Traceback" not in r.stderr
+    )

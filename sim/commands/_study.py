@@ -88,7 +88,7 @@ def write_uncertainty(u, out: Path, name: str) -> None:
 
 
 def write_sensitivity(df, out: Path) -> None:
-    """sensitivity.csv and sensitivity.png, then the partial goes."""
+    """sensitivity.csv, sensitivity.json (what was run: method, sizes, figure, seed), sensitivity.png; then the partial goes."""
     import shutil
 
     from .. import output
@@ -96,7 +96,23 @@ def write_sensitivity(df, out: Path) -> None:
 
     with output.staged_dir(out, force=False) as tmp:
         df.to_csv(tmp / "sensitivity.csv", index=False)
+        meta = {k: v for k, v in df.attrs.items() if k != "resumed_blocks"}
+        (tmp / "sensitivity.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
         sensitivity_plot(df).savefig(tmp / "sensitivity.png", dpi=100)
     where = partial(out)
     if where is not None and where.exists():
         shutil.rmtree(where)
+
+
+def read_sensitivity(where: Path):
+    """The table of a study written by `purlsim sensitivity --out DIR`, with what was run as its attrs; exits 2 if it is not one."""
+    import pandas as pd
+
+    try:
+        df = pd.read_csv(where / "sensitivity.csv")
+        df.attrs.update(json.loads((where / "sensitivity.json").read_text(encoding="utf-8")))
+    except (OSError, ValueError) as exc:
+        fail(f"{where}: --sensitivity: not a study written by purlsim sensitivity --out ({type(exc).__name__}: {exc})")
+    if "input" not in df.columns or not ({"ST", "ST_lo", "ST_hi"} <= set(df.columns) or "mu_star" in df.columns):
+        fail(f"{where}: --sensitivity: sensitivity.csv has not the columns of a Sobol or Morris study")
+    return df

@@ -6,13 +6,15 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from .base import PlotFigure
+
 
 def sensitivity_plot(table: pd.DataFrame, title: str | None = None) -> Figure:
     """Horizontal bars per input, largest first: Sobol S1 and ST with 95% intervals, or Morris mu* and sigma."""
     sobol = "ST" in table.columns
     rows = table.iloc[::-1]  # largest at the top
     labels = [f"{n} [{s}]" for n, s in zip(rows["input"], rows["source"])]
-    fig = Figure(figsize=(8.0, 1.2 + 0.42 * len(rows)))
+    fig = PlotFigure(figsize=(8.0, 1.2 + 0.42 * len(rows)))
     ax = fig.add_subplot(1, 1, 1)
     y = np.arange(len(rows))
     if sobol:
@@ -40,7 +42,7 @@ def sensitivity_plot(table: pd.DataFrame, title: str | None = None) -> Figure:
 def uncertainty_plot(result, title: str | None = None) -> Figure:
     """A second-order run: the histogram of outer-point means, the spread of the run within a point beside it."""
     means = result.points["mean"].to_numpy(dtype=float)
-    fig = Figure(figsize=(8.0, 4.2))
+    fig = PlotFigure(figsize=(8.0, 4.2))
     ax = fig.add_subplot(1, 1, 1)
     ax.hist(means[np.isfinite(means)], bins=max(5, min(30, len(means) // 3)), color="#4c72b0", alpha=0.8,
             label=f"mean at each of {len(means)} outer points")  # fmt: skip
