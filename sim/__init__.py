@@ -12,6 +12,7 @@ from .experiments.ensemble import run
 from .experiments.select import select
 from .experiments.sensitivity import sensitivity
 from .experiments.sweep import sweep
+from .experiments.uncertainty import uncertainty
 from .results import Results
 from .scenario import Scenario, load_scenario
 
@@ -28,4 +29,5 @@ __all__ = [
     "sweep",
     "select",
     "sensitivity",
+    "uncertainty",
 ]

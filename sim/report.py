@@ -221,8 +221,12 @@ def build_html(
     sources: Sequence[str | None] | None = None,
     comparison: pd.DataFrame | None = None,
     title: str | None = None,
+    sensitivity: pd.DataFrame | None = None,
 ) -> str:
-    """The whole report as one HTML string (images embedded); `comparison` defaults to the compare table of the results."""
+    """The whole report as one HTML string (images embedded); `comparison` defaults to the compare table of the results.
+
+    sensitivity: a study's table (sim.sensitivity, or read back from `purlsim sensitivity --out`): a Sensitivity section.
+    """
     rl = list(results_list)
     sources = list(sources) if sources is not None else [None] * len(rl)
     if len(rl) > 1 and comparison is None:
@@ -246,6 +250,8 @@ def build_html(
         toc.append('<li><a href="#record">Against the record</a></li>')
     if comparison is not None:
         toc.append('<li><a href="#comparison">Comparison</a></li>')
+    if sensitivity is not None:
+        toc.append('<li><a href="#sensitivity">Sensitivity</a></li>')
     toc.append('<li><a href="#plots">Plots</a></li><li><a href="#method">Method</a></li>')
     parts.append(summary_block(rl, comparison))
     parts.append(f"<nav><ol>{''.join(toc)}</ol></nav>")
@@ -287,6 +293,9 @@ def build_html(
         caption = plots.BY_NAME["comparison"].caption.replace("time to delivery", f"time to delivery to {tau} d", 1)
         parts.append(figure_html(plots.comparison(comparison), caption, "paired differences plot"))
 
+    if sensitivity is not None:
+        parts.append(sensitivity_block(sensitivity))
+
     parts.append('<h2 id="plots">Plots</h2>')
     names = ", ".join(r.scenario.name for r in rl)
     for std in plots.STANDARD:  # the one list of standard plots; the comparison has its section above
@@ -300,6 +309,34 @@ def build_html(
         f"<title>{_e(title)}</title><style>{CSS}</style></head><body><main>"
         + "\n".join(parts)
         + "</main></body></html>\n"
+    )
+
+
+def sensitivity_block(df: pd.DataFrame) -> str:
+    """The Sensitivity section: the three inputs that matter most, with their intervals, and the study's plot."""
+    from .plots.decision import sensitivity_plot
+
+    a = df.attrs
+    sobol = "ST" in df.columns
+    key = "ST" if sobol else "mu_star"
+    top = df.sort_values(key, ascending=False).head(3)
+    said = [
+        f"{r.input} [{r.source}]: total index {r.ST:.2f} (95% CI {r.ST_lo:.2f}-{r.ST_hi:.2f}), "
+        f"first order {r.S1:.2f} ({r.S1_lo:.2f}-{r.S1_hi:.2f})"
+        if sobol
+        else f"{r.input} [{r.source}]: mu* {r.mu_star:,.1f} (95% CI {r.mu_star_lo:,.1f}-{r.mu_star_hi:,.1f})"
+        for r in top.itertuples()
+    ]
+    what = f"{a.get('figure', 'the figure')} of {a.get('group', 'ALL')}"
+    size = f"{a.get('method', '')} study, {a.get('points', '?')} points x {a.get('reps', '?')} replications, seed {a.get('seed', '?')}"
+    return (
+        '<h2 id="sensitivity">Sensitivity</h2>'
+        f"<p>Which uncertain inputs matter most for <strong>{_e(what)}</strong> ({_e(size)}; each input drawn "
+        "from its declared range, every point on the same random numbers; see docs/decisions.md):</p>"
+        '<ol class="sentences">'
+        + "".join(f"<li>{_e(x)}</li>" for x in said)
+        + "</ol>"
+        + figure_html(sensitivity_plot(df), f"Sensitivity of {what}: 95% bootstrap intervals.", "sensitivity indices")
     )
 
 

@@ -55,3 +55,5 @@ def test_sensitivity_bad_options_exit_2(tmp_path):
     assert r.returncode == 2 and "declares no uncertain inputs" in r.stderr
     r = cli("sensitivity", "scenarios/baseline_2025.yaml", "--input", "nosuch")
     assert r.returncode == 2 and "--input: not uncertain inputs" in r.stderr
+    r = cli("sensitivity", "scenarios/baseline_2025.yaml", "--metric", "p_stockout", "--item", "gmlrs")
+    assert r.returncode == 2 and "p_stockout needs an item Ukraine keeps" in r.stderr

@@ -11,7 +11,13 @@ from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
-EXPECTED = ["01_quickstart.ipynb", "02_compare_policies.ipynb", "03_sensitivity.ipynb", "04_replay_2025.ipynb"]
+EXPECTED = [
+    "01_quickstart.ipynb",
+    "02_compare_policies.ipynb",
+    "03_sensitivity.ipynb",
+    "04_replay_2025.ipynb",
+    "05_decisions.ipynb",
+]
 REPS = "2"
 
 
@@ -23,7 +29,7 @@ OLD_COLUMNS = re.compile(
 )
 
 
-def test_the_four_notebooks_are_there():
+def test_the_five_notebooks_are_there():
     assert [p.name for p in NOTEBOOKS] == EXPECTED
 
 

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import datetime
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
 from sim.experiments.ensemble import run_stats
-from sim.metrics.decision import clopper_pearson, closed_by_date, per_replication
+from sim.metrics.decision import (
+    STOCKOUT,
+    clopper_pearson,
+    closed_by_date,
+    per_replication,
+    stockout_per_replication,
+    stockout_risk,
+)
 from sim.metrics.observations import REQUEST
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_clopper_pearson_by_hand():
@@ -82,3 +94,59 @@ def test_per_replication_rmst_by_hand():
     assert per_replication(lots, 2, 5.0, (0.0, 10.0), "delivered_share", "ALL") == pytest.approx([1.0, 0.0])
     with pytest.raises(ValueError):
         per_replication(lots, 2, 5.0, (0.0, 10.0), "ttd_p50")
+
+
+def _levels(rows):
+    return pd.DataFrame(rows, columns=["rep", "day", "series", "value"])
+
+
+def test_stockout_per_replication_and_its_exact_interval_by_hand():
+    # rep 0: empty from day 10 to day 12 (a delivery); rep 1: never empty; rep 2: empty from day 40
+    # to the horizon (50, still open); rep 3: empty from day 2 to 5, before the window [6, 45)
+    levels = _levels(
+        [
+            (0, 0.0, "ukraine:x", 5.0), (0, 10.0, "ukraine:x", 0.0), (0, 12.0, "ukraine:x", 3.0),
+            (1, 0.0, "ukraine:x", 5.0), (1, 20.0, "ukraine:x", 1.0),
+            (2, 0.0, "ukraine:x", 5.0), (2, 40.0, "ukraine:x", 0.0),
+            (3, 0.0, "ukraine:x", 5.0), (3, 2.0, "ukraine:x", 0.0), (3, 5.0, "ukraine:x", 2.0),
+        ]
+    )  # fmt: skip
+    got = stockout_per_replication(levels, 4, "x", (6.0, 45.0), 50.0)
+    assert got.tolist() == [1.0, 0.0, 1.0, 0.0]
+    assert stockout_per_replication(levels, 4, "x", (0.0, 50.0), 50.0).tolist() == [1.0, 0.0, 1.0, 1.0]
+    # a window that ends where a spell starts sees no stockout day: [from, to) is half open
+    assert stockout_per_replication(levels, 4, "x", (12.0, 40.0), 50.0).tolist() == [0.0, 0.0, 0.0, 0.0]
+
+    class Sc:  # what stockout_risk reads of a scenario
+        horizon_days = 50.0
+        ukraine = type("U", (), {"items": {"x": None}})
+
+    risk = stockout_risk(levels, 4, Sc, (6.0, 45.0)).set_index("item")
+    assert risk.loc["x", "with_stockout"] == 2 and risk.loc["x", "p_stockout"] == 0.5
+    # 2 of 4: the lower bound solves P(X >= 2 | p) = 0.025, the upper P(X <= 2 | p) = 0.025
+    lo, hi = risk.loc["x", "p_stockout_lo"], risk.loc["x", "p_stockout_hi"]
+    assert 1 - (1 - lo) ** 4 - 4 * lo * (1 - lo) ** 3 == pytest.approx(0.025, abs=1e-9)
+    assert (1 - hi) ** 4 + 4 * hi * (1 - hi) ** 3 + 6 * hi**2 * (1 - hi) ** 2 == pytest.approx(0.025, abs=1e-9)
+
+
+def test_p_stockout_as_a_decision_figure_agrees_with_the_run():
+    # the per-replication figure the decision methods read is the run's own P(any stockout day)
+    from sim import load_scenario, run
+    from sim.experiments.evaluate import Evaluator
+
+    sc = load_scenario(ROOT / "scenarios/baseline_2025.yaml")
+    ev = Evaluator([sc], 3, STOCKOUT, "pac3_mse")
+    assert ev.lower_is_better  # a stockout is bad
+    values = ev([0], [0, 1, 2])[0]
+    res = run(sc, reps=3, seed=3, record_events=False)
+    assert set(values) <= {0.0, 1.0}
+    assert values.mean() == pytest.approx(res.ukraine_summary().loc["pac3_mse", "p_stockout"])
+    with pytest.raises(ValueError, match="not an item Ukraine keeps"):
+        Evaluator([sc], 3, STOCKOUT, "gmlrs")
+    # the shipped scenario's PAC-3 packages are due before the winter campaign (output only)
+    dates = closed_by_date(res.observations()["requests"], 3, sc).set_index("request_id")
+    assert (
+        list(dates.index) == ["pkg1_nl", "pkg3_de"]
+        and (dates["required_day"] == sc.day(datetime.date(2025, 12, 1))).all()
+    )
+    assert (dates["reps"] == 3).all() and dates["p_closed_hi"].le(1).all()

@@ -39,6 +39,11 @@ def report(
     ),
     dask: str | None = typer.Option(None, "--dask", help=DASK_HELP),
     title: str | None = typer.Option(None, "--title", help="Report title (default: the scenario names)."),
+    sensitivity: Path | None = typer.Option(
+        None,
+        "--sensitivity",
+        help="Add a Sensitivity section from a study: the DIR of `purlsim sensitivity --out DIR`.",
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ):
     """Write one self-contained HTML report: scenarios, summary and comparison tables, sentences, plots."""
@@ -47,6 +52,11 @@ def report(
 
     check_reps_seed(reps, seed)
     check_parallel(workers)
+    study = None
+    if sensitivity is not None:
+        from ._study import read_sensitivity
+
+        study = read_sensitivity(sensitivity)
     overrides = parse_sets(set_)
     loaded = load_all_or_exit(scenarios, overrides)
     check_work(loaded, reps, scenarios)
@@ -59,7 +69,7 @@ def report(
     ):
         results = [run_ensemble(sc, reps=reps, seed=seed, executor=executor, progress=advance) for sc in loaded]
     try:
-        path = write_report(results, out, [str(p) for p in scenarios], title=title)
+        path = write_report(results, out, [str(p) for p in scenarios], title=title, sensitivity=study)
     except OSError as exc:  # written through a temporary sibling: a full disk leaves the old file, or none
         from ..outdir import os_reason
 

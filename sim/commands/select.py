@@ -30,7 +30,11 @@ def select(
     n0: int = typer.Option(10, "--n0", help="First-stage replications of every policy."),
     batch: int = typer.Option(5, "--batch", help="Replications added to each survivor per stage."),
     max_reps: int = typer.Option(1000, "--max-reps", help="Stop at this many replications of a policy."),
-    figure: str = typer.Option("rmst", "--metric", help="rmst (days, lower better) or delivered_share, share_30d..."),
+    figure: str = typer.Option(
+        "rmst",
+        "--metric",
+        help="rmst (days, lower better), delivered_share, share_30d..., or p_stockout (with --item of ukraine:).",
+    ),
     item: str = typer.Option("ALL", "--item", help="An item id, or ALL (units weighed by value)."),
     update_variances: bool = typer.Option(
         False, "--kn-plus-plus", help="KN++: variances updated every stage (fewer replications, asymptotic guarantee)."
@@ -61,13 +65,15 @@ def select(
         problems.append(f"--n0: must be at least 2 (got {n0})")
     if batch < 1 or max_reps < n0:
         problems.append(f"--batch must be at least 1 and --max-reps at least --n0 (got {batch}, {max_reps})")
-    if figure not in decision.FINITE:
-        problems.append(f"--metric: one of {', '.join(decision.FINITE)} (got {figure})")
+    if figure not in decision.FIGURES:
+        problems.append(f"--metric: one of {', '.join(decision.FIGURES)} (got {figure})")
     if problems:
         fail(problems)
     loaded = load_all_or_exit(scenarios)
     if item != "ALL" and not all(item in s.items for s in loaded):
         fail(f"--item: {item} is not an item of every scenario")
+    if figure == decision.STOCKOUT and not all(item in s.ukraine.items for s in loaded):
+        fail(f"--item: p_stockout needs an item Ukraine keeps (ukraine.items) in every scenario (got {item})")
     check_out_or_exit(out, False, inputs_of(scenarios), kind="file")
     names = [s.name for s in loaded]
     if len(set(names)) < len(names):

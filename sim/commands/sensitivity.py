@@ -15,7 +15,6 @@ from ..cli import (
     executor_or_exit,
     fail,
     inputs_of,
-    load_or_exit,
     out_console,
     progress_bar,
 )
@@ -29,7 +28,11 @@ def sensitivity(
     ),
     n: int = typer.Option(64, "-N", "--samples", help="Base samples (Sobol) or trajectories (Morris)."),
     reps: int = typer.Option(10, "--reps", "-n", help="Replications per design point (same seeds at every point)."),
-    figure: str = typer.Option("rmst", "--metric", help="rmst (days), delivered_share or share_30d/90d/180d."),
+    figure: str = typer.Option(
+        "rmst",
+        "--metric",
+        help="rmst (days), delivered_share, share_30d/90d/180d, or p_stockout (with --item of ukraine:).",
+    ),
     item: str = typer.Option("ALL", "--item", help="An item id, or ALL (units weighed by value)."),
     inputs: list[str] | None = typer.Option(None, "--input", help="Only these uncertain inputs (repeat)."),
     seed: int | None = typer.Option(None, "--seed", help="Seed (default: the scenario's)."),
@@ -40,13 +43,14 @@ def sensitivity(
     out: Path | None = typer.Option(
         None, "--out", help="Write sensitivity.csv and sensitivity.png into this new directory."
     ),
+    resume: bool = typer.Option(False, "--resume", help="Finish the interrupted study into --out."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ):
     """Global sensitivity of a headline figure to the scenario's uncertain inputs, under common random numbers."""
-    from .. import output
     from ..experiments.sensitivity import METHODS
     from ..experiments.sensitivity import sensitivity as run_sensitivity
     from ..metrics import decision
+    from . import _study
 
     check_reps_seed(reps, seed)
     check_parallel(workers)
@@ -55,24 +59,23 @@ def sensitivity(
         problems.append(f"--method: one of {', '.join(METHODS)} (got {method})")
     if n < 2:
         problems.append(f"-N: at least 2 (got {n})")
-    if figure not in decision.FINITE:
-        problems.append(f"--metric: one of {', '.join(decision.FINITE)} (got {figure})")
+    if figure not in decision.FIGURES:
+        problems.append(f"--metric: one of {', '.join(decision.FIGURES)} (got {figure})")
     if problems:
         fail(problems)
-    sc = load_or_exit(scenario)
-    declared = sc.uncertain
-    if not declared:
-        fail(f"{scenario}: uncertain: the scenario declares no uncertain inputs (see docs/decisions.md)")
-    unknown = [x for x in inputs or [] if x not in declared]
-    if unknown:
-        fail(f"--input: not uncertain inputs of {scenario}: {', '.join(unknown)} (declared: {', '.join(declared)})")
-    if item != "ALL" and item not in sc.items:
-        fail(f"--item: {item} is not an item of {scenario}")
+    sc = _study.check_study(scenario, figure, item, inputs, seed, out, resume)
     check_out_or_exit(out, False, inputs_of([scenario]))
-    k = len(inputs or declared)
+    k = len(inputs or sc.uncertain)
     total = n * (k + 2 if method == "sobol" else k + 1) * reps
-    with executor_or_exit(workers, dask, total) as executor, progress_bar(total, method, quiet) as advance:
-        df = run_sensitivity(scenario, method, n, reps, figure, item, inputs or None, seed, executor, advance)
+    with (
+        _study.interrupts(out),
+        executor_or_exit(workers, dask, total) as executor,
+        progress_bar(total, method, quiet) as advance,
+    ):
+        df = run_sensitivity(
+            scenario, method, n, reps, figure, item, inputs or None, seed, executor, advance,
+            checkpoint=_study.partial(out), resume=resume, keep=True,
+        )  # fmt: skip
     a = df.attrs
     cols = (
         ["S1", "S1_lo", "S1_hi", "ST", "ST_lo", "ST_hi"]
@@ -94,10 +97,8 @@ def sensitivity(
         for r in df.head(3).itertuples()
     )
     out_console.print(f"Matter most ({'total index' if method == 'sobol' else 'mu*'}): {top}.", highlight=False)
+    if a["resumed_blocks"]:
+        out_console.print(f"(resumed: {a['resumed_blocks']} block(s) of design points were finished)")
     if out is not None:
-        from ..plots.decision import sensitivity_plot
-
-        with output.staged_dir(out, force=False) as tmp:
-            df.to_csv(tmp / "sensitivity.csv", index=False)
-            sensitivity_plot(df).savefig(tmp / "sensitivity.png", dpi=100)
+        _study.write_sensitivity(df, out)
         out_console.print(f"Wrote {out}")

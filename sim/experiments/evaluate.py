@@ -5,7 +5,9 @@ and returns one value per (scenario, replication): the figure of that replicatio
 (sim.metrics.decision.per_replication). Replication r of every scenario uses the same seed and
 replication number, so its random streams are the same wherever the scenarios do not differ:
 common random numbers. Tau and the cohort window are fixed once for all scenarios (the rule of
-sim.metrics.headline over their horizons), so every value is on one scale.
+sim.metrics.headline over their horizons), so every value is on one scale. The figure may also be
+P(any stockout day) of an item Ukraine keeps (sim.metrics.decision.STOCKOUT: 0/1 per replication)
+in a window of days (`stockout_window`, default the whole run).
 
 `Variants` builds the scenarios of points of a parameter space (dotted path -> value) from one
 file, read once: each point is the file's merged mapping with the overrides laid on, validated.
@@ -26,7 +28,7 @@ from ..metrics import decision, headline
 from ..scenario.loader import apply_overrides, read_merged, validate_mapping
 from ..scenario.schema import Scenario
 from ..scenario.uncertain import SECTION
-from .ensemble import MAX_CHUNK, as_completed, run_chunk_stats
+from .ensemble import MAX_CHUNK, as_completed, run_chunk_stats, run_chunk_tables
 
 
 class Variants:
@@ -63,13 +65,17 @@ class Evaluator:
         cohort: tuple[float, float] | None = None,
         executor: Executor | None = None,
         horizons: Sequence[float] | None = None,
+        stockout_window: tuple[float, float] | None = None,
     ):
-        if figure not in decision.FINITE:
-            raise ValueError(f"figure must be one of {', '.join(decision.FINITE)} (got {figure})")
+        if figure not in decision.FIGURES:
+            raise ValueError(f"figure must be one of {', '.join(decision.FIGURES)} (got {figure})")
+        if figure == decision.STOCKOUT and not all(group in s.ukraine.items for s in scenarios):
+            raise ValueError(f"{figure}: {group} is not an item Ukraine keeps (ukraine.items) in every scenario")
         self.scenarios = list(scenarios)
         self.seed = int(seed)
         self.figure, self.group = figure, group
         self.tau, self.window = headline.window_for(horizons or [s.horizon_days for s in self.scenarios], tau, cohort)
+        self.stockout_window = stockout_window
         self.executor = executor
         self.spent = 0  # replications run so far
 
@@ -89,7 +95,7 @@ class Evaluator:
         tasks = max(1, 4 * executor_workers(self.executor))
         size = max(1, min(MAX_CHUNK, -(-len(reps) * len(scenarios) // tasks), len(reps)))
         parts = [reps[i : i + size] for i in range(0, len(reps), size)]
-        args = (self.tau, self.window, self.figure, self.group)
+        args = (self.tau, self.window, self.figure, self.group, self.stockout_window)
         calls = [(chunk_values, (sc, self.seed, c, *args)) for sc in scenarios for c in parts]
         out = np.empty((len(scenarios), len(reps)))
         for i, values in as_completed(self.executor, calls):
@@ -100,10 +106,22 @@ class Evaluator:
 
 
 def chunk_values(
-    scenario: Scenario, seed: int, reps: list[int], tau: float, window: tuple[float, float], figure: str, group: str
+    scenario: Scenario,
+    seed: int,
+    reps: list[int],
+    tau: float,
+    window: tuple[float, float],
+    figure: str,
+    group: str,
+    stockout_window: tuple[float, float] | None = None,
 ) -> np.ndarray:
     """Run replications `reps` and return the figure of each (in a worker: only the numbers travel back)."""
-    lots = run_chunk_stats(scenario, seed, reps)["lots"]
     where = {r: i for i, r in enumerate(reps)}
+    if figure == decision.STOCKOUT:
+        levels = run_chunk_tables(scenario, seed, reps, record_events=False)["levels"]
+        levels = levels.assign(rep=levels["rep"].map(where).astype("int64"))
+        span = stockout_window if stockout_window is not None else (0.0, scenario.horizon_days)
+        return decision.stockout_per_replication(levels, len(reps), group, span, scenario.horizon_days)
+    lots = run_chunk_stats(scenario, seed, reps)["lots"]
     lots = lots.assign(rep=lots["rep"].map(where).astype("int64"))
     return decision.per_replication(lots, len(reps), tau, window, figure, group)

@@ -21,6 +21,7 @@ import pandas as pd
 from ..metrics import headline
 from ..scenario.uncertain import points
 from . import gsa
+from .checkpoint import Checkpoint, scenario_digest
 from .evaluate import Evaluator, Variants
 
 METHODS = ("sobol", "morris")
@@ -39,12 +40,17 @@ def sensitivity(
     executor: Executor | None = None,
     progress: Callable[[int], None] | None = None,
     tau: float | None = None,
+    checkpoint: Path | None = None,
+    resume: bool = False,
+    keep: bool = False,
 ) -> pd.DataFrame:
     """One row per uncertain input: Sobol S1 and ST with 95% intervals, or Morris mu* (interval) and sigma.
 
     n: base samples (Sobol: n (k + 2) points) or trajectories (Morris: n (k + 1) points); reps:
     replications per point; inputs: names from the scenario's `uncertain:` section (default: all);
-    figure, group: as sim.metrics.decision.per_replication (e.g. rmst of pac3_mse).
+    figure, group: as sim.experiments.evaluate.Evaluator (e.g. rmst of pac3_mse); checkpoint: a
+    directory keeping each finished block of design points (resume: continue from them, see
+    sim.experiments.checkpoint), removed at the end unless `keep` (the caller's output is not written yet).
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)} (got {method})")
@@ -61,13 +67,28 @@ def sensitivity(
     the_seed = variants.base.seed if seed is None else int(seed)
     unit = gsa.sobol_design(n, k, the_seed) if method == "sobol" else gsa.morris_design(n, k, the_seed)
     ev = Evaluator([variants.base], the_seed, figure, group, tau=tau, executor=executor)
+    study = {
+        "study": "sensitivity",
+        "scenario": scenario_digest(variants.base),
+        "method": method,
+        "n": n,
+        "reps": reps,
+        "figure": figure,
+        "group": group,
+        "inputs": names,
+        "seed": the_seed,
+        "tau": ev.tau,
+        "block": BATCH,
+    }
+    kept = Checkpoint(checkpoint, study, resume)
     y = np.empty(len(unit))
-    for lo in range(0, len(unit), BATCH):
+    for b, lo in enumerate(range(0, len(unit), BATCH)):
         block = points(chosen, unit[lo : lo + BATCH])
-        values = ev.run([variants.scenario(p) for p in block], list(range(reps)))
-        y[lo : lo + len(block)] = np.nanmean(values, axis=1)
+        y[lo : lo + len(block)] = kept.block(b, _means, ev, variants, block, reps)
         if progress is not None:
             progress(len(block) * reps)
+    if not keep:
+        kept.discard()
     if method == "sobol":
         est = gsa.sobol_indices(y, n, k, the_seed)
     else:
@@ -89,5 +110,11 @@ def sensitivity(
         tau=ev.tau,
         output_mean=float(np.nanmean(y)),
         output_sd=float(np.nanstd(y, ddof=1)),
+        resumed_blocks=kept.resumed,
     )
     return df
+
+
+def _means(ev: Evaluator, variants: Variants, block: list, reps: int) -> np.ndarray:
+    """The mean over replications 0..reps-1 of the figure at each design point of a block."""
+    return np.nanmean(ev.run([variants.scenario(p) for p in block], list(range(reps))), axis=1)

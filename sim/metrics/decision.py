@@ -11,6 +11,12 @@ P(closed by its date): a package with `required_by` is closed in time in a repli
 its lines have arrived by that date (arriving after it, or not by the horizon, is a miss; a
 date beyond the horizon that is not reached is also a miss). Over n replications, k successes
 give k/n with the exact (Clopper-Pearson) interval: beta quantiles, conservative at any n.
+
+P(any stockout day): an item Ukraine keeps (its `ukraine:` stock) has a stockout in a window of a
+replication when its stock is at zero for some time inside [from, to) (sim.metrics.ukraine's
+spells; a spell still open at the horizon counts up to it). Per replication a 0/1 figure
+(`STOCKOUT`, lower is better: the decision methods can rank and screen on it); over n
+replications k/n with its exact interval, as above.
 """
 
 from __future__ import annotations
@@ -21,10 +27,23 @@ import numpy as np
 import pandas as pd
 
 from . import headline as hl
+from . import ukraine
 from .observations import REQUEST
 
 FINITE = ("rmst", "delivered_share", *hl.SHARE_DAYS)  # figures finite in every replication
 HIGHER_IS_BETTER = ("delivered_share", *hl.SHARE_DAYS)
+STOCKOUT = "p_stockout"  # any stockout day of an item Ukraine keeps, in a window: 0/1 per replication
+FIGURES = (*FINITE, STOCKOUT)  # what the decision methods may read, one value per replication
+STOCKOUT_COLUMNS = [
+    "item",
+    "from_day",
+    "to_day",
+    "reps",
+    "with_stockout",
+    "p_stockout",
+    "p_stockout_lo",
+    "p_stockout_hi",
+]
 DATE_COLUMNS = ["request_id", "required_day", "reps", "closed_in_time", "p_closed", "p_closed_lo", "p_closed_hi"]
 
 
@@ -74,3 +93,24 @@ def closed_by_date(requests: pd.DataFrame, reps: int, scenario, level: float = h
         lo, hi = clopper_pearson(k, reps, level)
         rows.append([rid, day, reps, k, k / reps if reps else math.nan, lo, hi])
     return pd.DataFrame(rows, columns=DATE_COLUMNS)
+
+
+def stockout_per_replication(
+    levels: pd.DataFrame, reps: int, item: str, window: tuple[float, float], horizon: float
+) -> np.ndarray:
+    """1.0 in each replication 0..reps-1 where `item`'s stock in Ukraine is at zero some time in [from, to), else 0.0."""
+    days = ukraine.days_at_zero_per_rep(ukraine.stockouts(levels, horizon), reps, item, window)
+    return (days > 0).astype(np.float64)
+
+
+def stockout_risk(
+    levels: pd.DataFrame, reps: int, scenario, window: tuple[float, float] | None = None, level: float = hl.LEVEL
+) -> pd.DataFrame:
+    """Per item Ukraine keeps: replications with a stockout day in `window` (default the run), P and its exact CI."""
+    lo_day, hi_day = window if window is not None else (0.0, scenario.horizon_days)
+    rows = []
+    for item in scenario.ukraine.items:
+        k = int(stockout_per_replication(levels, reps, item, (lo_day, hi_day), scenario.horizon_days).sum())
+        lo, hi = clopper_pearson(k, reps, level)
+        rows.append([item, lo_day, hi_day, reps, k, k / reps if reps else math.nan, lo, hi])
+    return pd.DataFrame(rows, columns=STOCKOUT_COLUMNS)

@@ -38,17 +38,23 @@ def stockouts(levels: pd.DataFrame, horizon: float) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=SPELL_COLUMNS)
 
 
+def days_at_zero_per_rep(spells: pd.DataFrame, reps: int, item: str, window: tuple[float, float]) -> np.ndarray:
+    """Days at zero of `item` in [from, to) in each replication 0..reps-1 (the spells' overlap with the window)."""
+    lo, hi = window
+    s = spells[spells["item"] == item]
+    overlap = (np.minimum(s["end_day"], hi) - np.maximum(s["start_day"], lo)).clip(lower=0)
+    per_rep = np.zeros(reps)
+    np.add.at(per_rep, s["rep"].to_numpy(int), overlap.to_numpy(float))
+    return per_rep
+
+
 def days_at_zero(spells: pd.DataFrame, reps: int, items, window: tuple[float, float]) -> pd.DataFrame:
     """Per item: mean days at zero in [from, to) over replications (t interval), and P(any stockout day) (exact)."""
     from scipy.special import betaincinv  # the beta quantile (scipy.stats would slow every start-up)
 
-    lo, hi = window
     out = []
     for item in items:
-        s = spells[spells["item"] == item]
-        overlap = (np.minimum(s["end_day"], hi) - np.maximum(s["start_day"], lo)).clip(lower=0)
-        per_rep = np.zeros(reps)
-        np.add.at(per_rep, s["rep"].to_numpy(int), overlap.to_numpy(float))
+        per_rep = days_at_zero_per_rep(spells, reps, item, window)
         mean, m_lo, m_hi = t_interval(per_rep)
         k = int((per_rep > 0).sum())
         p_lo = 0.0 if k == 0 else float(betaincinv(k, reps - k + 1, 0.025))  # Clopper-Pearson

@@ -6,13 +6,15 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from .base import PlotFigure
+
 
 def sensitivity_plot(table: pd.DataFrame, title: str | None = None) -> Figure:
     """Horizontal bars per input, largest first: Sobol S1 and ST with 95% intervals, or Morris mu* and sigma."""
     sobol = "ST" in table.columns
     rows = table.iloc[::-1]  # largest at the top
     labels = [f"{n} [{s}]" for n, s in zip(rows["input"], rows["source"])]
-    fig = Figure(figsize=(8.0, 1.2 + 0.42 * len(rows)))
+    fig = PlotFigure(figsize=(8.0, 1.2 + 0.42 * len(rows)))
     ax = fig.add_subplot(1, 1, 1)
     y = np.arange(len(rows))
     if sobol:
@@ -33,5 +35,33 @@ def sensitivity_plot(table: pd.DataFrame, title: str | None = None) -> Figure:
     attrs = table.attrs
     what = f"{attrs.get('figure', '')} of {attrs.get('group', '')}" if attrs else ""
     fig.suptitle(title or f"Sensitivity ({attrs.get('method', '')}) of {what}", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def uncertainty_plot(result, title: str | None = None) -> Figure:
+    """A second-order run: the histogram of outer-point means, the spread of the run within a point beside it."""
+    means = result.points["mean"].to_numpy(dtype=float)
+    fig = PlotFigure(figsize=(8.0, 4.2))
+    ax = fig.add_subplot(1, 1, 1)
+    ax.hist(means[np.isfinite(means)], bins=max(5, min(30, len(means) // 3)), color="#4c72b0", alpha=0.8,
+            label=f"mean at each of {len(means)} outer points")  # fmt: skip
+    top = ax.get_ylim()[1]
+    m, sd_in, sd_run = result.mean, np.sqrt(result.var_inputs), np.sqrt(result.var_run)
+    ax.axvline(m, color="0.2", lw=1.0)
+    ax.errorbar([m], [0.92 * top], xerr=[[sd_run], [sd_run]], fmt="o", color="#dd8452", capsize=4,
+                label="± 1 sd of one replication at a point (the run's randomness)")  # fmt: skip
+    ax.errorbar([m], [0.84 * top], xerr=[[sd_in], [sd_in]], fmt="o", color="#4c72b0", capsize=4,
+                label="± 1 sd from the inputs")  # fmt: skip
+    a = result.attrs
+    ax.set_xlabel(f"{a.get('figure', '')} of {a.get('group', '')}")
+    ax.set_ylabel("outer points")
+    ax.legend(loc="upper left", fontsize=8)
+    fig.suptitle(
+        title
+        or f"Inputs' share of the variance {result.share_inputs:.0%} "
+        f"(95% CI {result.share_lo:.0%}-{result.share_hi:.0%}); {a.get('inner', '')} replications a point",
+        fontsize=11,
+    )
     fig.tight_layout()
     return fig
