@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import sim
 from sim.experiments.select import kn_plus_plus, select, two_stage_bonferroni
 from sim.metrics.decision import clopper_pearson
 
@@ -114,3 +115,20 @@ def test_selects_the_truly_fastest_real_scenario(tmp_path):
     assert {i for i, _, _ in s.eliminated} == {0, 2, 3, 4}
     # the mean differences are the approval differences (to within the shared noise)
     assert s.means[0] - s.means[1] == pytest.approx(4.0, abs=1.0)
+
+
+def test_decision_values_are_identical_in_process_and_on_a_pool():
+    # The house rule: same scenario, seed and replications give identical numbers on any executor.
+    # Each replication's figure is computed with the others of its chunk, so the chunking must not
+    # follow the executor's workers (it did: the last digit moved between 1 and 2 workers).
+    from concurrent.futures import ProcessPoolExecutor
+    from pathlib import Path
+
+    from sim.experiments.evaluate import Evaluator
+
+    root = Path(__file__).resolve().parent.parent / "scenarios"
+    scs = [sim.load_scenario(root / "baseline_2025.yaml"), sim.load_scenario(root / "factory_only.yaml")]
+    here = Evaluator(scs, 1, group="pac3_mse")([0, 1], list(range(12)))
+    with ProcessPoolExecutor(2) as pool:
+        there = Evaluator(scs, 1, group="pac3_mse", executor=pool)([0, 1], list(range(12)))
+    assert np.array_equal(here, there)

@@ -23,12 +23,14 @@ from typing import Any
 import numpy as np
 
 from ..errors import Problem, ScenarioError
-from ..executors import executor_workers
 from ..metrics import decision, headline
 from ..scenario.loader import apply_overrides, read_merged, validate_mapping
 from ..scenario.schema import Scenario
 from ..scenario.uncertain import SECTION
 from .ensemble import MAX_CHUNK, as_completed, run_chunk_stats, run_chunk_tables
+
+
+TASKS = 8  # tasks a call is split into when it has few scenarios: enough for 2-4 workers
 
 
 class Variants:
@@ -92,7 +94,9 @@ class Evaluator:
         """Values (len(scenarios) x len(reps)) for scenarios not in the list (e.g. built per point)."""
         reps = [int(r) for r in reps]
         # Many scenarios: one task each (all its replications); few: their replications split up.
-        tasks = max(1, 4 * executor_workers(self.executor))
+        # The split never depends on the executor: a replication's figure is computed with the
+        # others of its chunk, and a different chunking can move its last digit.
+        tasks = TASKS
         size = max(1, min(MAX_CHUNK, -(-len(reps) * len(scenarios) // tasks), len(reps)))
         parts = [reps[i : i + size] for i in range(0, len(reps), size)]
         args = (self.tau, self.window, self.figure, self.group, self.stockout_window)
