@@ -29,7 +29,6 @@ from ..scenario.schema import Scenario
 from ..scenario.uncertain import SECTION
 from .ensemble import MAX_CHUNK, as_completed, run_chunk_stats, run_chunk_tables
 
-
 TASKS = 8  # tasks a call is split into when it has few scenarios: enough for 2-4 workers
 
 
