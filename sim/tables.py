@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+from pandas.api.types import union_categoricals
 
 from .recorder import BACKFILL_COLUMNS, DELIVERY_COLUMNS, EVENT_COLUMNS, LEVEL_COLUMNS, Labels, labels, whole_units
 from .vocabulary import CONTRIBUTION, DONATED_VALUE, WITHDRAWAL
@@ -186,33 +187,84 @@ STAGES = [
 
 
 def with_stage_events(events: pd.DataFrame, deliveries: pd.DataFrame) -> pd.DataFrame:
-    """The event log plus one event per request stage and lot stage, built from `deliveries` columns."""
-    parts = [events]
-    for kind, col, per_request, where in STAGES:
-        d = deliveries[deliveries[col].notna()]
-        if per_request:
-            d = d.drop_duplicates(["rep", "request_id"])
-        n = len(d)
-        parts.append(
-            pd.DataFrame(
-                {
-                    "rep": d["rep"].to_numpy(),
-                    "day": d[col].to_numpy(),
-                    "kind": np.full(n, kind, dtype=object),
-                    "request_id": d["request_id"].to_numpy(dtype=object),
-                    "lot_id": (pd.array([pd.NA] * n, dtype="Int64") if per_request else d["lot_id"].array),
-                    # A request-level stage covers all its lines: no single item, quantity or place (NA).
-                    "item": (np.full(n, None, dtype=object) if per_request else d["item"].astype(object).to_numpy()),
-                    "qty": (np.full(n, np.nan) if per_request else d["qty"].to_numpy(dtype=float)),
-                    "where": (np.full(n, None, dtype=object) if where is None else d[where].astype(object).to_numpy()),
-                }
-            )
-        )
-    out = pd.concat([p.astype({c: object for c in CATEGORIES & set(p.columns)}) for p in parts], ignore_index=True)
-    out = out.sort_values(["rep", "day"], kind="stable", ignore_index=True)
-    for c in CATEGORIES & set(out.columns):
-        out[c] = out[c].astype("category")
-    return out
+    """The event log plus one event per request stage and lot stage, built from `deliveries` columns.
+
+    Built without a row-sized object column: every output row is first a pointer into the event
+    log or into `deliveries` (and its stage), sorted by (rep, day) once, and each column is then
+    taken through it in its final dtype (categoricals as codes), one column at a time. At 10^6
+    lots that keeps the derivation near the size of the result (the frame of object columns it
+    replaces doubled a run's peak memory).
+    """
+    n_ev, n_del = len(events), len(deliveries)
+    stage_rows, stage_days = [], []
+    for _, col, per_request, _ in STAGES:
+        day = deliveries[col].to_numpy(dtype=np.float64)
+        rows = np.flatnonzero(~np.isnan(day))
+        if per_request:  # its first row among the lines that have the stage, as drop_duplicates keeps
+            ids = deliveries[["rep", "request_id"]].iloc[rows]
+            rows = rows[~ids.duplicated().to_numpy()]
+        stage_rows.append(rows)
+        stage_days.append(day[rows])
+    sizes = [n_ev] + [len(r) for r in stage_rows]
+    rep_d = deliveries["rep"].to_numpy()
+    rep = np.concatenate([events["rep"].to_numpy(dtype=rep_d.dtype)] + [rep_d[r] for r in stage_rows])
+    day = np.concatenate([events["day"].to_numpy(dtype=np.float64), *stage_days])
+    order = np.lexsort((day, rep))  # stable: rows of one day stay in the order of the parts
+    rep, day = rep[order], day[order]
+    # Where each row comes from: `src` indexes the event log followed by deliveries; part 0 is the log.
+    src = np.concatenate([np.arange(n_ev)] + [n_ev + r for r in stage_rows])[order]
+    part = np.repeat(np.arange(len(sizes), dtype=np.int8), sizes)[order]
+    del order
+    request_level = np.array([False] + [per_request for _, _, per_request, _ in STAGES])[part]
+
+    def taken(ev_col, del_col):
+        # The event log's column and deliveries' one end to end, taken row by row (a small concat).
+        return pd.concat([ev_col, del_col], ignore_index=True).array.take(src)
+
+    lot_id = taken(events["lot_id"].astype("Int64"), deliveries["lot_id"].astype("Int64"))
+    lot_id[request_level] = pd.NA
+    qty = np.concatenate([events["qty"].to_numpy(dtype=np.float64), deliveries["qty"].to_numpy(dtype=np.float64)])
+    qty = qty[src]
+    qty[request_level] = np.nan
+    kinds = pd.Categorical([kind for kind, _, _, _ in STAGES])
+    kind = _cat_taken([events["kind"], kinds], np.where(part == 0, src, n_ev + part.astype(np.intp) - 1))
+    item = _cat_taken([events["item"], deliveries["item"]], src, request_level)
+    # `where` of a lot stage is its source (ready) or its route (shipped, delivered): the route's
+    # labels sit after the sources' in the joined column.
+    by_route = np.array([False] + [w == "route" for _, _, _, w in STAGES])[part]
+    where = _cat_taken(
+        [events["where"], deliveries["source"], deliveries["route"]], src + n_del * by_route, request_level
+    )
+    cols = {
+        "rep": rep,
+        "day": day,
+        "kind": kind,
+        "request_id": taken(events["request_id"], deliveries["request_id"]),
+        "lot_id": lot_id,
+        "item": item,
+        "qty": qty,
+        "where": where,
+    }
+    if not len(rep):  # as a concat of empty parts types it
+        cols["request_id"] = np.empty(0, dtype=object)
+    return pd.DataFrame({c: cols[c] for c in events.columns}, copy=False)
+
+
+def _cat_taken(parts: list, rows: np.ndarray, missing: np.ndarray | None = None) -> pd.Categorical:
+    """Rows `rows` of the categorical columns `parts` end to end, NA where `missing`: the labels
+    used and only those, sorted (as a column of labels turned categorical has them)."""
+    joined = union_categoricals([p if isinstance(p, pd.Categorical) else pd.Categorical(p) for p in parts])
+    codes = joined.codes[rows]
+    if missing is not None:
+        codes[missing] = -1
+    used = np.flatnonzero(np.bincount(codes[codes >= 0], minlength=len(joined.categories)))
+    names = joined.categories[used]
+    ranks = np.argsort(np.asarray(names, dtype=object), kind="stable")
+    recode = np.full(len(joined.categories) + 1, -1, dtype=np.int64)
+    recode[used[ranks]] = np.arange(len(used))
+    # Categories as pandas infers them from the labels (object when there are none).
+    cats = pd.Index(list(names[ranks])) if len(used) else pd.Index([], dtype=object)
+    return pd.Categorical.from_codes(recode[codes], cats)
 
 
 LEDGER_KINDS = {CONTRIBUTION: 1.0, DONATED_VALUE: 1.0, WITHDRAWAL: -1.0}  # sign of each kind's amount

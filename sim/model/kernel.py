@@ -7,6 +7,8 @@ time pass. Parts read the clock as `env.now` and otherwise call only these:
   by returning the generator to go on with (a tail call, run at once as `yield from` would);
 - `env.call(fn, arg)`: a task that first calls `fn(arg)`, which returns its generator or None;
 - `env.delay(days)`: an event `days` from now (SimPy's Timeout);
+- `env.after(days, fn)`: call `fn(event)` `days` from now, with no task around it (a delay whose
+  only waiter is a plain callback: one event, where a task would add its start);
 - `env.urgent_delay(days)`: the same, but ahead of ordinary events at that instant (disruptions);
 - `env.signal()` and `env.fire(signal)`: an event that waits until the part fires it (a server
   granted, a scope reopened, money arrived; Event() and succeed());
@@ -58,6 +60,10 @@ class Kernel(simpy.Environment):
     def urgent_delay(self, days: float):
         """An event `days` from now (at least now), processed before ordinary events at that instant."""
         raise NotImplementedError
+
+    def after(self, days: float, fn) -> None:
+        """Call `fn(event)` when a delay of `days` from now is processed (in both kernels)."""
+        self.delay(days).callbacks.append(fn)
 
     def signal(self):
         """An event that fires when `fire` is called with it."""

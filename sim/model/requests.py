@@ -66,10 +66,10 @@ class Requests:
         if stream is not None:
             self._gap = streams.sampler("requests.stream.interarrival", stream.interarrival_days)
             names = list(stream.items)
-            self._item = Choice(names, [stream.items[n].weight for n in names], streams.rng("requests.stream.item"))
+            self._item = Choice(names, [stream.items[n].weight for n in names], streams.maker("requests.stream.item"))
             self._qty = {n: streams.sampler(f"requests.stream.qty.{n}", stream.items[n].qty) for n in names}
             pr = [p for p, w in stream.priority.items() if w > 0]
-            self._priority = Choice(pr, [stream.priority[p] for p in pr], streams.rng("requests.stream.priority"))
+            self._priority = Choice(pr, [stream.priority[p] for p in pr], streams.maker("requests.stream.priority"))
             env.task(self._stream(stream))
 
     def _emit(self, request_id, priority, lines, funded_by=(), skip_approval=False, donor=None):

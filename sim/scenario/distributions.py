@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from functools import partial
 from itertools import chain, islice, repeat
 from typing import Annotated, Literal
 
@@ -219,6 +218,17 @@ def as_dist(value) -> _Dist:
     return Fixed(value=float(value))
 
 
+def _batches(draw, rng):
+    """Batches of draws as lists; `rng` a Generator or its maker (called at the first batch).
+
+    The sampler's `total` draws from the same generator between batches, so a maker handed to
+    both must make one generator: Streams' makers cache it (streams.py)."""
+    if not isinstance(rng, np.random.Generator):
+        rng = rng()
+    while True:
+        yield draw(rng, BATCH).tolist()
+
+
 class Sampler:
     """Hands out draws of one distribution from one random stream, refilled in batches.
 
@@ -228,7 +238,9 @@ class Sampler:
 
     __slots__ = ("_spec", "_rng", "_stream", "draw", "fixed")
 
-    def __init__(self, spec, rng: np.random.Generator):
+    def __init__(self, spec, rng):
+        """`rng`: a Generator, or a callable making it on the first draw (a stream never drawn
+        from is never made: most of a replication's set-up cost); unused for a fixed value."""
         self._spec = as_dist(spec)
         self._rng = rng
         self.fixed = self._spec.value if isinstance(self._spec, Fixed) else None
@@ -237,9 +249,15 @@ class Sampler:
             self._stream = repeat(self.fixed)
         else:
             # No reference back to self: the sampler is freed by reference counting alone.
-            batches = map(partial(self._spec._draw, rng), repeat(BATCH))
-            self._stream = chain.from_iterable(map(np.ndarray.tolist, batches))
+            self._stream = chain.from_iterable(_batches(self._spec._draw, rng))
         self.draw = self._stream.__next__
+
+    @property
+    def rng(self) -> np.random.Generator:
+        """The stream's generator, made now if it was handed over as a maker."""
+        if not isinstance(self._rng, np.random.Generator):
+            self._rng = self._rng()
+        return self._rng
 
     def mean(self) -> float:
         """The distribution's mean (for estimates, never for draws)."""
@@ -262,11 +280,11 @@ class Sampler:
         if n <= 16:
             return sum(islice(self._stream, n))
         if n <= TOTAL_CHUNK:
-            return float(self._spec._draw(self._rng, n).sum())
+            return float(self._spec._draw(self.rng, n).sum())
         # A lot of a billion units must not need a billion-element array at once.
         total, left = 0.0, n
         while left > 0:
             k = min(left, TOTAL_CHUNK)
-            total += float(self._spec._draw(self._rng, k).sum())
+            total += float(self._spec._draw(self.rng, k).sum())
             left -= k
         return total
