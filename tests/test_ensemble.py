@@ -141,11 +141,11 @@ def test_every_stochastic_part_draws_from_its_own_named_stream(monkeypatch, base
     assert "production.pac3_line.unit" not in names["baseline"]
     assert {
         "stockpiles.de.x.prep",
-        "backfill.order_delay",
         "production.x_line.unit",
         "transport.legs.road.days",
         "transport.legs.air.days",
     } <= set(names["donor"])
+    assert "backfill.order_delay" not in names["donor"]  # the default delay, 0, is fixed: no stream
 
 
 def test_the_model_has_no_other_source_of_randomness():
