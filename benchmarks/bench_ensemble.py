@@ -7,7 +7,8 @@ what compare, sweep and `purlsim run` without --out use), each in-process and on
 two local processes, in turns (pool start-up is reported, not counted); a speed-up is the
 median of the paired rounds' speed-ups, and replications per second are the best. Target: a speed-up of at least
 1.7 with two workers on two cores, and a Dask LocalCluster of two single-threaded worker
-processes within 10% of the local pool's time; prints PASS or MISS. Not a timed test: wall-clock timings
+processes within 15% of the local pool's time at 1,000 replications (the cluster already
+running: its start-up is not counted); prints PASS or MISS. Not a timed test: wall-clock timings
 depend on whatever else the machine runs, so it also prints the speed-up two plain busy loops
 get at the same moment (the machine's ceiling) and, on Linux, the speed-up projected from CPU
 time (one process's CPU time over the busiest of main and workers), which contention does not bend.
@@ -27,7 +28,7 @@ from sim.experiments.ensemble import run_stats
 
 REPO = Path(__file__).resolve().parent.parent
 TARGET = 1.7
-DASK_TARGET = 1.10  # Dask's wall time at most this many times the local pool's
+DASK_TARGET = 1.15  # Dask's wall time at most this many times the local pool's (#17: on a running cluster)
 
 
 def _spin(n: int) -> float:
@@ -88,6 +89,7 @@ def main() -> None:
     ap.add_argument("--scenario", default=str(REPO / "scenarios" / "baseline_2025.yaml"))
     ap.add_argument("--reps", type=int, default=200)
     ap.add_argument("--repeat", type=int, default=5, help="paired rounds per case")
+    ap.add_argument("--dask-reps", type=int, default=1000, help="replications of the Dask-against-pool rounds")
     args = ap.parse_args()
 
     sc = sim.load_scenario(args.scenario)
@@ -125,7 +127,9 @@ def main() -> None:
     # timed in rounds against the pool: each round runs both back to back (alternating which goes
     # first), and the ratio is the median of the rounds' ratios, so a slow spell of a shared
     # machine moves both sides of a ratio alike instead of whichever ran during it.
-    run_all = cases["sim.run (all tables)"]
+    def run_all(ex):
+        return sim.run(sc, reps=args.dask_reps, seed=1, executor=ex)
+
     with process_pool(2) as pool:
         t = time.perf_counter()
         with dask_executor("local", 2) as dex:
@@ -140,12 +144,12 @@ def main() -> None:
                     walls[name].append(time.perf_counter() - t)
     ratio = statistics.median(d / p for d, p in zip(walls["dask"], walls["pool"]))
     print(
-        f"Dask LocalCluster (2 workers) {args.reps / min(walls['dask']):6.1f} reps/s, local pool "
-        f"{args.reps / min(walls['pool']):6.1f} reps/s; Dask's time {ratio:.2f}x the pool's "
+        f"Dask LocalCluster (2 workers) {args.dask_reps / min(walls['dask']):6.1f} reps/s, local pool "
+        f"{args.dask_reps / min(walls['pool']):6.1f} reps/s at {args.dask_reps} replications; Dask's time {ratio:.2f}x the pool's "
         f"(median of {len(walls['dask'])} paired rounds; start-up {dask_start:.1f} s, not counted)"
     )
     verdict = "PASS" if ratio <= DASK_TARGET else "MISS"
-    print(f"{verdict}: Dask takes {ratio:.2f}x the local pool's time (target <= {DASK_TARGET:.2f}x, within 10%)")
+    print(f"{verdict}: Dask takes {ratio:.2f}x the local pool's time (target <= {DASK_TARGET:.2f}x, within 15%)")
 
 
 if __name__ == "__main__":

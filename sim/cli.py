@@ -285,8 +285,7 @@ _register_commands()
 
 def main() -> None:
     """Console entry point: a user's mistake or a file-system failure is one line on stderr, never a traceback."""
-    from .outdir import OutputRefused, os_reason
-    from .output import OutputExists
+    from .outdir import OutputExists, OutputRefused, os_reason
 
     try:
         app(prog_name="purlsim")

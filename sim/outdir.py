@@ -23,6 +23,10 @@ OUTPUT_FORMAT = "purlsim-output/1"
 REPORT_HEAD = "<!DOCTYPE html"
 
 
+class OutputExists(Exception):
+    """The output directory exists and overwriting was not asked for."""
+
+
 class OutputRefused(Exception):
     """The output path cannot or must not be written (an input, not ours, locked, unwritable)."""
 

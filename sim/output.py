@@ -18,30 +18,24 @@ from pathlib import Path
 
 import pandas as pd
 
+from .outdir import OutputExists  # noqa: F401 (raised here; defined there so the CLI catches it without pandas)
+
 MANIFEST = "manifest.json"
 SCENARIO_FILE = "scenario.json"  # the resolved scenario a run --out ran (extends merged, overrides applied)
 OVERRIDES_FILE = "overrides.json"  # the --set overrides it was run with, {dotted path: value}
 FORMAT = "purlsim-output/1"
 # What each kind of purlsim output holds: a manifest must list every file of one of these sets.
 REQUIRED = {
-    "run": (
+    "run": (  # the CSV copies are written only on request (run --csv)
         "deliveries.parquet",
-        "deliveries.csv",
         "events.parquet",
-        "events.csv",
         "levels.parquet",
-        "levels.csv",
         "backfills.parquet",
-        "backfills.csv",
         "summary.json",
     ),
     "compare": ("comparison.csv", "comparison.json"),
     "sweep": ("sweep.csv", "sweep.json"),
 }
-
-
-class OutputExists(Exception):
-    """The output directory exists and overwriting was not asked for."""
 
 
 def sha256(path: Path) -> str:
@@ -162,13 +156,14 @@ def write_inputs(directory: Path, scenario, overrides: dict | None = None) -> No
     (directory / OVERRIDES_FILE).write_text(over, encoding="utf-8")
 
 
-def write_results(results, directory: Path, extra: dict | None = None) -> None:
-    """Write the four tables as Parquet and CSV, and summary.json, into `directory`."""
+def write_results(results, directory: Path, extra: dict | None = None, csv: bool = False) -> None:
+    """Write the four tables as Parquet (and CSV with `csv`), and summary.json, into `directory`."""
     directory = Path(directory)
     for kind in ("deliveries", "events", "levels", "backfills"):
         df = getattr(results, kind)
         df.to_parquet(directory / f"{kind}.parquet", index=False)
-        df.to_csv(directory / f"{kind}.csv", index=False)
+        if csv:
+            df.to_csv(directory / f"{kind}.csv", index=False)
     summary = {
         "scenario": results.scenario.name,
         "seed": results.seed,

@@ -86,6 +86,7 @@ def test_ctrl_c_keeps_finished_chunks_and_resume_finishes_them_identically(tmp_p
         str(size),
         "--workers",
         "2",
+        "--csv",
         "--out",
         str(out),
         "-q",
@@ -117,7 +118,7 @@ def test_ctrl_c_keeps_finished_chunks_and_resume_finishes_them_identically(tmp_p
     assert f"resumed: {size * kept} replication(s) were already finished" in " ".join(res.stdout.split())
     assert not partial.exists()
 
-    run_to_dir(sim.load_scenario(BASELINE), tmp_path / "whole", reps=reps, seed=9, chunk_size=size)
+    run_to_dir(sim.load_scenario(BASELINE), tmp_path / "whole", reps=reps, seed=9, chunk_size=size, csv=True)
     for name in ("deliveries.csv", "events.csv", "levels.csv", "backfills.csv", "summary.json"):
         assert (out / name).read_bytes() == (tmp_path / "whole" / name).read_bytes(), name
     pd.testing.assert_frame_equal(
@@ -140,6 +141,7 @@ def test_dask_local_starts_a_cluster_and_gives_the_in_process_results(tmp_path, 
             "local",
             "--workers",
             "2",
+            "--csv",
             "--out",
             str(tmp_path / "dask"),
             "-q",
@@ -148,7 +150,20 @@ def test_dask_local_starts_a_cluster_and_gives_the_in_process_results(tmp_path, 
     assert res.exit_code == 0, res.output
     res = runner.invoke(
         app,
-        ["run", str(donor_file), "--reps", "6", "--seed", "4", "--workers", "1", "--out", str(tmp_path / "one"), "-q"],
+        [
+            "run",
+            str(donor_file),
+            "--reps",
+            "6",
+            "--seed",
+            "4",
+            "--workers",
+            "1",
+            "--csv",
+            "--out",
+            str(tmp_path / "one"),
+            "-q",
+        ],
     )
     assert res.exit_code == 0, res.output
     for name in ("deliveries.csv", "backfills.csv", "summary.json"):

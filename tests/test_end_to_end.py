@@ -179,10 +179,10 @@ def test_invariant_catches_delivery_before_shipping(finished_model):
         invariants.check(finished_model)
 
 
-def test_cli_run_writes_every_table_as_parquet_and_csv(tmp_path, baseline):
-    """`purlsim run baseline --reps 3 --out DIR` writes the four tables twice and summary.json."""
+def test_cli_run_writes_every_table_as_parquet_and_csv_on_request(tmp_path, baseline):
+    """`purlsim run baseline --reps 3 --csv --out DIR` writes the four tables twice and summary.json."""
     out = tmp_path / "out"
-    res = run_cli("run", BASELINE, "--reps", 3, "--out", out, "--quiet")
+    res = run_cli("run", BASELINE, "--reps", 3, "--csv", "--out", out, "--quiet")
     assert res.returncode == 0, res.stderr
     assert "All items (by value)" in res.stdout  # the headline table was printed
     for kind in TABLES:
@@ -202,6 +202,21 @@ def test_cli_run_writes_every_table_as_parquet_and_csv(tmp_path, baseline):
     assert all_row["rmst"] == pytest.approx(want["rmst"]) and all_row["rmst_tau"] == want["rmst_tau"]
     # A level the curve does not reach is written as "inf", never as a missing value.
     assert all_row["ttd_p90"] == ("inf" if want["ttd_p90"] == math.inf else pytest.approx(want["ttd_p90"]))
+
+
+def test_cli_run_writes_parquet_only_without_csv_and_reads_back_whole(tmp_path, baseline):
+    """Without --csv a run writes no CSV; Results.load reads the Parquet-only directory back to the same tables."""
+    out = tmp_path / "out"
+    res = run_cli("run", BASELINE, "--reps", 2, "--no-plots", "--out", out, "--quiet")
+    assert res.returncode == 0, res.stderr
+    assert not list(out.glob("*.csv"))
+    assert all((out / f"{kind}.parquet").is_file() for kind in TABLES)
+    assert run_cli("verify", out).returncode == 0  # a Parquet-only output is a complete one
+    back, expected = sim.Results.load(out), sim.run(baseline, reps=2)
+    for kind in TABLES:
+        pd.testing.assert_frame_equal(
+            getattr(back, kind), getattr(expected, kind), check_dtype=False, check_categorical=False
+        )
 
 
 def test_column_types_do_not_depend_on_an_empty_replication():

@@ -194,10 +194,24 @@ def test_cli_on_an_existing_dask_cluster_writes_what_one_process_writes(tmp_path
     path.write_text(yaml.safe_dump(DONOR))
     address = dask_client.scheduler.address
     res = CliRunner().invoke(
-        app, ["run", str(path), "--reps", "8", "--seed", "2", "--dask", address, "--out", str(tmp_path / "dask"), "-q"]
+        app,
+        [
+            "run",
+            str(path),
+            "--reps",
+            "8",
+            "--seed",
+            "2",
+            "--dask",
+            address,
+            "--csv",
+            "--out",
+            str(tmp_path / "dask"),
+            "-q",
+        ],
     )
     assert res.exit_code == 0, res.output
-    run_to_dir(sim.load_scenario(path), tmp_path / "one", reps=8, seed=2)
+    run_to_dir(sim.load_scenario(path), tmp_path / "one", reps=8, seed=2, csv=True)
     for name in ("deliveries.csv", "backfills.csv", "events.csv", "summary.json"):
         assert (tmp_path / "dask" / name).read_bytes() == (tmp_path / "one" / name).read_bytes(), name
 
@@ -247,7 +261,7 @@ def _interrupt_after(n_calls):
 
 def test_an_interrupted_then_resumed_run_equals_an_uninterrupted_one(tmp_path, pool):
     sc = donor_scenario()
-    whole = run_to_dir(sc, tmp_path / "whole", reps=12, seed=5, chunk_size=3)
+    whole = run_to_dir(sc, tmp_path / "whole", reps=12, seed=5, chunk_size=3, csv=True)
 
     out = tmp_path / "stopped"
     with pytest.raises(KeyboardInterrupt):
@@ -256,7 +270,7 @@ def test_an_interrupted_then_resumed_run_equals_an_uninterrupted_one(tmp_path, p
     assert not out.exists() and sorted(finished_chunks(partial)) == [0, 1]
     assert not list(partial.rglob("manifest.json"))  # nothing there looks finished
 
-    resumed = run_to_dir(sc, out, reps=12, seed=5, executor=pool, resume=True)  # another executor, too
+    resumed = run_to_dir(sc, out, reps=12, seed=5, executor=pool, resume=True, csv=True)  # another executor, too
     assert resumed.resumed_reps == 6 and resumed.chunk_size == 3
     assert not partial.exists() and verify(out) == []
     for kind in TABLES:

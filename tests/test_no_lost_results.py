@@ -98,7 +98,9 @@ def scenario_files(tmp_path_factory):
 def intact(tmp_path_factory, scenario_files):
     """One finished `purlsim run --out`, never modified (tests copy it)."""
     out = tmp_path_factory.mktemp("runs") / "out"
-    code, _, err = cli("run", scenario_files / "small.yaml", "--reps", "3", "--workers", "1", "-q", "--out", out)
+    code, _, err = cli(
+        "run", scenario_files / "small.yaml", "--reps", "3", "--workers", "1", "-q", "--csv", "--out", out
+    )
     assert code == 0, err
     return out
 

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
 from ..cli import app, check_reps_seed, fail, out_console, parse_sets
 from ..errors import ScenarioError
-from ..experiments import baselines as bl
+from ..scenario.workload import DEFAULT_REPS
+
+if TYPE_CHECKING:  # imported by the functions that use it: scipy and the model only when a baseline command runs
+    from ..experiments import baselines as bl
+
+DEFAULT_DIR = "tests/baselines"  # where `purlsim baseline` reads and writes unless --dir says otherwise
 
 baseline_app = typer.Typer(
     no_args_is_help=True,
@@ -37,12 +43,12 @@ def record_cmd(
     scenarios: list[Path] | None = typer.Argument(
         None, help="Scenario files (default: re-record every baseline in --dir with its own settings)."
     ),
-    directory: Path = typer.Option(Path(bl.DEFAULT_DIR), "--dir", help=DIR_HELP),
+    directory: Path = typer.Option(Path(DEFAULT_DIR), "--dir", help=DIR_HELP),
     reps: int | None = typer.Option(
         None,
         "--reps",
         "-n",
-        help=f"Replications (default: the existing file's, else {bl.DEFAULT_REPS}, as for every command).",
+        help=f"Replications (default: the existing file's, else {DEFAULT_REPS}, as for every command).",
     ),
     seed: int | None = typer.Option(None, "--seed", help="Seed (default: the existing file's, else the scenario's)."),
     set_: list[str] | None = typer.Option(None, "--set", help="Override a field: path.to.field=value."),
@@ -55,6 +61,8 @@ def record_cmd(
 
     Settings not given on the command line are kept from an existing baseline file of the same name.
     """
+    from ..experiments import baselines as bl
+
     try:
         bl.check_tolerance_options(rtol, atol, alpha)
     except bl.BaselineError as exc:
@@ -90,6 +98,8 @@ def record_cmd(
 
 def _record_jobs(scenarios: list[Path], directory: Path, name: str | None, overrides: dict):
     """(target file, scenario, existing baseline or None, overrides) per scenario; exit 2 on bad input."""
+    from ..experiments import baselines as bl
+
     problems, jobs = [], []
     targets: dict[Path, Path] = {}  # baseline file: the scenario it was first given for
     for sc in scenarios:
@@ -120,6 +130,8 @@ def _record_jobs(scenarios: list[Path], directory: Path, name: str | None, overr
 
 def _rerecord_jobs(directory: Path):
     """Re-record jobs for every baseline in a directory, each with its own scenario and overrides."""
+    from ..experiments import baselines as bl
+
     try:
         files = bl.baseline_files(directory)
         if not files:
@@ -132,6 +144,8 @@ def _rerecord_jobs(directory: Path):
 
 def _prepare_all(files: list[Path]) -> list[bl.Prepared]:
     """Load every baseline and its scenario; raise one BaselineError listing every problem."""
+    from ..experiments import baselines as bl
+
     problems, preps = [], []
     for f in files:
         try:
@@ -145,6 +159,8 @@ def _prepare_all(files: list[Path]) -> list[bl.Prepared]:
 
 def _check_files(scenarios: list[Path] | None, directory: Path) -> list[Path]:
     """The baseline files to check: every one in --dir, or those of the named scenarios / .json files."""
+    from ..experiments import baselines as bl
+
     if not scenarios:
         files = bl.baseline_files(directory)
         if not files:
@@ -181,7 +197,7 @@ def check_cmd(
     scenarios: list[Path] | None = typer.Argument(
         None, help="Scenario files or baseline .json files (default: every baseline in --dir)."
     ),
-    directory: Path = typer.Option(Path(bl.DEFAULT_DIR), "--dir", help=DIR_HELP),
+    directory: Path = typer.Option(Path(DEFAULT_DIR), "--dir", help=DIR_HELP),
     mode: str | None = typer.Option(
         None, "--mode", help="exact | tolerance (default: exact when scenario, code and versions are unchanged)."
     ),
@@ -195,6 +211,8 @@ def check_cmd(
     Tolerance mode flags a metric only if both hold: it moved by more than max(atol, rtol*|old|),
     and a paired t-test over replications, Holm-corrected across the baseline's metrics, is significant at alpha.
     """
+    from ..experiments import baselines as bl
+
     if mode is not None and mode not in ("exact", "tolerance"):
         fail(f"--mode: must be 'exact' or 'tolerance' (got {mode!r})")
     try:
@@ -251,6 +269,8 @@ def _summary_table(checks: list[bl.Check]) -> Table:
 
 
 def _moved_table(checks: list[bl.Check]) -> Table:
+    from ..experiments import baselines as bl
+
     table = Table(title="Results moved beyond what is allowed", title_justify="left")
     for col in ("scenario", "metric", "old", "new", "change", "allowed", "p (Holm)"):
         table.add_column(col, justify="left" if col in ("scenario", "metric") else "right")

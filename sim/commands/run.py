@@ -40,7 +40,7 @@ def run(
     out: Path | None = typer.Option(
         None,
         "--out",
-        help="Write tables (Parquet and CSV), summary.json, the resolved scenario and its overrides, and PNG plots here, chunk by chunk (read back with sim.Results.load).",
+        help="Write tables (Parquet; CSV too with --csv), summary.json, the resolved scenario and its overrides, and PNG plots here, chunk by chunk (read back with sim.Results.load).",
     ),
     force: bool = typer.Option(
         False, "--force", help="Replace an existing --out directory (and discard an unfinished run)."
@@ -57,6 +57,7 @@ def run(
         None, "--chunk-size", help="Replications per chunk (default: a few chunks per worker, at most 50)."
     ),
     plots: bool = typer.Option(True, "--plots/--no-plots", help="With --out, also write the plots as PNG."),
+    csv: bool = typer.Option(False, "--csv", help="With --out, also write each table as CSV beside its Parquet file."),
     tau: float | None = typer.Option(None, "--tau", help=TAU_HELP),
     cohort: str | None = typer.Option(None, "--cohort", help=COHORT_HELP),
     reference: bool = typer.Option(
@@ -78,6 +79,8 @@ def run(
     window = parse_cohort(cohort)
     if resume and out is None:
         fail("--resume: needs --out DIR, the output of the interrupted run")
+    if csv and out is None:
+        fail("--csv: needs --out DIR, where the tables are written")
     overrides = parse_sets(set_)
     sc = load_or_exit(scenario, overrides)
     seed = sc.seed if seed is None else seed
@@ -107,6 +110,7 @@ def run(
                     cohort=window,
                     reference=reference,
                     overrides=overrides,
+                    csv=csv,
                 )
                 summary, bf, resumed, closure = done.latency, done.backfill, done.resumed_reps, done.closure
             else:

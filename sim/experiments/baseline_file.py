@@ -23,7 +23,6 @@ from ..scenario.schema import Scenario
 from ..scenario.workload import DEFAULT_REPS, MAX_REPS, MAX_SEED  # noqa: F401 - DEFAULT_REPS is re-exported to baselines
 
 FORMAT: Final = "purlsim-baseline/2"  # /1 held latency over delivered lots only: re-record those
-DEFAULT_DIR = "tests/baselines"
 SIG_DIGITS = 6
 EXACT_TOL = 1e-9
 LATENCY_METRICS = tuple(metrics.FIGURES)

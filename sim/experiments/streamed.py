@@ -7,7 +7,7 @@ into place only once complete, with `chunk.json` giving the run's digest and eac
 chunk that does not match (corrupt, or written by another run) is computed again on --resume.
 Nothing there looks like a finished output: there is no manifest. The whole run holds the output's
 lock (sim.outdir), so two runs into one output cannot mix.
-At the end the chunks are combined one at a time into the usual tables (Parquet and CSV),
+At the end the chunks are combined one at a time into the usual tables (Parquet; CSV too on request),
 `summary.json` and (if asked) PNG plots inside `sim.output.staged_dir`, which moves them to the
 output directory with their manifest; then the partial directory goes. Memory is bounded by a
 chunk plus the per-replication figures (a few numbers per item and replication), never by the
@@ -22,6 +22,7 @@ import os
 import shutil
 from collections.abc import Callable
 from concurrent.futures import Executor
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -218,20 +219,20 @@ def _unified_schema(files: list[Path]) -> pa.Schema:
     return pa.schema([(n, _common_type(n, [s.field(n).type for s in schemas])) for n in names])
 
 
-def _combine(partial: Path, n_chunks: int, directory: Path) -> None:
-    """Append each chunk's tables, in chunk order, to one Parquet and one CSV file per table."""
+def _combine(partial: Path, n_chunks: int, directory: Path, csv: bool = False) -> None:
+    """Append each chunk's tables, in chunk order, to one Parquet file per table (and one CSV with `csv`)."""
     order = [partial / "chunks" / f"{i:06d}" for i in range(n_chunks)]
     for kind in KINDS:
         files = [chunk / f"{kind}.parquet" for chunk in order]
         schema = _unified_schema(files)
-        with (
-            pq.ParquetWriter(directory / f"{kind}.parquet", schema) as writer,
-            open(directory / f"{kind}.csv", "w", newline="") as csv,
-        ):
+        with ExitStack() as stack:
+            writer = stack.enter_context(pq.ParquetWriter(directory / f"{kind}.parquet", schema))
+            text = stack.enter_context(open(directory / f"{kind}.csv", "w", newline="")) if csv else None
             for i, f in enumerate(files):
                 df = pd.read_parquet(f)
                 writer.write_table(pa.Table.from_pandas(df, preserve_index=False).cast(schema))
-                df.to_csv(csv, header=(i == 0), index=False, date_format=CSV_DATE_FORMAT)
+                if text is not None:
+                    df.to_csv(text, header=(i == 0), index=False, date_format=CSV_DATE_FORMAT)
 
 
 def _summary_doc(scenario: Scenario, seed: int, reps: int, latency: pd.DataFrame, backfill: pd.DataFrame) -> dict:
@@ -264,6 +265,7 @@ def run_to_dir(
     cohort: tuple[float, float] | None = None,
     reference: bool = False,
     overrides: dict | None = None,
+    csv: bool = False,
 ) -> StreamedRun:
     """Run an ensemble into `out` chunk by chunk (see the module docstring); Ctrl-C keeps finished chunks.
 
@@ -273,7 +275,8 @@ def run_to_dir(
     plots: also write the standard plots as PNG (see sim.pngs), listed in the manifest with the tables.
     tau, cohort: of the headline summary (as in Results.summary); reference: as in ensemble.run
     (the tables are the same, so a resumed run may mix kernels); overrides: the dotted overrides
-    `scenario` was loaded with, written beside it (overrides.json, scenario.json) for Results.load.
+    `scenario` was loaded with, written beside it (overrides.json, scenario.json) for Results.load;
+    csv: also write each table as CSV beside its Parquet file.
     Raises output.OutputExists, PartialRunError.
     """
     reps, seed = check_run(scenario, reps, seed)
@@ -302,6 +305,7 @@ def run_to_dir(
                 cohort,
                 reference,
                 overrides,
+                csv,
             )
         except OSError as exc:
             # A full disk or a vanished directory: leave no half-written output behind.
@@ -332,6 +336,7 @@ def _run_locked(
     cohort: tuple[float, float] | None = None,
     reference: bool = False,
     overrides: dict | None = None,
+    csv: bool = False,
 ) -> StreamedRun:
     """run_to_dir's work, while it holds the output's lock."""
     size = chunk_size or default_chunk_size(reps, executor_workers(executor))
@@ -368,7 +373,7 @@ def _run_locked(
     backfill = metrics.backfill_summary(stats, reps, scenario.horizon_days)
     pngs: list[str] = []
     with output.staged_dir(out, force=force) as tmp:
-        _combine(partial, len(parts), tmp)
+        _combine(partial, len(parts), tmp, csv)
         doc = _summary_doc(scenario, seed, reps, latency, backfill)
         doc["closure"] = output.table_records(closure)
         (tmp / "summary.json").write_text(json.dumps(doc, indent=2, sort_keys=True))
@@ -376,6 +381,6 @@ def _run_locked(
         if plots:
             from ..pngs import write_run_pngs
 
-            pngs = [p.name for p in write_run_pngs(tmp, scenario, seed, reps)]
+            pngs = [p.name for p in write_run_pngs(tmp, scenario, seed, reps, executor=executor)]
     shutil.rmtree(partial, ignore_errors=True)
     return StreamedRun(scenario, seed, reps, size, out, latency, backfill, resumed, pngs, closure)
