@@ -55,3 +55,32 @@ def ciw_mm3(n: int, seed: int = 1) -> np.ndarray:
     q.simulate_until_max_customers(n, method="Finish")
     recs = q.get_all_records()
     return np.asarray([r.exit_date - r.arrival_date for r in recs])
+
+
+def simpy_tandem2(n: int, seed: int = 1) -> np.ndarray:
+    """Latencies of n customers through benchmarks/scenarios/tandem2.yaml written by hand in SimPy:
+    a line and two one-at-a-time legs, each a PriorityResource serving urgent (0) before routine (1)."""
+    rng = np.random.default_rng(seed)
+    gaps = rng.exponential(0.5, n).tolist()
+    urgent = (rng.random(n) < 0.3).tolist()
+    stages = [rng.exponential(mean, n).tolist() for mean in (0.4, 0.35, 0.45)]
+    env = simpy.Environment()
+    servers = [simpy.PriorityResource(env, capacity=1) for _ in stages]
+    latency = [0.0] * n
+
+    def customer(i):
+        arrive, prio = env.now, 0 if urgent[i] else 1
+        for server, times in zip(servers, stages):
+            with server.request(priority=prio) as req:
+                yield req
+                yield env.timeout(times[i])
+        latency[i] = env.now - arrive
+
+    def source():
+        for i in range(n):
+            yield env.timeout(gaps[i])
+            env.process(customer(i))
+
+    env.process(source())
+    env.run()
+    return np.asarray(latency)
