@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # what mypy and editors see; at run time __getattr__ imports 
     from .errors import InvariantError, Problem, ScenarioError
     from .experiments.compare import compare
     from .experiments.ensemble import run
+    from .experiments.optimize import optimize
     from .experiments.select import select
     from .experiments.sensitivity import sensitivity
     from .experiments.sweep import sweep
@@ -42,6 +43,7 @@ _SOURCES = {
     "select": ".experiments.select",
     "sensitivity": ".experiments.sensitivity",
     "uncertainty": ".experiments.uncertainty",
+    "optimize": ".experiments.optimize",
 }
 __all__ = [  # literal, for linters and `from sim import *`; the same names as _SOURCES (a test checks)
     "load_scenario",
@@ -56,6 +58,7 @@ __all__ = [  # literal, for linters and `from sim import *`; the same names as _
     "select",
     "sensitivity",
     "uncertainty",
+    "optimize",
 ]
 
 
