@@ -283,6 +283,9 @@ def _register_commands() -> None:
 _register_commands()
 
 
+INTERRUPTED = 130  # the exit code of a run stopped by Ctrl-C (128 + SIGINT), as shells report it
+
+
 def main() -> None:
     """Console entry point: a user's mistake or a file-system failure is one line on stderr, never a traceback."""
     from .outdir import OutputExists, OutputRefused, os_reason
@@ -292,7 +295,7 @@ def main() -> None:
     except SystemExit as exc:
         _last_words(None, exc.code)
     except KeyboardInterrupt:
-        _last_words("interrupted", 130)
+        _last_words("interrupted", INTERRUPTED)
     except (OutputRefused, OutputExists) as exc:
         _last_words(str(exc), 2)
     except OSError as exc:  # a full disk, a read-only directory, a name too long: where and why
@@ -312,6 +315,16 @@ def _last_words(message: str | None, code: str | int | None) -> NoReturn:
             sys.stdout = open(os.devnull, "w")
         except OSError:
             pass
+    if code == INTERRUPTED:
+        # After Ctrl-C, leave without joining the process pool's threads: a worker stopped while
+        # writing a result can leave the pool's manager thread reading a half-written message for
+        # good (seen under load: the run never exited). What the run keeps is already on disk.
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        os._exit(INTERRUPTED)
     sys.exit(code)
 
 
