@@ -146,7 +146,15 @@ def test_report_renders_in_headless_chromium_with_every_image_and_table(built):
     assert len(images) == n_imgs >= 6
     for img in images:
         assert img["complete"] and img["w"] > 0 and img["h"] > 0, img["alt"]
-    assert headings == ["Summary", "Scenarios", "Time to delivery", "Comparison", "Plots", "Method"]
+    assert headings == [
+        "Summary",
+        "Scenarios",
+        "Time to delivery",
+        "Against the record",
+        "Comparison",
+        "Plots",
+        "Method",
+    ]
     summary = [t for t in tables if t["head"][:2] == ["item", "units / rep"]]
     assert len(summary) == 2 and all(t["rows"] >= 2 for t in summary)
     tau = 30 * (2 * sim.load_scenario(SCENARIOS[0]).horizon_days // 90)

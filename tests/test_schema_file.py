@@ -16,7 +16,8 @@ from sim.scenario.yaml12 import load_yaml
 
 SCHEMA = file_schema.file_schema()
 VALIDATOR = jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
-SHIPPED = sorted((REPO / "scenarios").rglob("*.yaml"))
+# Scenario files, not the search spaces of `purlsim optimize` (scenarios/spaces: another format).
+SHIPPED = sorted(p for p in (REPO / "scenarios").rglob("*.yaml") if "spaces" not in p.relative_to(REPO).parts)
 EXAMPLES = sorted(shipped.STARTER_DIR.rglob("*.yaml"))
 
 
