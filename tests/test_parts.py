@@ -315,11 +315,6 @@ def test_capacity_one_unscheduled_leg_serialises_two_lots():
     assert d["delivered_day"].to_dict() == {"p1": 8, "p2": 13}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known: a free slot goes to whichever lot asks first at the same "
-    "instant (ServerPool grants at once), not to the urgent one as DESIGN.md's tie-break asks",
-)
 def test_urgent_lot_takes_the_free_slot_when_both_arrive_at_once():
     """Two lots ready at day 3 for a capacity-1 leg: the urgent one (listed second) should go first."""
     # By DESIGN.md's tie-break (priority, then request id): p2 (urgent) departs 3, arrives 8;

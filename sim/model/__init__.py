@@ -73,7 +73,7 @@ class Model:
                 line.takes_orders = True
         self.us_stock = USStock(ctx, scenario.us_stock)
         self.stockpiles = Stockpiles(ctx, scenario.stockpiles)
-        self.transport = Transport(ctx, scenario.transport)
+        self.transport = Transport(ctx, scenario.transport, scenario.items)
         self.backfill = Backfill(ctx, scenario.policy, self.lines_by_item, self.stockpiles, unit_cost)
         self.sources = sources.build(scenario.policy.sources, self)
         self.sourcing = Sourcing(ctx, scenario.policy, self.sources)

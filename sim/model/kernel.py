@@ -10,6 +10,10 @@ time pass. Parts read the clock as `env.now` and otherwise call only these:
 - `env.after(days, fn)`: call `fn(event)` `days` from now, with no task around it (a delay whose
   only waiter is a plain callback: one event, where a task would add its start);
 - `env.urgent_delay(days)`: the same, but ahead of ordinary events at that instant (disruptions);
+- `env.late_delay(days)`: the same, but after every ordinary event at that instant, those scheduled
+  later included (a departure loads once every lot arriving at its instant is there);
+- `env.busy_now()`: whether another event is still due at this instant (a free server is then
+  granted at the end of the instant, by priority, rather than to whoever asks first);
 - `env.signal()` and `env.fire(signal)`: an event that waits until the part fires it (a server
   granted, a scope reopened, money arrived; Event() and succeed());
 - `env.drop_pending()`: forget what is still scheduled once the run is over.
@@ -37,7 +41,9 @@ from typing import Any
 
 import simpy
 from simpy.core import NORMAL, URGENT
-from simpy.events import PENDING
+from simpy.events import PENDING, EventPriority
+
+LATE = EventPriority(NORMAL + 1)  # after every ordinary event at the same instant (SimPy orders by time, then priority)
 
 
 class Kernel(simpy.Environment):
@@ -60,6 +66,15 @@ class Kernel(simpy.Environment):
     def urgent_delay(self, days: float):
         """An event `days` from now (at least now), processed before ordinary events at that instant."""
         raise NotImplementedError
+
+    def late_delay(self, days: float):
+        """An event `days` from now, processed after every ordinary event at that instant."""
+        raise NotImplementedError
+
+    def busy_now(self) -> bool:
+        """Another event is due at this instant (its processing could still ask for what is free now)."""
+        queue = self._queue
+        return bool(queue) and queue[0][0] <= self._now
 
     def after(self, days: float, fn) -> None:
         """Call `fn(event)` when a delay of `days` from now is processed (in both kernels)."""
@@ -195,6 +210,15 @@ class FastKernel(Kernel):
         heappush(queue, (self._now + max(0.0, days), URGENT, next(self._eid), ev))
         return ev
 
+    def late_delay(self, days: float):
+        if days < 0:
+            raise ValueError(f"negative delay {days}")
+        ev = Fired()
+        ev.callbacks = []
+        queue: list[Any] = self._queue
+        heappush(queue, (self._now + days, LATE, next(self._eid), ev))
+        return ev
+
     def signal(self) -> Signal:
         return Signal()
 
@@ -219,12 +243,23 @@ def _called(fn, arg):
 
 class _UrgentTimeout(simpy.Event):
     """SimPy's Timeout with URGENT priority: SimPy has no public urgent timeout, so this one mirrors
-    Timeout.__init__ line for line (the reference kernel's only use of Event internals)."""
+    Timeout.__init__ line for line (with _LateTimeout, the reference kernel's only use of Event internals)."""
 
     def __init__(self, env: simpy.Environment, delay: float):
         super().__init__(env)
         self._ok, self._value = True, None
         env.schedule(self, URGENT, max(0.0, delay))
+
+
+class _LateTimeout(simpy.Event):
+    """SimPy's Timeout after every ordinary event of its instant, mirroring Timeout.__init__ as above."""
+
+    def __init__(self, env: simpy.Environment, delay: float):
+        if delay < 0:
+            raise ValueError(f"negative delay {delay}")
+        super().__init__(env)
+        self._ok, self._value = True, None
+        env.schedule(self, LATE, delay)
 
 
 class ReferenceKernel(Kernel):
@@ -243,6 +278,15 @@ class ReferenceKernel(Kernel):
 
     def urgent_delay(self, days: float):
         return _UrgentTimeout(self, days)
+
+    def late_delay(self, days: float):
+        return _LateTimeout(self, days)
+
+    def busy_now(self) -> bool:
+        # A Process that ended queues itself as an event nobody waits on; FastKernel's tasks have
+        # no such event, so it does not count here either (the two kernels then tie alike).
+        now = self._now
+        return any(t <= now and not (ev.__class__ is simpy.Process and not ev.callbacks) for t, _, _, ev in self._queue)
 
     def signal(self) -> simpy.Event:
         return self.event()

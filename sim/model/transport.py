@@ -1,10 +1,11 @@
 """Transport: legs between nodes, named routes of legs, and the rules that choose a route.
 
 How a leg takes lots is its behaviour (LEG_BEHAVIOURS): `unscheduled` (a lot leaves as soon
-as it arrives), `capacity_limited` (a ServerPool: a lot holds a slot for its transit) or
-`scheduled` (a ship every N days takes up to `capacity` lots per departure; a lot ready at day 3
-on a 10-day schedule from day 0 sails at day 10, and all lots on one departure share its drawn
-transit time). A pause on a leg stops departures; an outage also holds lots in transit until it
+as it arrives), `capacity_limited` (a ServerPool: a lot holds a slot for its transit),
+`scheduled` (a ship every N days takes up to `capacity` lots per departure, loaded by priority;
+a lot ready at day 3 on a 10-day schedule from day 0 sails at day 10, and all lots on one
+departure share its drawn transit time) or `vehicles` (departures of vehicles with weight and
+space limits, a lot split into pieces across them); the last two are sim.model.vehicles. A pause on a leg stops departures; an outage also holds lots in transit until it
 ends. The route `direct` has no legs (goods are delivered where they are made).
 
 Phases of a lot (recorder.PHASES): `waiting_departure` while it waits for a slot or a sailing,
@@ -14,8 +15,6 @@ is paused waits for its sailing as usual and counts as held from the sailing it 
 """
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 
@@ -28,12 +27,13 @@ from ..vocabulary import UNSOURCED
 from .context import Context
 from .finished import Finished, factorized, fail, group_codes
 from .queueing import ServerPool
+from .vehicles import Departing
 
 
 class Leg:
     """One leg: its transit-time sampler, its scopes, and its behaviour (how lots depart)."""
 
-    def __init__(self, ctx: Context, lid: str, spec: LegSpec):
+    def __init__(self, ctx: Context, lid: str, spec: LegSpec, items=None):
         self.env, self.lid, self.switch = ctx.env, lid, ctx.switch
         self.ends = (spec.from_, spec.to)
         self.transit = ctx.streams.sampler(f"transport.legs.{lid}.days", spec.days)
@@ -41,7 +41,8 @@ class Leg:
         self.depart_scopes = (f"leg:{lid}", f"outage:leg:{lid}", "all")
         self.outage_scopes = (f"outage:leg:{lid}",)
         self.transit_phase = TRANSIT[spec.mode]
-        self.way = LEG_BEHAVIOURS[behaviour_of(spec)](self, spec, ctx)
+        way = LEG_BEHAVIOURS[behaviour_of(spec)]
+        self.way = way(self, spec, ctx, items) if way is Departing else way(self, spec, ctx)
         self.traverse = self.way.traverse  # process step: wait to depart, travel, arrive (held by any outage)
         self.mean_days = as_dist(spec.days).mean() + self.way.mean_wait
 
@@ -119,60 +120,19 @@ class CapacityLimited:
         yield from leg.travel(lot, leg.env.now, leg.transit.draw(), slot)
 
 
-class Scheduled:
-    """Departures every `every_days` from `first`, each taking up to `capacity` lots (no limit if None)."""
-
-    def __init__(self, leg: Leg, spec: LegSpec, ctx: Context):
-        self.leg = leg
-        departures = spec.departures
-        assert departures is not None, "a scheduled leg has departures"
-        self.first, self.every = ctx.day(departures.first), departures.every_days
-        self.mean_wait = self.every / 2
-        self.capacity = spec.capacity or math.inf
-        self._booked: dict[int, int] = {}
-        self._sailing_days: dict[int, float] = {}
-
-    def with_capacity(self, capacity: int):
-        self.capacity = capacity
-        return self
-
-    def traverse(self, lot, key):
-        day, transit = yield from self._sail(lot)
-        yield from self.leg.travel(lot, day, transit, None)
-
-    def _sail(self, lot):
-        leg = self.leg
-        env, first, every, booked = leg.env, self.first, self.every, self._booked
-        k = max(0, math.ceil((env.now - first) / every - 1e-12))
-        while True:
-            day = first + k * every
-            if booked.get(k, 0) >= self.capacity:
-                k += 1
-                continue
-            if day > env.now:
-                lot.enter(WAITING_DEPARTURE, env.now)
-                yield env.delay(day - env.now)
-            if not leg.switch.is_open(leg.depart_scopes):
-                # Missed this sailing; wait for the leg to open, then take the next one.
-                lot.enter(HELD, env.now)
-                yield from leg.switch.hold(leg.depart_scopes)
-                k = max(k + 1, math.ceil((env.now - first) / every - 1e-12))
-                continue
-            if booked.get(k, 0) >= self.capacity:
-                k += 1
-                continue
-            booked[k] = booked.get(k, 0) + 1
-            if k not in self._sailing_days:
-                self._sailing_days[k] = leg.transit.draw()
-            return day, self._sailing_days[k]
-
-
 # How a leg takes lots, by name; `behaviour_of` picks one from the leg's spec.
-LEG_BEHAVIOURS = {"unscheduled": Unscheduled, "capacity_limited": CapacityLimited, "scheduled": Scheduled}
+LEG_BEHAVIOURS = {
+    "unscheduled": Unscheduled,
+    "capacity_limited": CapacityLimited,
+    "scheduled": Departing,
+    "vehicles": Departing,
+}
 
 
 def behaviour_of(spec: LegSpec) -> str:
-    """The behaviour a leg's spec asks for: departures make it scheduled, a capacity limits it."""
+    """The behaviour a leg's spec asks for: vehicles, departures (scheduled), a capacity, or none."""
+    if spec.vehicles is not None:
+        return "vehicles"
     if spec.departures is not None:
         return "scheduled"
     return "capacity_limited" if spec.capacity is not None else "unscheduled"
@@ -181,9 +141,10 @@ def behaviour_of(spec: LegSpec) -> str:
 class Transport:
     """Carries lots along the route chosen for their origin and item."""
 
-    def __init__(self, ctx: Context, spec: TransportSpec):
+    def __init__(self, ctx: Context, spec: TransportSpec, items=None):
+        """`items`: the catalogue, for the weight and space of goods on legs with vehicles."""
         self.env, self.spec, self.switch = ctx.env, spec, ctx.switch
-        self.legs = {lid: Leg(ctx, lid, leg) for lid, leg in spec.legs.items()}
+        self.legs = {lid: Leg(ctx, lid, leg, items) for lid, leg in spec.legs.items()}
         self.routes = {rid: [self.legs[lid] for lid in r.legs] for rid, r in spec.routes.items()}
         self.routes["direct"] = []
         self._choice: dict[tuple[str, str], str] = {}

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from ..errors import Problem
 from .disruption_specs import GATE_SCOPES, GLOBAL_SCOPES  # noqa: F401 (re-exported)
 from .schema import Scenario, Transport
+from .vehicle_specs import check_cargo
 from .workload import lots_problem
 
 
@@ -117,6 +118,8 @@ def check_references(s: Scenario, file: str) -> list[Problem]:
                 )
     if not out:
         out.extend(_check_shippable(s, file))
+        origins = {(node, item) for path, section in source_sections(s) for node, item, _ in _origins(section, path)}
+        check_cargo(s, lambda path, message: out.append(Problem(file, path, message)), origins, route_for)
 
     out.extend(_check_moments(s, file))
     if not out:
@@ -228,11 +231,16 @@ def source_references(s: Scenario):
         yield from section.references(path)
 
 
+def _origins(section, path):
+    """(node, item, path) of each place a source section's goods may leave from."""
+    return getattr(section, "origins", lambda _: [])(path)
+
+
 def _check_shippable(s: Scenario, file: str) -> list[Problem]:
     """Every place goods can start from must have a route for each item it can hold."""
     out = []
     for path, section in source_sections(s):
-        for node, item, where in getattr(section, "origins", lambda _: [])(path):
+        for node, item, where in _origins(section, path):
             if route_for(s.transport, node, item) is None:
                 out.append(Problem(file, where, f"no route in transport.choose from '{node}' for item '{item}'"))
     return out

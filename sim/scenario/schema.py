@@ -48,6 +48,7 @@ from .production_specs import Line, Ramp, Shipments  # noqa: F401 (re-exported)
 from .record_specs import RecordTarget
 from .ukraine_specs import Ukraine
 from .uncertain import UncertainInput
+from .vehicle_specs import Vehicles
 
 
 class Item(Frozen):
@@ -60,6 +61,18 @@ class Item(Frozen):
         None,
         description="How it loads: bulk (palletised, weight-bound), oversize (vehicles, floor-bound), outsize "
         "(only the largest aircraft).",
+    )
+    positions: float | None = Field(
+        None, ge=0, le=1e5, description="463L pallet positions one unit fills on an aircraft (may be a fraction)."
+    )
+    deck_m2: float | None = Field(
+        None, ge=0, le=1e6, description="Square metres of deck one unit fills (ship, flatcar)."
+    )
+    pieces_per_unit: PositiveInt = Field(
+        1,
+        le=10_000,
+        description="Equal pieces one unit ships as, each a share of its weight and space (a Patriot battery as "
+        "~18 C-17 loads); the unit arrives with its last piece.",
     )
 
 
@@ -216,8 +229,11 @@ class Leg(Frozen):
     """A hop between two nodes by one mode.
 
     `capacity` is how many lots may be on the leg at once (unscheduled legs) or may board one
-    departure (scheduled legs). An `outage` of the leg stops departures for its window and lots
-    already in transit arrive no earlier than the outage's end; a `pause` only stops departures.
+    departure (scheduled legs). With `vehicles`, goods leave on departures (daily unless
+    `departures` says otherwise) in vehicles with a weight and a space limit, and a lot that does
+    not fit is split across vehicles and departures. An `outage` of the leg stops departures for
+    its window and lots already in transit arrive no earlier than the outage's end; a `pause` only
+    stops departures.
     """
 
     from_: Id = Field(alias="from")
@@ -226,6 +242,9 @@ class Leg(Frozen):
     days: PositiveDuration
     capacity: PositiveInt | None = None
     departures: Departures | None = None
+    vehicles: Vehicles | None = Field(
+        None, description="Vehicles carrying the goods (weight and space per vehicle, vehicles per departure)."
+    )
 
 
 class Route(Frozen):
