@@ -246,3 +246,25 @@ def test_both_kernels_load_alike(reference):
     # p3 30 (p3 ready at 3 joins the day-3 departure). Arrivals: p2 3, p1 4, p3 4.
     d = fast.deliveries.set_index("request_id")["delivered_day"].to_dict()
     assert d == {"p1": 4, "p2": 3, "p3": 4}
+
+
+def test_a_dated_route_rule_sends_goods_leaving_from_its_date_another_way():
+    # From day 10 goods from the depot take route `slow` (5 days); before, `r` (1 day). Lots
+    # ready at 2 and 12 (requests at 0 and 10): delivered 3 and 17.
+    t = leg(mode="road", days=1)
+    t["legs"]["slow_leg"] = {"from": "depot", "to": "ukraine", "mode": "road", "days": 5}
+    t["routes"]["slow"] = {"legs": ["slow_leg"]}
+    t["choose"] = [{"origin": "plant", "route": "direct"}, {"origin": "depot", "route": "slow", "from": 10},
+                   {"origin": "depot", "route": "r"}]  # fmt: skip
+    res = run([package("p1", at=0), package("p2", at=10)], transport=t)
+    d = res.deliveries.set_index("request_id")
+    assert d["delivered_day"].to_dict() == {"p1": 3, "p2": 17}
+    assert d["route"].astype(str).to_dict() == {"p1": "r", "p2": "slow"}
+
+
+def test_an_origin_with_only_a_dated_rule_is_refused():
+    t = leg(mode="road", days=1)
+    t["choose"] = [{"origin": "plant", "route": "direct"}, {"origin": "depot", "route": "r", "from": 10}]
+    with pytest.raises(ScenarioError) as err:
+        build([package("p1")], us_stock=STOCK, transport=t)
+    assert any("no route" in p.message for p in err.value.problems)

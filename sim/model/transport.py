@@ -20,7 +20,7 @@ import numpy as np
 
 from ..recorder import HELD, TRANSIT, WAITING_DEPARTURE
 from ..scenario.distributions import as_dist
-from ..scenario.references import route_for
+from ..scenario.references import route_for, routes_for
 from ..scenario.schema import Leg as LegSpec
 from ..scenario.schema import Transport as TransportSpec
 from ..vocabulary import UNSOURCED
@@ -148,15 +148,30 @@ class Transport:
         self.routes = {rid: [self.legs[lid] for lid in r.legs] for rid, r in spec.routes.items()}
         self.routes["direct"] = []
         self._choice: dict[tuple[str, str], str] = {}
+        self._dated = any(r.from_ is not None for r in spec.choose)
+        self.ctx_day = ctx.day
 
     def route_of(self, origin: str, item: str) -> str:
-        """Route name for goods of `item` leaving `origin` (checked to exist at load time)."""
+        """Route name for goods of `item` leaving `origin` now (checked to exist at load time)."""
         key = (origin, item)
         rid = self._choice.get(key)
         if rid is None:
             rid = route_for(self.spec, origin, item) or "direct"
             self._choice[key] = rid
+        if self._dated:
+            rid = self._dated_route(origin, item) or rid
         return rid
+
+    def _dated_route(self, origin: str, item: str) -> str | None:
+        """The first matching rule in force now, if it is a dated one (it then comes before the undated)."""
+        now = self.env.now
+        for rule in self.spec.choose:
+            if rule.origin == origin and rule.item in (None, item):
+                if rule.from_ is None:
+                    return None
+                if self.ctx_day(rule.from_) <= now:
+                    return rule.route
+        return None
 
     def mean_days(self, origin: str, item: str) -> float:
         """Expected transit along the chosen route, for choosing the fastest donor."""
@@ -211,6 +226,6 @@ class Transport:
         )
         for k in shipped[firsts].tolist():
             lot = lots[k]
-            route = route_for(self.spec, lot.origin, lot.item) or "direct"
-            if lot.route != route:
-                fail(f"lot {lot.lot_id} from {lot.origin} took route '{lot.route}', not '{route}'")
+            routes = routes_for(self.spec, lot.origin, lot.item) or ["direct"]
+            if lot.route not in routes:
+                fail(f"lot {lot.lot_id} from {lot.origin} took route '{lot.route}', not one of {routes}")

@@ -119,7 +119,7 @@ def check_references(s: Scenario, file: str) -> list[Problem]:
     if not out:
         out.extend(_check_shippable(s, file))
         origins = {(node, item) for path, section in source_sections(s) for node, item, _ in _origins(section, path)}
-        check_cargo(s, lambda path, message: out.append(Problem(file, path, message)), origins, route_for)
+        check_cargo(s, lambda path, message: out.append(Problem(file, path, message)), origins, routes_for)
 
     out.extend(_check_moments(s, file))
     if not out:
@@ -247,8 +247,20 @@ def _check_shippable(s: Scenario, file: str) -> list[Problem]:
 
 
 def route_for(transport: Transport, origin: str, item: str) -> str | None:
-    """The first matching route rule's route for goods of `item` leaving `origin` (`transport`: the section)."""
+    """The route of the first rule without a date matching goods of `item` leaving `origin`: what
+    they take before any dated rule applies (`transport`: the section)."""
     for rule in transport.choose:
-        if rule.origin == origin and rule.item in (None, item):
+        if rule.origin == origin and rule.item in (None, item) and rule.from_ is None:
             return rule.route
     return None
+
+
+def routes_for(transport: Transport, origin: str, item: str) -> list[str]:
+    """Every route goods of `item` leaving `origin` may take: the first undated match and the dated ones before it."""
+    out = []
+    for rule in transport.choose:
+        if rule.origin == origin and rule.item in (None, item):
+            out.append(rule.route)
+            if rule.from_ is None:
+                break
+    return out

@@ -259,6 +259,12 @@ class RouteRule(Frozen):
     origin: Id
     item: Id | None = None
     route: Id
+    from_: Moment | None = Field(
+        None,
+        alias="from",
+        description="The rule applies to goods leaving their origin on or after this moment (a hub that opens "
+        "on a date); none: always.",
+    )
 
 
 class Transport(Frozen):

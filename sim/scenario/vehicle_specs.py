@@ -53,12 +53,12 @@ class Vehicles(Frozen):
         return tuple((f, v) for f in ("positions", "deck_m2") if (v := getattr(self, f)) is not None)
 
 
-def check_cargo(s, problem, origins, route_for) -> None:
+def check_cargo(s, problem, origins, routes_for) -> None:
     """Every item that may travel a leg with vehicles has the figures its loading needs and fits one vehicle.
 
     `problem(path, message)` records a problem; `origins`: the (node, item) pairs goods may leave
-    from; `route_for(transport, node, item)`: the route they take. An item may travel a leg when
-    the route it takes from one of its origins contains the leg.
+    from; `routes_for(transport, node, item)`: the routes they may take. An item may travel a leg
+    when a route it may take from one of its origins contains the leg.
     """
     t = s.transport
     for lid, leg in t.legs.items():
@@ -70,7 +70,7 @@ def check_cargo(s, problem, origins, route_for) -> None:
             problem(
                 f"transport.legs.{lid}.capacity", "a leg with vehicles is limited by them: set vehicles.per_departure"
             )
-        for name in sorted(_items_on(s, lid, origins, route_for)):
+        for name in sorted(_items_on(s, lid, origins, routes_for)):
             item = s.items[name]
             if item.weight_t is None:
                 problem(
@@ -96,11 +96,12 @@ def check_cargo(s, problem, origins, route_for) -> None:
                 problem(f"{p}.takes", f"'{name}' is {cargo} cargo, which these vehicles do not take")
 
 
-def _items_on(s, lid: str, origins, route_for) -> set[str]:
-    """Items whose route from one of their origins runs over leg `lid`."""
+def _items_on(s, lid: str, origins, routes_for) -> set[str]:
+    """Items a route from one of their origins may carry over leg `lid`."""
     out: set[str] = set()
     for node, item in origins:
-        route = s.transport.routes.get(route_for(s.transport, node, item) or "direct")
-        if route is not None and lid in route.legs:
-            out.add(item)
+        for rid in routes_for(s.transport, node, item):
+            route = s.transport.routes.get(rid)
+            if route is not None and lid in route.legs:
+                out.add(item)
     return out & set(s.items)
