@@ -72,6 +72,12 @@ class Results:
 
         return cargo.mode_shares(self.deliveries, self.scenario, self.reps)
 
+    def vehicle_use(self) -> pd.DataFrame:
+        """Per leg with vehicles: vehicles (sorties) that left per replication, tonnes, load factors."""
+        from .metrics import vehicles
+
+        return vehicles.vehicle_use(self.levels, self.scenario, self.reps)
+
     def record(self) -> pd.DataFrame:
         """The scenario's `record:` targets, each measured per replication and scored (see sim.metrics.record)."""
         from .metrics import record

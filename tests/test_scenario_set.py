@@ -177,8 +177,13 @@ def test_germany_replacements_follow_rtx_and_move_with_their_slot():
 def test_route_italy_ships_sea_freight_through_trieste():
     d = results("route_italy").deliveries
     sea = d[d["source"] == "production"]
-    assert set(sea["route"].dropna()) - {""} <= {"sea_italy", "sea_italy_gp", "air_rzeszow"}
-    assert (sea["route"] == "sea_italy").any()
+    # Everything made goes through Italy, but for artillery routed through LEN-R from 25 Jan 2026.
+    assert set(sea["route"].dropna()) - {""} <= {"sea_italy", "sea_italy_gp", "air_italy", "sea_romania"}
+    assert (sea["route"] == "sea_italy").any() and (sea["route"] == "air_italy").any()
+    romania = sea[sea["route"] == "sea_romania"]
+    assert set(romania["item"]) == {"shell_155"}
+    start = load("route_italy").start
+    assert (romania["ready_day"] >= (dt.date(2026, 1, 25) - start).days).all()
     base = results("baseline_2025").deliveries
     assert (base["route"] == "sea_north").any() and not (d["route"] == "sea_north").any()
 

@@ -7,6 +7,7 @@ value is worked out by hand in the comment above it.
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from conftest import build, package
 
@@ -268,3 +269,21 @@ def test_an_origin_with_only_a_dated_rule_is_refused():
     with pytest.raises(ScenarioError) as err:
         build([package("p1")], us_stock=STOCK, transport=t)
     assert any("no route" in p.message for p in err.value.problems)
+
+
+def test_vehicle_use_counts_vehicles_and_load_factors_by_hand():
+    # The 100-t case on 40-t trucks (see above), 2 replications alike (fixed transit): 3 trucks a
+    # replication carrying 40, 40, 20 t: mean 100/3 t a truck, a load factor of (100/3)/40.
+    s = build(
+        [package("p1", qty=100)],
+        us_stock=STOCK,
+        items=shell(weight_t=1.0),
+        transport=leg(mode="road", days=1, vehicles={"name": "truck", "payload_t": 40, "per_departure": 2}),
+    )
+    use = sim.run(s, reps=2, seed=0).vehicle_use()
+    row = use.loc["leg"]
+    assert row["vehicle"] == "truck"
+    assert row["vehicles_per_rep"] == 3
+    assert row["tonnes_per_rep"] == 100
+    assert row["weight_factor"] == pytest.approx(100 / 3 / 40)
+    assert np.isnan(row["space_factor"])  # no space limit
