@@ -14,8 +14,12 @@ time pass. Parts read the clock as `env.now` and otherwise call only these:
   later included (a departure loads once every lot arriving at its instant is there);
 - `env.busy_now()`: whether another event is still due at this instant (a free server is then
   granted at the end of the instant, by priority, rather than to whoever asks first);
+- `env.at_end(fn)`: call `fn()` at the end of this instant (one late event shared by every call
+  of the instant, in the order of the calls);
 - `env.signal()` and `env.fire(signal)`: an event that waits until the part fires it (a server
   granted, a scope reopened, money arrived; Event() and succeed());
+- `env.fire_at(signal, days)`: fire it `days` from now, decided now (a lot's arrival, known when
+  its last piece leaves): one event where a fire and a delay would be two;
 - `env.drop_pending()`: forget what is still scheduled once the run is over.
 
 When to use which: every process of a part is a task (`task` or `call`), because nothing in the
@@ -50,6 +54,7 @@ class Kernel(simpy.Environment):
     """The calls the parts use besides `now`; see the module docstring for what each is for."""
 
     reference = False
+    _ends: tuple[float, list] | None = None  # (instant, calls) of at_end, while its event is pending
 
     def task(self, generator) -> None:
         """Start `generator` as a process nobody waits on."""
@@ -76,6 +81,20 @@ class Kernel(simpy.Environment):
         queue = self._queue
         return bool(queue) and queue[0][0] <= self._now
 
+    def at_end(self, fn) -> None:
+        """Call `fn()` after every ordinary event of this instant; calls of one instant share one event."""
+        ends = self._ends
+        if ends is None or ends[0] != self._now:
+            ends = self._ends = (self._now, [])
+            self.late_delay(0).callbacks.append(self._run_ends)
+        ends[1].append(fn)
+
+    def _run_ends(self, _event) -> None:
+        fns = self._ends[1]
+        self._ends = None  # a call from these runs anew: after the events they make at this instant
+        for fn in fns:
+            fn()
+
     def after(self, days: float, fn) -> None:
         """Call `fn(event)` when a delay of `days` from now is processed (in both kernels)."""
         self.delay(days).callbacks.append(fn)
@@ -86,6 +105,10 @@ class Kernel(simpy.Environment):
 
     def fire(self, signal) -> None:
         """Succeed `signal` now, as Event.succeed() would."""
+        raise NotImplementedError
+
+    def fire_at(self, signal, days: float) -> None:
+        """Succeed `signal` `days` from now: processed then, in the order a Timeout made now would be."""
         raise NotImplementedError
 
     def drop_pending(self) -> None:
@@ -227,6 +250,12 @@ class FastKernel(Kernel):
         signal._ok, signal._value = True, None
         heappush(self._queue, (self._now, NORMAL, next(self._eid), signal))
 
+    def fire_at(self, signal, days: float) -> None:
+        if days < 0:
+            raise ValueError(f"negative delay {days}")
+        signal._ok, signal._value = True, None
+        heappush(self._queue, (self._now + days, NORMAL, next(self._eid), signal))
+
 
 # ---- the reference kernel --------------------------------------------------------------------
 
@@ -243,7 +272,7 @@ def _called(fn, arg):
 
 class _UrgentTimeout(simpy.Event):
     """SimPy's Timeout with URGENT priority: SimPy has no public urgent timeout, so this one mirrors
-    Timeout.__init__ line for line (with _LateTimeout, the reference kernel's only use of Event internals)."""
+    Timeout.__init__ line for line (with _LateTimeout and fire_at, the reference kernel's only uses of Event internals)."""
 
     def __init__(self, env: simpy.Environment, delay: float):
         super().__init__(env)
@@ -293,3 +322,10 @@ class ReferenceKernel(Kernel):
 
     def fire(self, signal) -> None:
         signal.succeed()
+
+    def fire_at(self, signal, days: float) -> None:
+        # As Timeout.__init__ schedules itself: the event succeeds now and is processed `days` on.
+        if days < 0:
+            raise ValueError(f"negative delay {days}")
+        signal._ok, signal._value = True, None
+        self.schedule(signal, NORMAL, days)

@@ -155,9 +155,9 @@ class ServerPool:
         """Dispatch once more at the end of this instant, when every request due at it has been made."""
         if not self._late:
             self._late = True
-            self.env.late_delay(0).callbacks.append(self._late_dispatch)
+            self.env.at_end(self._late_dispatch)
 
-    def _late_dispatch(self, _event) -> None:
+    def _late_dispatch(self) -> None:
         self._late = False
         q, before = self._heap, len(self._heap)
         for entry in self._asked:

@@ -54,16 +54,21 @@ class Leg:
 
     def travel(self, lot, departed: float, transit: float, slot):
         """Process step: from departure to arrival; an outage holds the lot until it ends; then free the slot."""
-        env, switch = self.env, self.switch
+        env = self.env
         if lot.shipped_day != lot.shipped_day:  # NaN: first departure of this lot
             lot.shipped_day = departed
         lot.enter(self.transit_phase, env.now)
         yield self._delay(departed + transit - env.now)
-        if switch.any_closed and not switch.is_open(self.outage_scopes):
-            lot.enter(HELD, env.now)  # arrived, but an outage holds it until it ends
-            yield from switch.hold(self.outage_scopes)
+        yield from self.arrive(lot)
         if slot is not None:
             slot.release()
+
+    def arrive(self, lot):
+        """Process step: the lot has arrived at the leg's end; an outage holds it there until it ends."""
+        switch = self.switch
+        if switch.any_closed and not switch.is_open(self.outage_scopes):
+            lot.enter(HELD, self.env.now)  # arrived, but an outage holds it until it ends
+            yield from switch.hold(self.outage_scopes)
 
     def check(self) -> None:
         """End of run: the leg's slot pool, if any, is consistent."""

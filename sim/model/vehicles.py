@@ -66,7 +66,8 @@ class Departing:
         self.capacity = math.inf if v is not None or spec.capacity is None else spec.capacity
         self.mean_wait = self.every / 2 + self.load_days
         self._waiting: list[_Waiting] = []
-        self._running = False
+        self._running = False  # a departure is scheduled (goods wait)
+        self._day = math.nan  # the day of the scheduled departure
         self.recorder = ctx.recorder
         if v is not None:
             items = items or {}
@@ -89,41 +90,44 @@ class Departing:
         return self
 
     def traverse(self, lot, key):
-        """Process step: wait at the leg until the last piece has left, then travel to its arrival."""
+        """Process step: wait at the leg until the last piece has arrived (held by any outage)."""
         env = self.env
-        done = env.signal()
+        done = env.signal()  # fired for the arrival of the last piece, when it leaves
         entry = _Waiting(key, lot, env.now, done)
         if self.vehicles is not None:
             entry.left = lot.qty * self.pieces[lot.item]
         self._waiting.append(entry)
         lot.enter(WAITING_DEPARTURE, env.now)
-        if not self._running:
+        if not self._running:  # nothing waited: no departure is scheduled yet
             self._running = True
-            env.task(self._departures())
+            self._schedule(self._next_departure(env.now + self.load_days))
         yield done
-        yield from self.leg.travel(lot, entry.first, entry.last - entry.first, None)
+        yield from self.leg.arrive(lot)
 
     def _next_departure(self, after: float) -> float:
         """The first departure at or after `after`."""
         k = max(0, math.ceil((after - self.first) / self.every - 1e-12))
         return self.first + k * self.every
 
-    def _departures(self):
-        """Task: the leg's departures while goods wait at it (none is scheduled when nothing waits)."""
-        env, leg, waiting = self.env, self.leg, self._waiting
-        day = self._next_departure(min(w.ready for w in waiting) + self.load_days)
-        while waiting:
-            yield env.late_delay(day - env.now)  # after every lot arriving at this instant
-            if not leg.switch.is_open(leg.depart_scopes):
-                for w in waiting:  # this departure does not leave: what waits for it is held from it
-                    if not w.held and w.first != w.first and w.ready + self.load_days <= day + EPS:
-                        w.held = True
-                        w.lot.enter(HELD, day)
-            else:
-                self._load(day)
-            if waiting:
-                day = self._next_departure(max(day + self.every, min(w.ready for w in waiting) + self.load_days))
-        self._running = False
+    def _schedule(self, day: float) -> None:
+        """The next departure at `day`, after every lot arriving at its instant (a callback: no task)."""
+        self._day = day
+        self.env.late_delay(day - self.env.now).callbacks.append(self._depart)
+
+    def _depart(self, _event) -> None:
+        """A departure: load it, or hold what waits if the leg is paused; then the next, while goods wait."""
+        day, waiting, leg = self._day, self._waiting, self.leg
+        if not leg.switch.is_open(leg.depart_scopes):
+            for w in waiting:  # this departure does not leave: what waits for it is held from it
+                if not w.held and w.first != w.first and w.ready + self.load_days <= day + EPS:
+                    w.held = True
+                    w.lot.enter(HELD, day)
+        else:
+            self._load(day)
+        if waiting:
+            self._schedule(self._next_departure(max(day + self.every, min(w.ready for w in waiting) + self.load_days)))
+        else:
+            self._running = False
 
     def _load(self, day: float) -> None:
         """Load this departure by key; fire the lots whose last piece has left."""
@@ -146,6 +150,8 @@ class Departing:
             if w.first != w.first:  # NaN: its first piece leaves now; it is in transit from here
                 w.first = day
                 w.held = False
+                if lot.shipped_day != lot.shipped_day:  # NaN: its first departure on any leg
+                    lot.shipped_day = day
                 lot.enter(transit, day)
             w.last = max(w.last, arrival)
             w.left -= units
@@ -154,7 +160,7 @@ class Departing:
         for w in ready:
             if w.left == 0:
                 self._waiting.remove(w)
-                self.env.fire(w.done)
+                self.env.fire_at(w.done, w.last - day)
 
     def _fill(self, ready: list[_Waiting], day: float) -> list[tuple[_Waiting, int]]:
         """Pieces (lot, units) of this departure's vehicles, first fit in key order, unit by unit."""
