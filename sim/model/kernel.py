@@ -90,6 +90,7 @@ class Kernel(simpy.Environment):
         ends[1].append(fn)
 
     def _run_ends(self, _event) -> None:
+        assert self._ends is not None, "at_end's event runs once per instant"
         fns = self._ends[1]
         self._ends = None  # a call from these runs anew: after the events they make at this instant
         for fn in fns:
