@@ -84,7 +84,8 @@ class TonnesPerDay:
         tonnes = lot.qty * self.weight[lot.item]
         self.arrived_t += tonnes
         self._start(max(self.day, math.floor(env.now)))
-        if not self._heap and self.left >= tonnes - TOL * max(1.0, tonnes):
+        # Nothing passes a day with no capacity left, not even goods of no weight (a closed node holds all).
+        if not self._heap and self.left > 0.0 and self.left >= tonnes - TOL * max(1.0, tonnes):
             self._use(tonnes)
             return
         part = 0.0 if self._heap else self.left  # goods waiting already: today's capacity is used up
