@@ -90,6 +90,15 @@ def test_priority_at_a_node_urgent_goods_take_the_next_days_capacity_first(prior
     assert d["delivered_day"].to_dict() == expected
 
 
+def test_goods_arriving_at_one_instant_are_handled_by_priority_not_by_event_order():
+    """R (routine, asked first) and U (urgent) reach a 100 t/day port together at 1.0, 100 t each: U passes."""
+    # Day 1's 100 t go to U (leaves 1.0, delivered 2.0); R waits for day 2 (leaves 2.0, delivered 3.0).
+    packages = [package("R", qty=100), package("U", qty=100, priority="urgent")]
+    d = by_request(via_port(packages, {"tonnes_per_day": 100}))
+    assert d["delivered_day"].to_dict() == {"R": 3.0, "U": 2.0}
+    assert d["phase_node_queue_days"].to_dict() == {"R": 1.0, "U": 0.0}
+
+
 def test_len_r_date_opens_the_nodes_capacity():
     """A node at 0 t/day until 2025-01-11 (day 10), then 100 t/day: goods are held until then, then flow."""
     # p1 (50 t) at the node at 1.0, p2 (150 t) at 1.5: both wait. Day 10: p1's 50 t (leaves 10,

@@ -15,8 +15,10 @@ Two kinds (node_specs.Handling):
   of that day), so a lot bigger than a day's capacity takes several days. Goods that find the
   capacity used up wait, and each new day's capacity goes to the waiting goods in order of
   priority (urgent first), then request order, then lot; a lot partly handled keeps what was
-  handled but does not keep its place ahead of a more urgent one. At a hub of 600 t/day, the
-  601st tonne of day 0 leaves at day 1.
+  handled but does not keep its place ahead of a more urgent one. Goods arriving at one instant
+  (the lots of one sailing) are handled together in that order too, once all of them are in (a
+  zero delay queued behind their arrivals), not in the order their events happen to run. At a
+  hub of 600 t/day, the 601st tonne of day 0 leaves at day 1.
 - `on_ground` with `ground_hours` (Airfield): each lot passing is one aircraft turn: it holds
   one of `on_ground` places for a drawn `ground_hours` (stream `transport.nodes.ID.ground_hours`),
   then leaves; lots that find every place taken queue by priority, then request order.
@@ -44,7 +46,7 @@ from .context import Context
 from .finished import Finished, fail
 from .queueing import ServerPool
 
-TOL = 1e-9  # tonnes: a lot whose rest is below this (relative to a day's capacity) is handled
+TOL = 1e-9  # tonnes: a lot whose rest is below this (relative to what it just took) is handled
 
 
 def _key(lot) -> tuple:
@@ -62,7 +64,8 @@ class TonnesPerDay:
         self.plan += [(math.ceil(ctx.day(c.from_)), float(c.tonnes_per_day or 0.0)) for c in spec.changes]
         self.day, self.left = -1, 0.0  # the calendar day being handled and its tonnes not yet used
         self._heap: list = []  # (key, [tonnes left], signal, lot)
-        self._waking = False
+        self._waking = False  # a wake-up at the next day with capacity is pending
+        self._arrived: list = []  # entries arrived this instant, not yet served
         self.waiting_t = 0.0
         self.arrived_t = 0.0
         self.handled: dict[int, float] = {}  # tonnes handled per calendar day (for the check)
@@ -79,37 +82,35 @@ class TonnesPerDay:
         return cap
 
     def handle(self, lot):
-        """Process step: the lot's tonnes through the node; waits (node_queue) when today's capacity is short."""
+        """Process step: the lot's tonnes through the node; waits (node_queue) when the day's capacity is short.
+
+        Goods arriving at one instant are handled together, by priority, then request order, once
+        every arrival of that instant is in (a zero delay queued after them): the lots of one
+        sailing or one truck convoy do not go in the order their events happen to run.
+        """
         env = self.env
         tonnes = lot.qty * self.weight[lot.item]
         self.arrived_t += tonnes
-        self._start(max(self.day, math.floor(env.now)))
-        # Nothing passes a day with no capacity left, not even goods of no weight (a closed node holds all).
-        if not self._heap and self.left > 0.0 and self.left >= tonnes - TOL * max(1.0, tonnes):
-            self._use(tonnes)
-            return
-        part = 0.0 if self._heap else self.left  # goods waiting already: today's capacity is used up
-        self._use(part)
+        self.waiting_t += tonnes
         ev = env.signal()
-        heapq.heappush(self._heap, (_key(lot), [tonnes - part], ev, lot))
-        self.waiting_t += tonnes - part
-        self._write(self.waiting_t)
-        lot.enter(NODE_QUEUE, env.now)
-        self._wake_later()
+        entry = (_key(lot), [tonnes], ev, lot)
+        heapq.heappush(self._heap, entry)
+        self._arrived.append(entry)
+        if len(self._arrived) == 1:
+            env.after(0.0, lambda _event: self._serve(math.floor(env.now)))
         yield ev
 
     def _use(self, tonnes: float) -> None:
         self.left = max(0.0, self.left - tonnes)
         self.handled[self.day] = self.handled.get(self.day, 0.0) + tonnes
 
-    def _start(self, day: int) -> None:
-        """Calendar day `day` begins (if it has not): its capacity goes to the waiting goods in order."""
-        if day <= self.day:
-            return
-        self.day, self.left = day, self.capacity(day)
+    def _serve(self, day: int) -> None:
+        """Hand out the capacity of the day (calendar day `day` begins now if it has not) to the
+        goods waiting, in order; those just arrived that must wait enter `node_queue`."""
+        if day > self.day:
+            self.day, self.left = day, self.capacity(day)
         heap = self._heap
-        if not heap:
-            return
+        # Nothing passes a day with no capacity left, not even goods of no weight (a closed node holds all).
         while heap and self.left > 0.0:
             entry = heap[0]
             rest = entry[1]
@@ -118,12 +119,20 @@ class TonnesPerDay:
             rest[0] -= take
             self.waiting_t -= take
             if rest[0] > TOL * max(1.0, take):
-                break  # today's capacity is used up
+                break  # the day's capacity is used up
+            rest[0] = 0.0
             heapq.heappop(heap)
             self.env.fire(entry[2])
         if not heap:
             self.waiting_t = 0.0  # no rounding residue left behind
-        self._write(self.waiting_t)
+        now = self.env.now
+        for _, rest, _, lot in self._arrived:
+            if rest[0] > 0.0:
+                lot.enter(NODE_QUEUE, now)
+        if self._arrived or self._waking:  # a point when goods came, or a new day's capacity went out
+            self._write(self.waiting_t)
+        self._arrived = []
+        self._wake_later()
 
     def _open_from(self, day: int) -> int | None:
         """The first calendar day from `day` on with capacity above zero (None: never again)."""
@@ -143,8 +152,12 @@ class TonnesPerDay:
         self.env.after(day - self.env.now, lambda _event: self._wake(day))
 
     def _wake(self, day: int) -> None:
+        # Served after every arrival already due at this instant, like goods arriving together.
+        self.env.after(0.0, lambda _event: self._woken(day))
+
+    def _woken(self, day: int) -> None:
+        self._serve(day)
         self._waking = False
-        self._start(day)
         self._wake_later()
 
     def check(self) -> None:
