@@ -2,10 +2,10 @@
 
 `run_replication(scenario, seed, rep)` builds a fresh kernel (the SimPy environment, see
 kernel.py; `reference=True` for plain SimPy), wires the parts in the order of the flow
-(requests -> approval -> funding -> coordination -> sourcing -> transport, with nodes), runs to the horizon, checks the
-invariants and returns plain columns (cheap to pickle between processes). Each part is built
-from its own section of the scenario and the replication's Context (context.py); the sources
-of the sourcing policy come from the registry in sources.py.
+(requests -> approval -> funding -> coordination -> sourcing -> transport through its nodes),
+runs to the horizon, checks the invariants and returns plain columns (cheap to pickle between
+processes). Each part is built from its own section of the scenario and the replication's
+Context (context.py); the sources of the sourcing policy come from the registry in sources.py.
 """
 
 from __future__ import annotations
