@@ -29,7 +29,8 @@ TRANSIT_MODES: tuple[str, ...] = get_args(LegSpec.model_fields["mode"].annotatio
 PHASES: tuple[str, ...] = (
     "approval",  # request: requested -> approved (the review, and any approvals pause)
     "funding",  # request: approved -> funded (waiting for money in the NATO account)
-    "unsourced",  # no source could supply the lot: funded -> horizon
+    "coordination",  # request: funded -> coordinated (NSATU matching it to donors and routes, queue included)
+    "unsourced",  # no source could supply the lot: sourced (funded, or coordinated) -> horizon
     "not_offered",  # the availability check found the US could not supply it in its window: checked -> horizon
     "long_lead",  # production: the line's long-lead delay before the order may queue
     "line_queue",  # production: queued at the line, behind other customers' book and orders
@@ -38,11 +39,14 @@ PHASES: tuple[str, ...] = (
     "donor_prep",  # stockpile: the donor prepares the lot for hand-over
     "held",  # a pause, outage or closed gate holds the lot
     "waiting_departure",  # waiting for a slot on a leg or for its next sailing
+    "node_queue",  # at a node between two legs: waiting for the node's capacity (today's tonnes, a ground slot)
+    "node_handling",  # at an airfield between two legs: the aircraft's turn on the ground
     *(f"transit_{mode}" for mode in TRANSIT_MODES),  # on a leg, by the leg's mode
 )
 (
     APPROVAL,
     FUNDING,
+    COORDINATION,
     UNSOURCED,
     NOT_OFFERED,
     LONG_LEAD,
@@ -52,7 +56,9 @@ PHASES: tuple[str, ...] = (
     DONOR_PREP,
     HELD,
     WAITING_DEPARTURE,
-) = range(11)
+    NODE_QUEUE,
+    NODE_HANDLING,
+) = range(14)
 TRANSIT = {mode: PHASES.index(f"transit_{mode}") for mode in TRANSIT_MODES}  # phase code per leg mode
 PHASE_COLUMNS = [f"phase_{name}_days" for name in PHASES]
 PHASE_AT_HORIZON = "phase_at_horizon"
@@ -248,12 +254,16 @@ class Recorder:
             "shipped_day": floats((lot.shipped_day for lot in lots), never),
             "delivered_day": floats((lot.delivered_day for lot in lots), never),
         }
+        # When each row's request was sourced (coordinated: after NSATU's step, or funded without one);
+        # not a column of its own: the coordination phase is the gap between the two.
+        coordinated = floats((r.coordinated_day for r in reqs), [r.coordinated_day for r, _, _ in pending])
         if n:
             # A line the availability check refused is never funded, though the rest of its request may be.
             refused = _rows_of(cols["source"], NOT_OFFERED_SOURCE, n, n)
             if refused.any():
                 cols["funded_day"][:n][refused] = NAN
-        cols.update(self._phase_columns(cols))
+                coordinated[:n][refused] = NAN
+        cols.update(self._phase_columns(cols, coordinated))
         return {
             "deliveries": cols,
             "events": _columns(self._events or [], EVENT_COLUMNS),
@@ -265,14 +275,15 @@ class Recorder:
             "backfills": _columns(self.backfills, BACKFILL_COLUMNS),
         }
 
-    def _phase_columns(self, cols: dict) -> dict:
+    def _phase_columns(self, cols: dict, coordinated: np.ndarray) -> dict:
         """Days in each phase per delivery row, and the phase an undelivered row is in at the horizon.
 
         A row's time in system runs from `requested_day` to `delivered_day`, or to the horizon when
-        it is not delivered. Approval and funding come from the request's days (a row that never
-        reached a stage stays in the one before it until its end). A lot's own time, from its
-        funded day on, is cut at its marks: each mark's phase lasts until the next mark, the last
-        one until the row's end. An unsourced lot is in `unsourced` from its funded day on.
+        it is not delivered. Approval, funding and coordination come from the request's days (a row
+        that never reached a stage stays in the one before it until its end; `coordinated` is when
+        the request was sourced, its funded day when there is no coordination step). A lot's own
+        time, from its sourcing on, is cut at its marks: each mark's phase lasts until the next
+        mark, the last one until the row's end. An unsourced lot is in `unsourced` from its sourcing on.
         Nothing here fills a gap: a wait a part forgot to mark leaves the phases short of the time
         in system, which the invariants report.
         """
@@ -287,8 +298,10 @@ class Recorder:
         days = np.zeros((n_phases, rows))  # one contiguous row of days per phase
         approved_at = np.where(np.isnan(approved), end, approved)
         funded_at = np.where(np.isnan(funded), end, funded)
+        coordinated_at = np.where(np.isnan(coordinated), end, coordinated)
         days[APPROVAL] = approved_at - requested
         days[FUNDING] = funded_at - approved_at
+        days[COORDINATION] = coordinated_at - funded_at
         at = np.full(rows, -1, dtype=np.int64)  # phase code at the horizon; -1: delivered
         if n:
             pairs = np.fromiter((len(lot.marks) for lot in lots), dtype=np.int64, count=n) // 2
@@ -309,14 +322,15 @@ class Recorder:
             days[:, :n] += np.bincount(code, weights=spent, minlength=n_phases * n).reshape(n_phases, n)
             del code, spent
             unsourced = _rows_of(cols["source"], UNSOURCED_SOURCE, n, rows)
-            days[UNSOURCED, unsourced] = end[unsourced] - funded[unsourced]
+            days[UNSOURCED, unsourced] = end[unsourced] - coordinated_at[unsourced]
             at[unsourced] = UNSOURCED
             # A line not offered is never funded: from its check (approved_day) on it is `not_offered`.
             refused = _rows_of(cols["source"], NOT_OFFERED_SOURCE, n, rows)
             days[NOT_OFFERED, refused] = days[FUNDING, refused]
             days[FUNDING, refused] = 0.0
             at[refused] = NOT_OFFERED
-        at[n:] = np.where(np.isnan(approved[n:]), APPROVAL, FUNDING)  # lines never sourced
+        # Lines never sourced: still in approval, funding or coordination at the horizon.
+        at[n:] = np.where(np.isnan(approved[n:]), APPROVAL, np.where(np.isnan(funded[n:]), FUNDING, COORDINATION))
         at[~undelivered] = -1
         names = np.array([*PHASES, ""], dtype=object)  # code -1 picks ""
         out = {col: days[k] for k, col in enumerate(PHASE_COLUMNS)}

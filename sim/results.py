@@ -78,6 +78,12 @@ class Results:
 
         return vehicles.vehicle_use(self.levels, self.scenario, self.reps)
 
+    def node_queues(self) -> pd.DataFrame:
+        """Per node with handling: tonnes waiting (time-weighted mean, t interval; peaks; days queued), see sim.metrics.nodes."""
+        from .metrics import nodes
+
+        return nodes.node_queues(self.levels, self.reps, self.horizon_days)
+
     def record(self) -> pd.DataFrame:
         """The scenario's `record:` targets, each measured per replication and scored (see sim.metrics.record)."""
         from .metrics import record

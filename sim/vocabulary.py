@@ -49,6 +49,8 @@ US_STOCK_SERIES = "us_stock:"  # + ITEM: US on-hand units
 STOCKPILE_SERIES = "stockpile:"  # + ALLY:ITEM: an ally's on-hand units
 LINE_QUEUE_SERIES = "queue:line:"  # + LINE: orders waiting at a production line
 ACCOUNT_SERIES = "account:"  # + NAME: balance in $M
+COORDINATION_QUEUE_SERIES = "queue:coordination"  # funded requests waiting for an NSATU coordinator
+NODE_QUEUE_SERIES = "node_queue:"  # + NODE: tonnes waiting at a node for its handling capacity
 
 
 UKRAINE_SERIES = "ukraine:"  # + ITEM: Ukraine's on-hand units
@@ -83,3 +85,8 @@ def line_queue_series(line: str) -> str:
 def account_series(name: str) -> str:
     """Level series of the balance of account `name` ($M)."""
     return ACCOUNT_SERIES + name
+
+
+def node_queue_series(node: str) -> str:
+    """Level series of tonnes waiting at `node` for its handling (today's tonnes, or a ground slot)."""
+    return NODE_QUEUE_SERIES + node

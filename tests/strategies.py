@@ -4,7 +4,8 @@
 ramps, long lead, other customers), US stock with floors, allied stockpiles with min_keep and
 co-funded backfill, a transport network whose routes all reach the destination and a route rule
 for every origin and item, a sourcing policy, disruptions of every kind with valid windows, and
-requests (packages, some naming a donor, and/or a stream). Every draw passes
+requests (packages, some naming a donor, and/or a stream), node handling (tonnes a day or aircraft
+on the ground, with dated changes) and NSATU's coordination step. Every draw passes
 `sim.scenario.validate_mapping`; sizes stay small so one example runs in well under a second.
 
 Not drawn, because the loader refuses them (tests/bad_scenarios covers both): a request stream
@@ -370,4 +371,29 @@ def scenarios(draw, max_horizon: float = 240.0) -> dict:
             stream["max_requests"] = draw(st.integers(1, 80))
         requests["stream"] = stream
     sc["requests"] = requests
+
+    # Node handling at hubs some route passes between two legs, and NSATU's coordination (drawn
+    # last, so the draws above stay what they were before these sections existed).
+    passed = sorted({legs[lid]["to"] for r in routes.values() for lid in r["legs"][:-1]})
+    for h in passed:
+        if draw(st.integers(0, 2)):
+            continue
+        per_day = draw(st.booleans())
+        handling: dict = (
+            {"tonnes_per_day": draw(floats(0, 300))}
+            if per_day
+            else {"on_ground": draw(st.integers(0, 3)), "ground_hours": draw(delay(12))}
+        )
+        days = sorted(draw(st.lists(floats(0, horizon * 1.1), unique=True, max_size=2)))
+        if days:
+            field = "tonnes_per_day" if per_day else "on_ground"
+            handling["changes"] = [
+                {"from": d, field: draw(floats(0, 300)) if per_day else draw(st.integers(0, 3))} for d in days
+            ]
+        nodes[h]["handling"] = handling
+        if per_day:  # goods passing a node handled in tonnes need a weight
+            for i in items:
+                sc["items"][i].setdefault("weight_t", draw(floats(0, 3)))
+    if draw(st.integers(0, 3)) == 0:
+        sc["coordination"] = {"days": draw(dist(0.05, 5.0, allow_zero=False)), "servers": draw(st.integers(1, 3))}
     return sc

@@ -12,7 +12,8 @@ Below it are the tables of a run (sim.tables); above it the Results container, t
 - phases: where the time goes (mean days per phase, every lot counted);
 - ukraine: Ukraine's stockout spells, days at zero and the share of its use met;
 - record: a scenario's `record:` targets, measured per replication and scored;
-- cargo: tonnes delivered by month, node, mode and leg.
+- cargo: tonnes delivered by month, node, mode and leg;
+- nodes: tonnes waiting at nodes with handling (mean over time, peaks, days queued).
 """
 
 from __future__ import annotations

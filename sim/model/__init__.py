@@ -2,10 +2,10 @@
 
 `run_replication(scenario, seed, rep)` builds a fresh kernel (the SimPy environment, see
 kernel.py; `reference=True` for plain SimPy), wires the parts in the order of the flow
-(requests -> approval -> funding -> sourcing -> transport), runs to the horizon, checks the
-invariants and returns plain columns (cheap to pickle between processes). Each part is built
-from its own section of the scenario and the replication's Context (context.py); the sources
-of the sourcing policy come from the registry in sources.py.
+(requests -> approval -> funding -> coordination -> sourcing -> transport through its nodes),
+runs to the horizon, checks the invariants and returns plain columns (cheap to pickle between
+processes). Each part is built from its own section of the scenario and the replication's
+Context (context.py); the sources of the sourcing policy come from the registry in sources.py.
 """
 
 from __future__ import annotations
@@ -21,9 +21,11 @@ from .approval import Approval
 from .availability import AvailabilityCheck
 from .backfill import Backfill
 from .context import Context
+from .coordination import Coordination
 from .disruptions import Disruptions
 from .flow import Flow
 from .funding import Funding
+from .nodes import Nodes
 from .production import ProductionLine
 from .requests import Requests
 from .sourcing import Sourcing
@@ -73,7 +75,10 @@ class Model:
                 line.takes_orders = True
         self.us_stock = USStock(ctx, scenario.us_stock)
         self.stockpiles = Stockpiles(ctx, scenario.stockpiles)
-        self.transport = Transport(ctx, scenario.transport, scenario.items)
+        handled = any(node.handling is not None for node in scenario.transport.nodes.values())
+        weight = {k: v.weight_t or 0.0 for k, v in scenario.items.items()}  # tonnes per unit (validated where needed)
+        self.nodes = Nodes(ctx, scenario.transport, weight) if handled else None
+        self.transport = Transport(ctx, scenario.transport, self.nodes, scenario.items)
         self.backfill = Backfill(ctx, scenario.policy, self.lines_by_item, self.stockpiles, unit_cost)
         self.sources = sources.build(scenario.policy.sources, self)
         self.sourcing = Sourcing(ctx, scenario.policy, self.sources)
@@ -83,8 +88,17 @@ class Model:
             ctx, scenario.approval.availability, self.us_stock, self.lines_by_item, unit_cost
         )
         self.ukraine = UkraineStock(ctx, scenario.ukraine)
+        spec = scenario.coordination
+        self.coordination = Coordination(ctx, spec) if spec is not None else None
         self.flow = Flow(
-            ctx, self.approval, self.funding, self.sourcing, self.transport, self.availability, self.ukraine
+            ctx,
+            self.approval,
+            self.funding,
+            self.sourcing,
+            self.transport,
+            self.availability,
+            self.ukraine,
+            self.coordination,
         )
         self.disruptions = Disruptions(ctx, scenario.disruptions, self)
         self.requests = Requests(ctx, scenario.requests, unit_cost, self.flow.submit)
@@ -94,6 +108,7 @@ class Model:
         found = [self.requests, self.us_stock, self.sourcing]
         found += [src for src in self.sources if hasattr(src, "check") and src not in found]
         found += [self.backfill, self.stockpiles, *self.lines.values(), self.funding, self.transport]
+        found += [self.coordination] if self.coordination is not None else []
         return found + [self.ukraine, self.switch]
 
     def run(self) -> dict:

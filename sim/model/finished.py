@@ -54,6 +54,7 @@ class Finished:
         self.deliveries = deliveries
         self.lots = recorder.lots  # the first len(lots) delivery rows, in order
         self.backfills = recorder.backfills
+        self.pending_lines = recorder.pending_lines  # (request, item, qty) of lines never sourced by the horizon
         self.horizon = horizon
         self._rec = recorder
         self._totals = _totals(deliveries, len(self.lots))

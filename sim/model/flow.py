@@ -1,4 +1,4 @@
-"""The flow of one request, as in DESIGN.md: approval, funding, sourcing, then each lot to Ukraine.
+"""The flow of one request, as in DESIGN.md: approval, funding, coordination, sourcing, then each lot to Ukraine.
 
 A lot's stage times are written on the lot itself (they become columns of `deliveries`); the
 matching stage events of `Results.events` are derived from those columns in bulk, so the hot
@@ -18,8 +18,11 @@ from .context import Context
 class Flow:
     """Moves each request through the parts it was wired to; one task per request, one per extra lot."""
 
-    def __init__(self, ctx: Context, approval, funding, sourcing, transport, availability=None, ukraine=None):
+    def __init__(
+        self, ctx: Context, approval, funding, sourcing, transport, availability=None, ukraine=None, coordination=None
+    ):
         self.env, self.rec, self.switch = ctx.env, ctx.recorder, ctx.switch
+        self.coordination = coordination  # NSATU's step between funding and sourcing (None: no step)
         self.approval, self.funding, self.sourcing, self.transport = approval, funding, sourcing, transport
         self.availability = availability if availability is not None and availability.enabled else None
         self.ukraine = ukraine if ukraine is not None and ukraine.items else None
@@ -36,9 +39,14 @@ class Flow:
         """The request's first step: its stages, or, when none applies, its lots at once."""
         # Stages that do nothing for this request are skipped without building a generator:
         # this is the per-request hot path of large ensembles.
-        if self.approval.needed(req) or self.funding.needed(req) or self.availability is not None:
+        if (
+            self.approval.needed(req)
+            or self.funding.needed(req)
+            or self.availability is not None
+            or self.coordination is not None
+        ):
             return self._stages(req)
-        req.approved_day = req.funded_day = self.env.now
+        req.approved_day = req.funded_day = req.coordinated_day = self.env.now
         return self._source(req)
 
     def _stages(self, req):
@@ -51,6 +59,9 @@ class Flow:
         if self.funding.needed(req):
             yield from self.funding.fund(req)
         req.funded_day = env.now
+        if self.coordination is not None:
+            yield from self.coordination.coordinate(req)
+        req.coordinated_day = env.now
         return self._source(req)
 
     def _source(self, req):

@@ -159,10 +159,10 @@ class Funding:
         for _, amount, _, why, _, _ in acc.ledger:
             if why in total:
                 total[why] += abs(amount)
-        # Every funded request has lots (a request with a line not offered has one before it is funded).
-        funded = {
-            id(lot.request): lot.request for lot in finished.lots if lot.request.funded_day == lot.request.funded_day
-        }
+        # A funded request has lots (a request with a line not offered has one before it is funded),
+        # or, still in NSATU's coordination at the horizon, lines never sourced.
+        waiting = [req for req, _, _ in finished.pending_lines]
+        funded = {id(r): r for r in [lot.request for lot in finished.lots] + waiting if r.funded_day == r.funded_day}
         bought = donated = 0.0
         for req in funded.values():
             if self.needed(req):

@@ -19,7 +19,10 @@
   backfills; no server idle on an open line while work waits;
 - account: never below zero, and initial + contributions arrived - withdrawals = balance;
 - transport: a shipped lot took the route its origin and item choose; no slot idle on an open
-  leg while work waits;
+  leg while work waits; at a node handling tonnes, no day handled more than its capacity, tonnes
+  arrived = handled + waiting, no capacity left today while goods wait; at an airfield, no place
+  idle while lots wait;
+- coordination: no coordinator idle while requests wait; every sourced request was coordinated;
 - switchboard: no work waiting on a scope that is open; no scope closed a negative number of times.
 
 This module adds the checks of the flow as a whole, on the delivery columns:

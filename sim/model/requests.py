@@ -30,6 +30,7 @@ class Request:
         "requested_day",
         "approved_day",
         "funded_day",
+        "coordinated_day",
         "funded_by",
         "skip_approval",
         "donor",
@@ -45,6 +46,7 @@ class Request:
         self.requested_day = day
         self.approved_day = math.nan
         self.funded_day = math.nan
+        self.coordinated_day = math.nan  # sourced: after NSATU's coordination, or when funded without one
         self.funded_by = tuple(funded_by)
         self.skip_approval = skip_approval
         self.donor = donor

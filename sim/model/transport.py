@@ -12,6 +12,7 @@ Phases of a lot (recorder.PHASES): `waiting_departure` while it waits for a slot
 `transit_<mode>` from its departure on a leg to its arrival, `held` while a pause of its route
 or leg keeps it from leaving, or an outage keeps it from arriving. A lot on a sailing leg that
 is paused waits for its sailing as usual and counts as held from the sailing it missed.
+Between two legs, a node with handling (nodes.py) may hold it: `node_queue`, `node_handling`.
 """
 
 from __future__ import annotations
@@ -146,12 +147,15 @@ def behaviour_of(spec: LegSpec) -> str:
 class Transport:
     """Carries lots along the route chosen for their origin and item."""
 
-    def __init__(self, ctx: Context, spec: TransportSpec, items=None):
-        """`items`: the catalogue, for the weight and space of goods on legs with vehicles."""
+    def __init__(self, ctx: Context, spec: TransportSpec, nodes=None, items=None):
+        """`nodes`: the nodes with handling (nodes.Nodes), if any; a route passing one stops there between legs.
+        `items`: the catalogue, for the weight and space of goods on legs with vehicles."""
         self.env, self.spec, self.switch = ctx.env, spec, ctx.switch
         self.legs = {lid: Leg(ctx, lid, leg, items) for lid, leg in spec.legs.items()}
         self.routes = {rid: [self.legs[lid] for lid in r.legs] for rid, r in spec.routes.items()}
         self.routes["direct"] = []
+        self.nodes = nodes
+        self._stops = {rid: nodes.stops(rid) for rid in spec.routes} if nodes is not None else {}
         self._choice: dict[tuple[str, str], str] = {}
         self._dated = any(r.from_ is not None for r in spec.choose)
         self.ctx_day = ctx.day
@@ -202,11 +206,14 @@ class Transport:
             return
         scope = (f"route:{rid}",)
         key = (lot.request.rank, self.env.now, lot.request.seq, lot.lot_id)
-        for leg in legs:
+        stops = self._stops.get(rid)  # per leg, the handled node at its end (None: the route passes none)
+        for k, leg in enumerate(legs):
             if self.switch.any_closed and not self.switch.is_open(scope):
                 lot.enter(HELD, self.env.now)
                 yield from self.switch.hold(scope)
             yield from leg.traverse(lot, key)
+            if stops is not None and stops[k] is not None:
+                yield from stops[k].handle(lot)
             key = (lot.request.rank, self.env.now, lot.request.seq, lot.lot_id)
 
     def check(self, finished: Finished) -> None:
@@ -217,6 +224,8 @@ class Transport:
         """
         for leg in self.legs.values():
             leg.check()
+        if self.nodes is not None:
+            self.nodes.check(finished)
         lots, d = finished.lots, finished.deliveries
         n = len(lots)
         if not n:

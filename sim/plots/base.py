@@ -65,24 +65,25 @@ BAND = (10, 90)  # percentiles across replications drawn as the shaded band
 BAND_LABEL = f"{BAND[0]}th-{BAND[1]}th percentile band"
 # The phases of a lot's time in system (sim.recorder.PHASES), one fixed colour each.
 PHASES = list(_PHASE_NAMES)
-PHASE_COLOURS = dict(
-    zip(
-        PHASES,
-        [
-            "#8c6bb1",
-            "#e6ab02",
-            "#000000",
-            "#fdae6b",
-            "#d95f02",
-            "#a63603",
-            "#6baed6",
-            "#3182bd",
-            "#e7298a",
-            "#7f7f7f",
-            *["#1b9e77", "#80b1d3", "#a6d854", "#ffd92f", "#bebada", "#b3b3b3"][: len(_PHASE_NAMES) - 10],
-        ],
-    )
-)
+_COLOURS_BY_PHASE = {  # by name, so a new phase never shifts the colours of the others
+    "approval": "#8c6bb1",
+    "funding": "#e6ab02",
+    "coordination": "#c994c7",
+    "unsourced": "#000000",
+    "not_offered": "#fdae6b",
+    "long_lead": "#d95f02",
+    "line_queue": "#a63603",
+    "manufacture": "#6baed6",
+    "us_handling": "#3182bd",
+    "donor_prep": "#e7298a",
+    "held": "#7f7f7f",
+    "waiting_departure": "#1b9e77",
+    "node_queue": "#66a61e",
+    "node_handling": "#b15928",
+}
+_TRANSIT_COLOURS = ["#80b1d3", "#a6d854", "#ffd92f", "#bebada", "#b3b3b3"]  # transit_<mode>, in mode order
+_transits = [p for p in PHASES if p not in _COLOURS_BY_PHASE]
+PHASE_COLOURS = {p: _COLOURS_BY_PHASE.get(p) or _TRANSIT_COLOURS[_transits.index(p) % 5] for p in PHASES}
 WINDOW_COLOURS = (["0.55", "tab:cyan", "tab:brown", "tab:pink"], ["tab:red", "darkred", "salmon", "orangered"])
 
 

@@ -76,6 +76,9 @@ MEANINGS: dict[str, str] = {
     # transport
     "Node.kind": "What the node is.",
     "Node.country": "Country the node is in (shown only).",
+    "HandlingChange.from": "When the node's capacity changes: a date or days from start (a day's tonnes are those in force at its start).",
+    "HandlingChange.tonnes_per_day": "Tonnes handled per calendar day from then on (0: closed).",
+    "HandlingChange.on_ground": "Aircraft on the ground at once from then on (0: closed).",
     "Departures.every_days": "Days between two departures.",
     "Departures.first": "First departure: a date or days from start.",
     "Leg.from": "Node the leg starts at.",

@@ -120,6 +120,8 @@ def check_references(s: Scenario, file: str) -> list[Problem]:
         out.extend(_check_shippable(s, file))
         origins = {(node, item) for path, section in source_sections(s) for node, item, _ in _origins(section, path)}
         check_cargo(s, lambda path, message: out.append(Problem(file, path, message)), origins, routes_for)
+    if not out:
+        out.extend(_check_handling(s, file))
 
     out.extend(_check_moments(s, file))
     if not out:
@@ -171,6 +173,9 @@ def _moments(s: Scenario):
     for lid, leg in s.transport.legs.items():
         if leg.departures is not None:
             yield f"transport.legs.{lid}.departures.first", leg.departures.first
+    for nid, node in s.transport.nodes.items():
+        for j, change in enumerate(node.handling.changes if node.handling is not None else []):
+            yield f"transport.nodes.{nid}.handling.changes.{j}.from", change.from_
     for item, use in s.ukraine.items.items():
         for j, surge in enumerate(use.surges):
             yield f"ukraine.items.{item}.surges.{j}.start", surge.start
@@ -243,6 +248,40 @@ def _check_shippable(s: Scenario, file: str) -> list[Problem]:
         for node, item, where in _origins(section, path):
             if route_for(s.transport, node, item) is None:
                 out.append(Problem(file, where, f"no route in transport.choose from '{node}' for item '{item}'"))
+    return out
+
+
+def passed_nodes(transport: Transport, rid: str) -> list[str]:
+    """The nodes route `rid` passes between two of its legs (where node handling applies), in order."""
+    legs = transport.routes[rid].legs if rid in transport.routes else []
+    return [transport.legs[lid].to for lid in legs[:-1]]
+
+
+def _check_handling(s: Scenario, file: str) -> list[Problem]:
+    """Node handling: changes in date order; only at a node some route passes; tonnes need every weight."""
+    out, t = [], s.transport
+    passed = {n for rid in t.routes for n in passed_nodes(t, rid)}
+    weightless: dict[str, set[str]] = {}  # tonnes-handling node -> items without weight_t passing it
+    for path, section in source_sections(s):
+        for origin, item, _ in getattr(section, "origins", lambda _: [])(path):
+            for nid in passed_nodes(t, route_for(t, origin, item) or "direct"):
+                handling = t.nodes[nid].handling
+                if handling is not None and handling.per_day and s.items[item].weight_t is None:
+                    weightless.setdefault(nid, set()).add(item)
+    for nid, node in t.nodes.items():
+        if node.handling is None:
+            continue
+        p = f"transport.nodes.{nid}.handling"
+        days = [s.day(c.from_) for c in node.handling.changes]
+        for j in range(1, len(days)):
+            if days[j] <= days[j - 1]:
+                out.append(Problem(file, f"{p}.changes.{j}.from", "changes must be in date order, each after the last"))
+        if nid not in passed:
+            out.append(Problem(file, p, f"no route passes '{nid}' between two legs: handling there would never apply"))
+        for item in sorted(weightless.get(nid, ())):
+            out.append(
+                Problem(file, f"items.{item}.weight_t", f"needed: goods of this item pass '{nid}', handled in tonnes")
+            )
     return out
 
 

@@ -44,6 +44,7 @@ from .fields import (  # noqa: F401
     _no_control,
     to_day,
 )
+from .node_specs import Coordination, Handling
 from .production_specs import Line, Ramp, Shipments  # noqa: F401 (re-exported)
 from .record_specs import RecordTarget
 from .ukraine_specs import Ukraine
@@ -215,6 +216,7 @@ class Node(Frozen):
     country: Text = Field("", max_length=200)
     lat: float | None = Field(None, ge=-90, le=90, description="Latitude (degrees), for the route map.")
     lon: float | None = Field(None, ge=-180, le=180, description="Longitude (degrees), for the route map.")
+    handling: Handling | None = Field(None, description="Throughput for goods between two legs (none: no limit).")
 
 
 class Departures(Frozen):
@@ -379,6 +381,7 @@ class Scenario(Frozen):
     production: dict[Id, Line] = Field(default_factory=dict, max_length=MAX_ENTRIES)
     transport: Transport = Transport()
     policy: Policy = Policy()
+    coordination: Coordination | None = Field(None, description="NSATU's matching step after funding (none: no step).")
     stockpiles: dict[Id, Stockpile] = Field(default_factory=dict, max_length=MAX_ENTRIES)
     ukraine: Ukraine = Field(default_factory=Ukraine, description="Ukraine's stock and use of the items it receives.")
     disruptions: list[Disruption] = Field(default_factory=list, max_length=10_000)
