@@ -287,3 +287,16 @@ def test_vehicle_use_counts_vehicles_and_load_factors_by_hand():
     assert row["tonnes_per_rep"] == 100
     assert row["weight_factor"] == pytest.approx(100 / 3 / 40)
     assert np.isnan(row["space_factor"])  # no space limit
+
+
+def test_the_diagram_names_vehicles_and_node_throughput():
+    import io
+
+    from sim.plots import network
+
+    t = leg(mode="road", days=1, vehicles={"name": "truck", "payload_t": 40, "per_departure": 2})
+    s = build([package("p1")], us_stock=STOCK, items=shell(weight_t=1.0), transport=t)
+    buf = io.StringIO()
+    network.diagram(s).savefig(buf, format="svg")
+    svg = buf.getvalue()
+    assert "2 x truck (40 t)" in svg and "road, 1 d, daily" in svg

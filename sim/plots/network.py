@@ -35,7 +35,23 @@ def _leg_label(leg) -> str:
         label += f", every {leg.departures.every_days:g} d"
     if leg.capacity is not None:
         label += f", {leg.capacity} lots" + (" a sailing" if leg.departures is not None else " at once")
+    v = leg.vehicles
+    if v is not None:
+        if leg.departures is None:
+            label += ", daily"
+        space = "".join(f", {lim:g} {'pos' if f == 'positions' else 'm2'}" for f, lim in v.limits())
+        label += f"\n{v.per_departure} x {v.name or 'vehicle'} ({v.payload_t:g} t{space})"
     return label
+
+
+def _handling_label(node) -> str:
+    """A node's throughput, as a short line ('' without handling)."""
+    h = getattr(node, "handling", None)
+    if h is None:
+        return ""
+    now = f"{h.tonnes_per_day:g} t/day" if h.tonnes_per_day is not None else f"{h.on_ground} on the ground"
+    changes = h.changes or []
+    return now + (f", {len(changes)} change(s) from {changes[0].from_}" if changes else "")
 
 
 def _what_starts_at(scenario) -> dict[str, list[str]]:
@@ -59,19 +75,19 @@ def _what_starts_at(scenario) -> dict[str, list[str]]:
 
 
 def _columns(scenario) -> dict[str, int]:
-    """Each node's column: the fewest legs from a node where goods start (unreached nodes last)."""
-    legs = scenario.transport.legs.values()
+    """Each node's column: the most legs on a path to it from a node where goods start, so every
+    leg points rightwards (unreached nodes last; a cycle, which no route needs, stops growing)."""
+    legs = list(scenario.transport.legs.values())
     starts = set(_what_starts_at(scenario)) | {leg.from_ for leg in legs} - {leg.to for leg in legs}
     column = {n: 0 for n in starts}
-    frontier = list(starts)
-    while frontier:
-        nxt = []
-        for node in frontier:
-            for leg in legs:
-                if leg.from_ == node and leg.to not in column:
-                    column[leg.to] = column[node] + 1
-                    nxt.append(leg.to)
-        frontier = nxt
+    for _ in range(len(scenario.transport.nodes)):
+        changed = False
+        for leg in legs:
+            if leg.from_ in column and column.get(leg.to, -1) < column[leg.from_] + 1:
+                column[leg.to] = column[leg.from_] + 1
+                changed = True
+        if not changed:
+            break
     last = max(column.values(), default=0) + 1
     return {n: column.get(n, last) for n in scenario.transport.nodes}
 
@@ -99,8 +115,9 @@ def diagram(scenario, ax: Axes | None = None):
     for name, (x, y) in pos.items():
         ax.plot([x], [y], KIND_MARKERS[nodes[name].kind], color="black", markersize=9)
         ax.text(x, y - 0.2, f"{name} ({nodes[name].kind})", ha="center", va="top", fontsize=8, weight="bold")
-        if name in notes:
-            ax.text(x, y - 0.42, "\n".join(notes[name]), ha="center", va="top", fontsize=6.5, color="dimgray")
+        lines = ([_handling_label(nodes[name])] if _handling_label(nodes[name]) else []) + notes.get(name, [])
+        if lines:
+            ax.text(x, y - 0.42, "\n".join(lines), ha="center", va="top", fontsize=6.5, color="dimgray")
     ax.set_xlim(-0.7, max(column.values(), default=0) + 0.7)
     ax.set_ylim(-max(rows.values(), default=1) - 0.3, 0.6)
     ax.set_axis_off()
