@@ -72,7 +72,6 @@ class ProductionLine:
                 self.plan.set_rate(ctx.day(ramp.at), DAYS_PER_MONTH / ramp.rate_per_month)
             env.task(self._ramp(ctx.day(ramp.at), ramp.servers))
         self._backlog_left = spec.other_backlog_units
-        self._book_releasing = False  # inside the release of a book's order (see _backlog_order)
         self._backlog_chunk = max(1, math.ceil(spec.other_backlog_units / BACKLOG_ORDERS))
         if spec.other_backlog_units:
             self.pool.stand(BACKLOG_KEY, self._backlog_order)
@@ -97,24 +96,13 @@ class ProductionLine:
         """Start the next order of other customers' book on the server the book just won; more left?"""
         qty = min(self._backlog_chunk, self._backlog_left)
         self._backlog_left -= qty
-        if self._book_releasing:
-            # Won back in the book's own release, the last step of that event: a task's start
-            # would be the very next event and do only this, so the order's end is scheduled
-            # now, one event per order, in the same place of the event order (ties included).
-            self.env.after(self.job_days(qty), self._book_done)
-        else:
-            self.env.task(self._work(qty))
+        # The order's end is scheduled now, with no task around it: one event per order.
+        self.env.after(self.job_days(qty), self._book_done)
         return self._backlog_left > 0
-
-    def _work(self, qty: int):
-        yield self._delay(self.job_days(qty))
-        self._book_done(None)
 
     def _book_done(self, _event) -> None:
         """An order of the book is made: its server goes to the queue (maybe to the book again)."""
-        self._book_releasing = True
         self.pool.release()
-        self._book_releasing = False
 
     def job_days(self, qty: int) -> float:
         """Days one server takes to make `qty` units from now, as the plan (or the random unit time) says."""
