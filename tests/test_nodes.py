@@ -235,9 +235,21 @@ def test_both_kernels_give_identical_tables_with_nodes_and_coordination():
 
 
 def test_a_scenario_without_the_new_sections_spends_no_time_in_their_phases():
-    d = sim.run(REPO / "scenarios" / "baseline.yaml", reps=2, seed=0).deliveries
+    # A route through a port without handling, and no coordination section: no time in them.
+    transport = {
+        "legs": {
+            "a": {"from": "plant", "to": "port", "mode": "road", "days": 1},
+            "b": {"from": "port", "to": "ukraine", "mode": "road", "days": 1},
+        },
+        "routes": {"r": {"legs": ["a", "b"]}},
+        "choose": [{"origin": "plant", "route": "r"}],
+    }
+    d = sim.run(build([package("p1", qty=2)], transport=transport), reps=1, seed=0).deliveries
     for col in ("phase_coordination_days", "phase_node_queue_days", "phase_node_handling_days"):
         assert (d[col] == 0).all(), col
+    # The shipped base has both (NSATU's step, Rzeszow's throughput): its funded rows spend time there.
+    base = sim.run(REPO / "scenarios" / "baseline.yaml", reps=2, seed=0).deliveries
+    assert (base["phase_coordination_days"] > 0).any()
 
 
 # --- bad input --------------------------------------------------------------------------------

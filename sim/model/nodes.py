@@ -16,9 +16,10 @@ Two kinds (node_specs.Handling):
   capacity used up wait, and each new day's capacity goes to the waiting goods in order of
   priority (urgent first), then request order, then lot; a lot partly handled keeps what was
   handled but does not keep its place ahead of a more urgent one. Goods arriving at one instant
-  (the lots of one sailing) are handled together in that order too, once all of them are in (a
-  zero delay queued behind their arrivals), not in the order their events happen to run. At a
-  hub of 600 t/day, the 601st tonne of day 0 leaves at day 1.
+  (the lots of one sailing) are handled together in that order too, once all of them are in (at
+  the instant's end, `env.at_end`), not in the order their events happen to run; a lot alone at
+  its instant that today's capacity covers passes at once. At a hub of 600 t/day, the 601st
+  tonne of day 0 leaves at day 1.
 - `on_ground` with `ground_hours` (Airfield): each lot passing is one aircraft turn: it holds
   one of `on_ground` places for a drawn `ground_hours` (stream `transport.nodes.ID.ground_hours`),
   then leaves; lots that find every place taken queue by priority, then request order.
@@ -91,13 +92,22 @@ class TonnesPerDay:
         env = self.env
         tonnes = lot.qty * self.weight[lot.item]
         self.arrived_t += tonnes
+        if not self._heap and not env.busy_now():
+            # Alone at this instant (nothing else is due now, nothing waits): if today's capacity
+            # covers it, it passes at once, with no event, as serving it at the instant's end would.
+            day = math.floor(env.now)
+            if day > self.day:
+                self.day, self.left = day, self.capacity(day)
+            if self.left > 0.0 and tonnes <= self.left * (1 + TOL):
+                self._use(tonnes)
+                return
         self.waiting_t += tonnes
         ev = env.signal()
         entry = (_key(lot), [tonnes], ev, lot)
         heapq.heappush(self._heap, entry)
         self._arrived.append(entry)
         if len(self._arrived) == 1:
-            env.after(0.0, lambda _event: self._serve(math.floor(env.now)))
+            env.at_end(lambda: self._serve(math.floor(env.now)))
         yield ev
 
     def _use(self, tonnes: float) -> None:
@@ -149,11 +159,8 @@ class TonnesPerDay:
         if day is None:
             return  # closed for good: the goods wait past the horizon (undelivered rows)
         self._waking = True
-        self.env.after(day - self.env.now, lambda _event: self._wake(day))
-
-    def _wake(self, day: int) -> None:
-        # Served after every arrival already due at this instant, like goods arriving together.
-        self.env.after(0.0, lambda _event: self._woken(day))
+        # Served after every arrival due at that instant, like goods arriving together.
+        self.env.late_delay(day - self.env.now).callbacks.append(lambda _event: self._woken(day))
 
     def _woken(self, day: int) -> None:
         self._serve(day)
