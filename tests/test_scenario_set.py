@@ -141,7 +141,7 @@ def test_cli_run_prints_the_backfill_table_for_stockpile_first():
 
 def test_backfill_fifo_trades_germanys_gap_against_purl_deliveries():
     # The header of backfill_fifo.yaml states, at 100 paired replications: Germany's PAC-3 gap
-    # +89 d under fifo, PURL's PAC-3 MSE 3.5 d sooner (95% CI 2.8-4.2). 30 replications keep
+    # +87 d under fifo, PURL's PAC-3 MSE 3.4 d sooner (95% CI 2.8-4.0). 30 replications keep
     # the PURL difference's interval clear of zero (its half-width is ~1 d there) and the gap's
     # mean within ~25 d of its value: the bounds below are those figures with that margin.
     a, b = sim.run(load("baseline_2025"), reps=30), sim.run(load("backfill_fifo"), reps=30)
