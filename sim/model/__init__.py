@@ -86,6 +86,7 @@ class Model:
         self.flow = Flow(
             ctx, self.approval, self.funding, self.sourcing, self.transport, self.availability, self.ukraine
         )
+        self.transport.reorder = self.flow.reorder  # a lot lost in transit goes back through sourcing
         self.disruptions = Disruptions(ctx, scenario.disruptions, self)
         self.requests = Requests(ctx, scenario.requests, unit_cost, self.flow.submit)
 

@@ -5,7 +5,14 @@ as it arrives), `capacity_limited` (a ServerPool: a lot holds a slot for its tra
 `scheduled` (a ship every N days takes up to `capacity` lots per departure; a lot ready at day 3
 on a 10-day schedule from day 0 sails at day 10, and all lots on one departure share its drawn
 transit time). A pause on a leg stops departures; an outage also holds lots in transit until it
-ends. The route `direct` has no legs (goods are delivered where they are made).
+ends (its `on_transit: wait`; see disruptions.py for `arrive` and `lost`). The route `direct`
+has no legs (goods are delivered where they are made).
+
+An outage with `on_transit: lost` makes its legs keep a list of the lots on them (only those
+legs: the others pay nothing). At its start every lot on the leg is lost: it frees its slot,
+the recorder logs it (an event row of kind `lost`, and the lot leaves `deliveries`), its
+process never goes on, and `Transport.reorder` (the flow's) sources its units again for the
+same request.
 
 Phases of a lot (recorder.PHASES): `waiting_departure` while it waits for a slot or a sailing,
 `transit_<mode>` from its departure on a leg to its arrival, `held` while a pause of its route
@@ -16,6 +23,8 @@ is paused waits for its sailing as usual and counts as held from the sailing it 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -34,7 +43,8 @@ class Leg:
     """One leg: its transit-time sampler, its scopes, and its behaviour (how lots depart)."""
 
     def __init__(self, ctx: Context, lid: str, spec: LegSpec):
-        self.env, self.lid, self.switch = ctx.env, lid, ctx.switch
+        self.env, self.lid, self.switch, self.rec = ctx.env, lid, ctx.switch, ctx.recorder
+        self.cargo: dict | None = None  # lot -> its slot, for the lots on the leg (only if it can lose them)
         self.ends = (spec.from_, spec.to)
         self.transit = ctx.streams.sampler(f"transport.legs.{lid}.days", spec.days)
         self._delay = ctx.env.delay
@@ -57,12 +67,39 @@ class Leg:
         if lot.shipped_day != lot.shipped_day:  # NaN: first departure of this lot
             lot.shipped_day = departed
         lot.enter(self.transit_phase, env.now)
-        yield self._delay(departed + transit - env.now)
+        cargo = self.cargo
+        if cargo is None:
+            yield self._delay(departed + transit - env.now)
+        else:
+            cargo[lot] = slot
+            yield self._delay(departed + transit - env.now)
+            if cargo.pop(lot, False) is False:
+                # Lost on the way (lose_cargo): its slot is free and its units are ordered again.
+                # This process goes no further: it waits on a signal nobody fires, dropped with the run.
+                yield env.signal()
         if switch.any_closed and not switch.is_open(self.outage_scopes):
             lot.enter(HELD, env.now)  # arrived, but an outage holds it until it ends
             yield from switch.hold(self.outage_scopes)
         if slot is not None:
             slot.release()
+
+    def track_cargo(self) -> None:
+        """Keep a list of the lots on the leg from now on (an outage that loses them is scheduled)."""
+        if self.cargo is None:
+            self.cargo = {}
+
+    def lose_cargo(self) -> list:
+        """Every lot on the leg is lost now (in the order they departed): each frees its slot and is logged."""
+        cargo = self.cargo
+        if cargo is None:
+            return []
+        lost = list(cargo.items())
+        cargo.clear()  # emptied in place: each lot's process finds itself gone from this very dict
+        for lot, slot in lost:
+            self.rec.lose(lot, self.env.now, f"leg:{self.lid}")
+            if slot is not None:
+                slot.release()
+        return [lot for lot, _ in lost]
 
     def check(self) -> None:
         """End of run: the leg's slot pool, if any, is consistent."""
@@ -187,6 +224,15 @@ class Transport:
         self.routes = {rid: [self.legs[lid] for lid in r.legs] for rid, r in spec.routes.items()}
         self.routes["direct"] = []
         self._choice: dict[tuple[str, str], str] = {}
+        # reorder(lot): source a lost lot's units again (the flow's, wired by the model).
+        self.reorder: Callable[[Any], None] | None = None
+
+    def lose_cargo(self, lid: str) -> None:
+        """An outage that loses goods starts on leg `lid`: its lots are lost and ordered again."""
+        reorder = self.reorder
+        assert reorder is not None, "the model wires Transport.reorder before the run"
+        for lot in self.legs[lid].lose_cargo():
+            reorder(lot)
 
     def route_of(self, origin: str, item: str) -> str:
         """Route name for goods of `item` leaving `origin` (checked to exist at load time)."""
