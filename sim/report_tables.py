@@ -8,6 +8,7 @@ replications says so. Headers and cells wrap (the style sheet of sim.report), so
 
 from __future__ import annotations
 
+import base64
 import html
 
 import pandas as pd
@@ -15,12 +16,29 @@ import pandas as pd
 from . import console_tables as ct
 from .metrics.comparison import difference_text
 
+# Figures are SVG: crisp on any screen, and quicker to write than PNGs. Their width and height
+# in CSS pixels are their size in inches at PX_PER_INCH; the style sheet scales them down to
+# the page.
+PX_PER_INCH = 80
+
 # --- HTML pieces ----------------------------------------------------------------------------
 
 
 def _e(text) -> str:
     """HTML-escaped text."""
     return html.escape(str(text), quote=True)
+
+
+def figure_html(fig, caption: str, alt: str) -> str:
+    """A <figure> with the plot embedded as a base64 SVG data URI (an <img>: its ids cannot clash with another's)."""
+    from .plots.base import svg_bytes
+
+    data = base64.b64encode(svg_bytes(fig)).decode("ascii")
+    w, h = (int(round(v * PX_PER_INCH)) for v in fig.get_size_inches())
+    return (
+        f'<figure><img src="data:image/svg+xml;base64,{data}" width="{w}" height="{h}" alt="{_e(alt)}">'
+        f"<figcaption>{_e(caption)}</figcaption></figure>"
+    )
 
 
 def _number(text) -> str:
