@@ -40,6 +40,7 @@ from .report_tables import (
     comparison_table,
     delivered_table,
     figure_html,
+    losses_table,
     record_table,
     summary_table,
 )
@@ -270,6 +271,7 @@ def build_html(
             + "<h4>Among delivered lots</h4>"
             + delivered_table(r)
             + backfill_table(r)
+            + losses_table(r)
         )
     # Variants inherit their reference's record (`extends`): shown once, unless one has its own.
     held = [

@@ -182,6 +182,33 @@ def backfill_table(results) -> str:
     )
 
 
+def losses_table(results) -> str:
+    """Goods lost in transit per leg (outages with `on_transit: lost`) as an HTML table ("" when none was lost)."""
+    lost = results.losses
+    if not len(lost):
+        return ""
+    reps = results.reps
+    rows = []
+    for leg, g in lost.groupby("leg", sort=True):
+        tonnes = g["tonnes"].sum(min_count=1)
+        rows.append(
+            [
+                str(leg),
+                ct.days(len(g) / reps, 1),
+                ct.days(g["qty"].sum() / reps, 1),
+                "-" if tonnes != tonnes else ct.days(tonnes / reps, 1),
+                ct.days(g["value_musd"].sum() / reps, 1),
+            ]
+        )
+    return _table(
+        ["leg", "lots lost / rep", "units lost / rep", "tonnes lost / rep", "value lost $M / rep"],
+        rows,
+        caption="Lost in transit: goods on a leg when an outage that loses them started (Results.losses), mean "
+        "a replication. Their units were ordered again at once through the sourcing policy: the headline "
+        "counts each unit once, delivered when its replacement arrived.",
+    )
+
+
 def record_table(results) -> str:
     """The scenario against its `record:` targets as an HTML table (empty string when it has none)."""
     rec = results.record()

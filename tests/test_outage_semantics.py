@@ -16,6 +16,7 @@ A request on day 20 (after the outage) arrives on day 30 in every case.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -191,3 +192,15 @@ def test_losses_on_the_shipped_2025_replay_keep_every_invariant_and_both_kernels
     d = fast.deliveries.set_index(["rep", "lot_id"])
     shared = set(zip(fast.losses["rep"], fast.losses["lot_id"])) & set(d.index)
     assert all(d.loc[[k], "source"].eq("production").all() for k in shared)
+
+
+def test_the_report_shows_the_losses_per_leg(tmp_path):
+    from sim.report import write_report
+
+    # Two replications of the one-leg case: each loses r0's 5 units (10 t, $7.5M) on leg1.
+    res = sim.run(scenario("lost"), reps=2, seed=0)
+    text = write_report([res], tmp_path / "r.html").read_text(encoding="utf-8")
+    row = re.search(r"<tr><td class=\"text\">leg1</td>(.*?)</tr>", text).group(1)
+    assert re.sub(r"<[^>]+>", " ", row).split() == ["1.0", "5.0", "10.0", "7.5"]
+    assert "Lost in transit" in text
+    assert "Lost in transit" not in write_report([run1(scenario("wait"))], tmp_path / "w.html").read_text()
