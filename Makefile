@@ -25,8 +25,10 @@ $(STAMP): pyproject.toml | $(BIN)/python
 setup: $(STAMP)
 
 # `make run` ends with the HTML report of the shipped baseline comparison: the 2025 replay (the
-# reference) against its two sourcing policies, factory only and allied stocks first.
-REPORT_SCENARIOS := scenarios/baseline_2025.yaml scenarios/factory_only.yaml scenarios/stockpile_first.yaml
+# reference) against its two sourcing policies, factory only and allied stocks first, and its
+# Italian route (route_italy: the report sets it side by side with the North Sea route).
+REPORT_SCENARIOS := scenarios/baseline_2025.yaml scenarios/factory_only.yaml scenarios/stockpile_first.yaml \
+	scenarios/route_italy.yaml
 REPORT_REPS ?= 100
 
 run: $(RUN_STAMP)

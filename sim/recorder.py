@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .scenario.schema import Leg as LegSpec
+from .vocabulary import LOST
 from .vocabulary import NOT_OFFERED as NOT_OFFERED_SOURCE
 from .vocabulary import UNSOURCED as UNSOURCED_SOURCE
 
@@ -154,7 +155,9 @@ class Recorder:
         self._n_lots = 0  # lots sourced (shipments split off a lot keep its id)
         self.pending_lines: list[tuple] = []  # (request, item, qty) never sourced by the horizon
         self.backfills: list[list] = []
+        self.lost: list[Lot] = []  # lots lost in transit (Recorder.lose): event rows, never delivery rows
         self._events: list[tuple] | None = [] if events else None
+        self._loss_rows: list[tuple] = []  # the loss events when the event log is off (a loss is always logged)
         # Level points as three columns: days and values as raw doubles (no float object per
         # point to chase at the end), series names as the interned strings the parts pass.
         self.level_days = array("d")
@@ -181,9 +184,20 @@ class Recorder:
         self.lots.append(part)
         return part
 
+    def lose(self, lot: Lot, day: float, where: str) -> None:
+        """`lot` is lost in transit at `day` on `where` (leg:ID): an event row of kind `lost`, and no delivery row.
+
+        Its units are sourced again as new lots of the same request (sim.model.flow), so a request's
+        units are counted once, in the rows of its replacements; the lost lot stays in `lost` for
+        the end-of-run checks of the stock it came from.
+        """
+        self.lost.append(lot)
+        row = (day, LOST, lot.request.request_id, lot.lot_id, lot.item, lot.qty, where)
+        (self._events if self._events is not None else self._loss_rows).append(row)
+
     def clear(self) -> None:
         """Let go of every record (the tables already built keep what they use)."""
-        self.lots, self.backfills, self.pending_lines = [], [], []
+        self.lots, self.backfills, self.pending_lines, self.lost, self._loss_rows = [], [], [], [], []
         self._n_lots = 0
         self.level_days, self.level_series, self.level_values = array("d"), [], array("d")
         if self._events is not None:
@@ -223,6 +237,11 @@ class Recorder:
         Each numeric column is filled in one pass over the records (np.fromiter): the records were
         made over the whole run and lie scattered in memory, so every extra pass costs cache misses.
         """
+        if self.lost:
+            # Lost lots leave the delivery rows (their replacements carry the units); `lots` stays
+            # the delivery rows in order, as the end-of-run checks read it.
+            gone = {id(lot) for lot in self.lost}
+            self.lots = [lot for lot in self.lots if id(lot) not in gone]
         lots = self.lots
         n = len(lots)
         reqs = [lot.request for lot in lots]
@@ -266,7 +285,7 @@ class Recorder:
         cols.update(self._phase_columns(cols, coordinated))
         return {
             "deliveries": cols,
-            "events": _columns(self._events or [], EVENT_COLUMNS),
+            "events": _columns(self._events if self._events is not None else self._loss_rows, EVENT_COLUMNS),
             "levels": {
                 "day": np.array(self.level_days, dtype=np.float64),
                 "series": self.level_series,

@@ -2,7 +2,9 @@
 
 It answers first: a summary block at the top gives the fastest option per item on the
 headline, by how much and how sure (sim.metrics.findings), and the donors' gaps; the comparison's
-sentences follow largest effect first. Plots are SVG images (crisp on HiDPI screens) embedded as
+sentences follow largest effect first. A scenario that differs from an earlier one only in its
+transport network is set beside it (tonnage, hub loads, paired latency), and each distinct
+network is drawn with its route map (sim.report_routes). Plots are SVG images (crisp on HiDPI screens) embedded as
 base64 `data:` URIs and the style sheet is inline, so the file opens from disk in any browser with
 no server and no network; tables wrap to fit a 1,000 px window. It is written atomically (a
 temporary sibling file renamed into place), so a killed run never leaves half a report.
@@ -16,7 +18,6 @@ bootstrap rows, so the difference against the first scenario and its 95% interva
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import os
 import re
@@ -31,12 +32,21 @@ from . import plots
 from .metrics import findings
 from .metrics.comparison import days as round_days
 from .metrics.comparison import of_results
-from .report_tables import _e, backfill_table, comparison_table, delivered_table, record_table, summary_table
+from .report_routes import network_block, routes_block
+from .report_tables import (
+    PX_PER_INCH,
+    _e,
+    backfill_table,
+    comparison_table,
+    delivered_table,
+    figure_html,
+    losses_table,
+    record_table,
+    summary_table,
+)
 
-# Figures are SVG: crisp on any screen, and quicker to write than PNGs. Their width and height
-# in CSS pixels are their size in inches at PX_PER_INCH; the style sheet scales them down to
-# the page.
-PX_PER_INCH = 80
+__all__ = ["PX_PER_INCH", "build_html", "figure_html", "write_atomic", "write_report"]
+
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;margin:0;color:#1d232a;background:#fff}
 main{max-width:1200px;margin:0 auto;padding:1.5rem 2rem 4rem;box-sizing:border-box}
@@ -76,16 +86,6 @@ METHOD = (
     "replacement, censored the same way. Plot bands run from the 10th to the 90th percentile across "
     "replications."
 )
-
-
-def figure_html(fig, caption: str, alt: str) -> str:
-    """A <figure> with the plot embedded as a base64 SVG data URI (an <img>: its ids cannot clash with another's)."""
-    data = base64.b64encode(plots.svg_bytes(fig)).decode("ascii")
-    w, h = (int(round(v * PX_PER_INCH)) for v in fig.get_size_inches())
-    return (
-        f'<figure><img src="data:image/svg+xml;base64,{data}" width="{w}" height="{h}" alt="{_e(alt)}">'
-        f"<figcaption>{_e(caption)}</figcaption></figure>"
-    )
 
 
 # --- the summary at the top ---------------------------------------------------------------------
@@ -250,8 +250,12 @@ def build_html(
         toc.append('<li><a href="#record">Against the record</a></li>')
     if comparison is not None:
         toc.append('<li><a href="#comparison">Comparison</a></li>')
+    routes = routes_block(rl)
+    if routes:
+        toc.append('<li><a href="#routes">Routes side by side</a></li>')
     if sensitivity is not None:
         toc.append('<li><a href="#sensitivity">Sensitivity</a></li>')
+    toc.append('<li><a href="#network">Network</a></li>')
     toc.append('<li><a href="#plots">Plots</a></li><li><a href="#method">Method</a></li>')
     parts.append(summary_block(rl, comparison))
     parts.append(f"<nav><ol>{''.join(toc)}</ol></nav>")
@@ -267,6 +271,7 @@ def build_html(
             + "<h4>Among delivered lots</h4>"
             + delivered_table(r)
             + backfill_table(r)
+            + losses_table(r)
         )
     # Variants inherit their reference's record (`extends`): shown once, unless one has its own.
     held = [
@@ -293,8 +298,13 @@ def build_html(
         caption = plots.BY_NAME["comparison"].caption.replace("time to delivery", f"time to delivery to {tau} d", 1)
         parts.append(figure_html(plots.comparison(comparison), caption, "paired differences plot"))
 
+    if routes:
+        parts.append(routes)
+
     if sensitivity is not None:
         parts.append(sensitivity_block(sensitivity))
+
+    parts.append(network_block(rl))
 
     parts.append('<h2 id="plots">Plots</h2>')
     names = ", ".join(r.scenario.name for r in rl)

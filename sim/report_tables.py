@@ -8,6 +8,7 @@ replications says so. Headers and cells wrap (the style sheet of sim.report), so
 
 from __future__ import annotations
 
+import base64
 import html
 
 import pandas as pd
@@ -15,12 +16,29 @@ import pandas as pd
 from . import console_tables as ct
 from .metrics.comparison import difference_text
 
+# Figures are SVG: crisp on any screen, and quicker to write than PNGs. Their width and height
+# in CSS pixels are their size in inches at PX_PER_INCH; the style sheet scales them down to
+# the page.
+PX_PER_INCH = 80
+
 # --- HTML pieces ----------------------------------------------------------------------------
 
 
 def _e(text) -> str:
     """HTML-escaped text."""
     return html.escape(str(text), quote=True)
+
+
+def figure_html(fig, caption: str, alt: str) -> str:
+    """A <figure> with the plot embedded as a base64 SVG data URI (an <img>: its ids cannot clash with another's)."""
+    from .plots.base import svg_bytes
+
+    data = base64.b64encode(svg_bytes(fig)).decode("ascii")
+    w, h = (int(round(v * PX_PER_INCH)) for v in fig.get_size_inches())
+    return (
+        f'<figure><img src="data:image/svg+xml;base64,{data}" width="{w}" height="{h}" alt="{_e(alt)}">'
+        f"<figcaption>{_e(caption)}</figcaption></figure>"
+    )
 
 
 def _number(text) -> str:
@@ -161,6 +179,33 @@ def backfill_table(results) -> str:
             "not replaced by the horizon censored there ('> N': fewer than half replaced within N d, the shortest "
             "follow-up). Means over replaced donations only, from the decision and from the hand-over."
         ),
+    )
+
+
+def losses_table(results) -> str:
+    """Goods lost in transit per leg (outages with `on_transit: lost`) as an HTML table ("" when none was lost)."""
+    lost = results.losses
+    if not len(lost):
+        return ""
+    reps = results.reps
+    rows = []
+    for leg, g in lost.groupby("leg", sort=True):
+        tonnes = g["tonnes"].sum(min_count=1)
+        rows.append(
+            [
+                str(leg),
+                ct.days(len(g) / reps, 1),
+                ct.days(g["qty"].sum() / reps, 1),
+                "-" if tonnes != tonnes else ct.days(tonnes / reps, 1),
+                ct.days(g["value_musd"].sum() / reps, 1),
+            ]
+        )
+    return _table(
+        ["leg", "lots lost / rep", "units lost / rep", "tonnes lost / rep", "value lost $M / rep"],
+        rows,
+        caption="Lost in transit: goods on a leg when an outage that loses them started (Results.losses), mean "
+        "a replication. Their units were ordered again at once through the sourcing policy: the headline "
+        "counts each unit once, delivered when its replacement arrived.",
     )
 
 

@@ -17,7 +17,8 @@ import pandas as pd
 from . import metrics
 from .output import OVERRIDES_FILE, SCENARIO_FILE, verify
 from .scenario.schema import Scenario
-from .tables import CATEGORIES, COLUMNS, STAGES, finish, ledger, table, with_stage_events
+from .tables import CATEGORIES, COLUMNS, STAGES, dates, finish, ledger, table, with_stage_events
+from .vocabulary import LOST
 
 
 @dataclass
@@ -46,6 +47,35 @@ class Results:
         if self._events is None:
             self._events = with_stage_events(self.event_log, self.deliveries)
         return self._events
+
+    @property
+    def losses(self) -> pd.DataFrame:
+        """Lots lost in transit (outages with `on_transit: lost`), one row each: rep, day, date, request_id,
+        lot_id, item, qty, tonnes (NaN without the item's `weight_t`), value_musd, leg.
+
+        From the event log's `lost` rows; the units were ordered again, and their replacements are
+        the request's delivery rows (a lost lot is not a delivery row)."""
+        ev = self.event_log
+        rows = ev[ev["kind"] == LOST]
+        items = self.scenario.items
+        item = rows["item"].astype(object)
+        weight = item.map(lambda k: items[k].weight_t if items[k].weight_t is not None else np.nan)
+        cost = item.map(lambda k: items[k].unit_cost_musd)
+        qty = rows["qty"].astype("int64")
+        return pd.DataFrame(
+            {
+                "rep": rows["rep"].to_numpy(),
+                "day": rows["day"].to_numpy(),
+                "date": dates(self.scenario.start, rows["day"]).to_numpy(),
+                "request_id": rows["request_id"].to_numpy(),
+                "lot_id": rows["lot_id"].to_numpy(),
+                "item": item.to_numpy(),
+                "qty": qty.to_numpy(),
+                "tonnes": (qty * weight.astype(float)).to_numpy(),
+                "value_musd": (qty * cost.astype(float)).to_numpy(),
+                "leg": rows["where"].astype(object).str.removeprefix("leg:").to_numpy(),
+            }
+        )
 
     def ukraine_stockouts(self) -> pd.DataFrame:
         """Ukraine's stockout spells: rep, item, start_day, end_day, days, ongoing (see sim.metrics.ukraine)."""

@@ -31,6 +31,9 @@ ROUNDING = "rounding"  # a rounding residue below zero cleared (ledger only)
 BACKFILL_ORDERED = "backfill_ordered"  # a donor's replacement is ordered at US production
 BACKFILLED = "backfilled"  # ... and finished
 WINDOW_SUFFIXES = ("_start", "_end")  # a pause or outage logs KIND_start and KIND_end
+LOST = (
+    "lost"  # a lot is lost in transit by an outage with `on_transit: lost` (`where`: leg:ID); its units are re-ordered
+)
 DIVERSION = "diversion"  # units leave US stock for another theatre (`item`, `qty` taken, `where`: us_stock:ITEM)
 
 

@@ -296,7 +296,11 @@ def scenarios(draw, max_horizon: float = 240.0) -> dict:
         elif kind == "outage":
             scopes = [f"leg:{x}" for x in leg_ids] + [f"hub:{x}" for x in nodes]
             start, end = draw(window(horizon))
-            disruptions.append({"kind": "outage", "scope": draw(st.sampled_from(scopes)), "start": start, "end": end})
+            outage = {"kind": "outage", "scope": draw(st.sampled_from(scopes)), "start": start, "end": end}
+            on_transit = draw(st.sampled_from([None, "wait", "arrive", "lost"]))  # None: the default (wait)
+            if on_transit is not None:
+                outage["on_transit"] = on_transit
+            disruptions.append(outage)
         elif kind == "capacity":
             scopes = [f"line:{x}" for x in line_ids] + [f"leg:{x}" for x in leg_ids]
             if not scopes:

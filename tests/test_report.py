@@ -152,6 +152,7 @@ def test_report_renders_in_headless_chromium_with_every_image_and_table(built):
         "Time to delivery",
         "Against the record",
         "Comparison",
+        "Network",
         "Plots",
         "Method",
     ]
@@ -250,7 +251,8 @@ def test_single_scenario_report_has_no_comparison(tmp_path):
     text = path.read_text(encoding="utf-8")
     assert 'id="comparison"' not in text and "<h3>baseline</h3>" in text
     assert 'id="record"' not in text  # baseline.yaml declares no record
-    assert text.count("<img ") == 4  # ECDF, where the time goes, timeline, stock levels (no donations)
+    # ECDF, where the time goes, timeline, stock levels (no donations); the network and its route map
+    assert text.count("<img ") == 6
 
 
 def cells(text, first):
@@ -347,7 +349,9 @@ def test_write_atomic_replaces_or_keeps_the_old_file(tmp_path):
 def test_the_record_of_the_2025_replay_is_scored_once_for_its_variants(built):
     # Both scenarios extend baseline_2025 and inherit its record: one table, under the first.
     text = built[0].read_text(encoding="utf-8")
-    assert text.count('id="record"') == 1 and text.count("<h3>factory_only</h3>") == 3  # scenario, headline, record
+    assert (
+        text.count('id="record"') == 1 and text.count("<h3>factory_only</h3>") == 4
+    )  # scenario, headline, record, network
     shipped = cells(text, "value_shipped_22_oct")
     assert len(shipped) == 1
     on_record, met, fitted = shipped[0][1], shipped[0][5], shipped[0][7]

@@ -300,3 +300,28 @@ def test_the_diagram_names_vehicles_and_node_throughput():
     network.diagram(s).savefig(buf, format="svg")
     svg = buf.getvalue()
     assert "2 x truck (40 t)" in svg and "road, 1 d, daily" in svg
+
+
+@pytest.mark.parametrize(
+    "start, delivered, lost",
+    [
+        # 100 t on one 40-t truck a day, 3 days on the road: pieces leave at 2, 3, 4, the last
+        # arriving at 7. An outage losing goods from 5 to 6 finds the whole lot on the road: lost,
+        # ordered again from stock (ready 5 + 2 = 7), pieces at 7, 8, 9, delivered 12.
+        (5, 12, 1),
+        # From 3.5 to 4.5 the last 20 t are still at the depot: nothing is lost; that piece leaves
+        # at the first departure after the outage (5) and arrives 8.
+        (3.5, 8, 0),
+    ],
+)
+def test_an_outage_loses_a_lot_on_a_vehicle_leg_only_once_all_its_pieces_left(start, delivered, lost):
+    res = run(
+        [package("p1", qty=100)],
+        items=shell(weight_t=1.0),
+        transport=leg(mode="road", days=3, vehicles={"payload_t": 40}),
+        disruptions=[{"kind": "outage", "scope": "leg:leg", "start": start, "end": start + 1, "on_transit": "lost"}],
+    )
+    assert res.deliveries["delivered_day"].tolist() == [delivered]
+    assert len(res.losses) == lost
+    if lost:
+        assert res.losses["qty"].tolist() == [100] and res.losses["day"].tolist() == [5]

@@ -100,3 +100,29 @@ def leg_flows(deliveries: pd.DataFrame, scenario, reps: int) -> pd.Series:
         for lid in t.routes[rid].legs if rid in t.routes else []:
             flow[lid] += float(tonnes)
     return pd.Series(flow, name="tonnes_a_month", dtype=float)
+
+
+TRANSIT_KINDS = ("port", "airfield", "hub")  # the node kinds goods pass through (not where they start or end)
+
+
+def node_loads(deliveries: pd.DataFrame, scenario, reps: int, nodes=None) -> pd.DataFrame:
+    """Per node goods pass through (default: the ports, airfields and hubs on a route): mean tonnes a month
+    over the run (t interval over replications; a month is 30.4 days of the horizon) and the busiest
+    calendar month's mean tonnes. Goods are counted at every node of their route, dated by arrival."""
+    rows = delivered_tonnes(deliveries, scenario)
+    tracked = rows[rows["tonnes"].notna()]
+    passes, _ = _route_facts(scenario)
+    if nodes is None:
+        on_routes = set().union(*passes.values()) if passes else set()
+        kinds = scenario.transport.nodes
+        nodes = [n for n in kinds if n in on_routes and kinds[n].kind in TRANSIT_KINDS]
+    months = max(1.0, scenario.horizon_days / 30.4)
+    out = []
+    for node in nodes:
+        routes = [rid for rid, on in passes.items() if node in on]
+        through = tracked[tracked["route"].isin(routes)]
+        per_rep = np.bincount(through["rep"].to_numpy(int), weights=through["tonnes"], minlength=reps)[:reps]
+        peak = monthly_through(deliveries, scenario, reps, node)["tonnes"].max()
+        out.append((node, *t_interval(per_rep / months), float(peak)))
+    cols = ["node", "tonnes_a_month", "tonnes_a_month_lo", "tonnes_a_month_hi", "busiest_month_tonnes"]
+    return pd.DataFrame(out, columns=cols).set_index("node")

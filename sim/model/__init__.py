@@ -100,6 +100,7 @@ class Model:
             self.ukraine,
             self.coordination,
         )
+        self.transport.reorder = self.flow.reorder  # a lot lost in transit goes back through sourcing
         self.disruptions = Disruptions(ctx, scenario.disruptions, self)
         self.requests = Requests(ctx, scenario.requests, unit_cost, self.flow.submit)
 

@@ -98,7 +98,7 @@ class Backfill:
 
     def check(self, finished: Finished) -> None:
         """End of run: one row per donated lot, matching it, with its days in order (none under `none`)."""
-        donated_lots = {lot.lot_id: lot for lot in finished.lots if lot.source == STOCKPILE}
+        donated_lots = {lot.lot_id: lot for lot in finished.every_lot() if lot.source == STOCKPILE}
         rows_by_lot: dict[int, list] = {}
         for row in finished.backfills:
             donor, item, qty, request_id, lot_id = row[:5]

@@ -13,8 +13,12 @@ Scopes and who waits on them:
 - `line:ID`: no new order starts on the line (work in progress finishes);
 - `leg:ID`: no new departure on the leg (lots already travelling arrive as planned);
 - `route:ID`: lots on the route do not start their next leg;
-- outages (`leg:ID`, or `hub:NODE` for every leg from or to the node) close `outage:leg:ID`: no
-  departures, and lots already travelling on the leg arrive no earlier than the outage's end.
+- outages (`leg:ID`, or `hub:NODE` for every leg from or to the node) stop departures on the
+  leg; what happens to lots already travelling on it is the outage's `on_transit`: `wait` (the
+  default) closes `outage:leg:ID`, so they arrive no earlier than the outage's end; `arrive`
+  closes `leg:ID`, as a pause does, so they arrive as planned; `lost` closes `outage:leg:ID` and,
+  at its start, the leg loses every lot on it (Leg.lose_cargo: an event row of kind `lost` each,
+  and the units are sourced again for the same request).
 
 A pause or outage covers [start, end): work that reaches it at `start` waits, work that reaches
 it at `end` passes. State changes are scheduled as urgent events, so at the same instant a
@@ -67,6 +71,9 @@ class Disruptions:
         if start > env.now:
             yield env.urgent_delay(start - env.now)
             self.close_window(d, scopes)
+            if isinstance(d, Outage) and d.on_transit == "lost":
+                for lid in outage_legs(self, d):
+                    self.transport.lose_cargo(lid)
         yield env.urgent_delay(end - env.now)
         for sc in scopes:
             self.switch.open(sc)
@@ -95,13 +102,19 @@ class Disruptions:
             self.rec.event(env.now, GATE_CLOSED, where=d.scope)
 
 
+def outage_legs(parts: Disruptions, d: Outage) -> list[str]:
+    """The legs an outage puts out of action: its leg, or every leg from or to its hub."""
+    kind, _, name = d.scope.partition(":")
+    return parts.transport.legs_at(name) if kind == "hub" else [name]
+
+
 def window_scopes(parts: Disruptions, d) -> list[str]:
-    """The switchboard scopes a pause or outage closes."""
+    """The switchboard scopes a pause or outage closes (an outage's depend on its `on_transit`)."""
     if isinstance(d, Outage):
-        kind, _, name = d.scope.partition(":")
-        if kind == "hub":
-            return [f"outage:leg:{lid}" for lid in parts.transport.legs_at(name)]
-        return [f"outage:leg:{name}"]
+        # `arrive` only stops departures, as a pause does; `wait` and `lost` also hold arrivals
+        # (under `lost` nothing is left on the leg to hold, but a lot is never let through early).
+        prefix = "leg:" if d.on_transit == "arrive" else "outage:leg:"
+        return [prefix + lid for lid in outage_legs(parts, d)]
     return [d.scope]
 
 
@@ -111,6 +124,9 @@ def schedule_window(parts: Disruptions, d) -> None:
     if end <= max(start, 0.0):
         return  # empty, or over before the run starts
     scopes = window_scopes(parts, d)
+    if isinstance(d, Outage) and d.on_transit == "lost":
+        for lid in outage_legs(parts, d):
+            parts.transport.legs[lid].track_cargo()  # only such legs keep a list of the lots on them
     if start <= parts.env.now:
         # In force from the first event: close now, before any process has run.
         parts.close_window(d, scopes)

@@ -53,11 +53,20 @@ class Finished:
     def __init__(self, recorder, deliveries: dict, horizon: float):
         self.deliveries = deliveries
         self.lots = recorder.lots  # the first len(lots) delivery rows, in order
+        self.lost = recorder.lost  # lots lost in transit: no delivery row, but they left their source
         self.backfills = recorder.backfills
         self.pending_lines = recorder.pending_lines  # (request, item, qty) of lines never sourced by the horizon
         self.horizon = horizon
         self._rec = recorder
         self._totals = _totals(deliveries, len(self.lots))
+        for lot in self.lost:  # a lost lot was sold, donated or made (and made ready) all the same
+            counts = self._totals.setdefault((lot.source, lot.donor, lot.item), [0, 0])
+            counts[0] += lot.qty
+            counts[1] += lot.qty
+
+    def every_lot(self) -> list:
+        """The lots with a delivery row and the lots lost in transit (for checks of where goods came from)."""
+        return self.lots + self.lost if self.lost else self.lots
 
     def units(self, source: str) -> dict[tuple[str, str], int]:
         """Units per (donor, item) of the lots from `source` ('' as donor where there is none)."""

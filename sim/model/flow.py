@@ -77,6 +77,24 @@ class Flow:
             return self._lot(lots[-1])
         return None
 
+    def reorder(self, lost) -> None:
+        """Source the units of a lot lost in transit again, for the same request, and start the new lots now.
+
+        The request is not charged again (its withdrawal was for its lines, once); a donation among
+        the new lots is credited back as any donation is. A new lot has been where the lost one
+        has been (its phase marks), then `held` from the loss until its source marks its own phase;
+        an `unsourced` one is in `unsourced` from the funded day, as every unsourced lot is.
+        """
+        env, req = self.env, lost.request
+        lots = self.sourcing.allocate_line(req, lost.item, lost.qty)
+        if self._credits:
+            self.funding.credit_donations(req, lots)
+        for lot in lots:
+            if lot.source != names.UNSOURCED:
+                lot.marks = list(lost.marks)
+                lot.enter(HELD, env.now)
+            env.task(self._lot(lot))
+
     def ship(self, lot, units: int) -> None:
         """Split `units` (made now) off `lot` as a shipment of their own and send it on at once."""
         part = self.rec.split(lot, units)

@@ -167,7 +167,7 @@ class Funding:
         for req in funded.values():
             if self.needed(req):
                 bought += sum(self.unit_cost[item] * qty for item, qty in req.lines)
-        for lot in finished.lots:
+        for lot in finished.every_lot():
             if lot.source == STOCKPILE and self.needed(lot.request):
                 donated += self.unit_cost[lot.item] * lot.qty
         for what, expect in ((WITHDRAWAL, bought), (DONATED_VALUE, donated)):

@@ -4,7 +4,9 @@
 (finished.py). Each part checks its own invariants on its own state and those tables
 (`part.check(finished)`, listed by `Model.parts()`):
 
-- requests: every requested unit is in a delivery row (a lot, or a line not yet sourced);
+- requests: every requested unit is in a delivery row (a lot, or a line not yet sourced); a lot
+  lost in transit has none (its replacements hold its units), but the checks of US stock,
+  stockpiles, backfills, lines and the account count it where it came from (Finished.lost);
 - US stock: final on-hand = initial - units sold; never below zero, and no sale ever left it
   below the reserve floor (every point of its level series after the first);
 - stockpiles: final on-hand = initial - donated + backfilled; the level series never below

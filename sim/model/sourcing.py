@@ -56,6 +56,13 @@ class Sourcing:
                 lots.extend(self._allocate_line(req, item, qty))
         return lots
 
+    def allocate_line(self, req, item: str, qty: int) -> list:
+        """The lots of `qty` units of `item` for `req`, as `allocate` would make them (a lost lot's re-order)."""
+        direct: Any = self._direct_source(item) if req.donor is None else False
+        if direct:
+            return [self.rec.new_lot(req, item, qty, direct.name, "", direct.take(req, item, "", qty))]
+        return self._allocate_line(req, item, qty)
+
     def _allocate_line(self, req, item, qty):
         order = self._named_order if req.donor is not None and self._named_order else self.sources
         offers = []  # (source, donor, qty), decided before any is taken

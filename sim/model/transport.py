@@ -8,6 +8,14 @@ departure share its drawn transit time) or `vehicles` (departures of vehicles wi
 space limits, a lot split into pieces across them); the last two are sim.model.vehicles. A pause on a leg stops departures; an outage also holds lots in transit until it
 ends. The route `direct` has no legs (goods are delivered where they are made).
 
+Lots in transit and outages (`on_transit`, disruptions.py): `wait` (the default) holds lots in
+transit until the outage ends, `arrive` lets them arrive, `lost` loses them: only legs that
+have such an outage keep a list of the lots on them (the others pay nothing). At its start
+every lot on the leg is lost: it frees its slot, the recorder logs it (an event row of kind
+`lost`, and the lot leaves `deliveries`), its process never goes on, and `Transport.reorder`
+(the flow's) sources its units again for the same request. On a leg with departures, a lot is
+on the leg once its last piece has left (pieces still at the port are not lost).
+
 Phases of a lot (recorder.PHASES): `waiting_departure` while it waits for a slot or a sailing,
 `transit_<mode>` from its departure on a leg to its arrival, `held` while a pause of its route
 or leg keeps it from leaving, or an outage keeps it from arriving. A lot on a sailing leg that
@@ -16,6 +24,9 @@ Between two legs, a node with handling (nodes.py) may hold it: `node_queue`, `no
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -35,7 +46,8 @@ class Leg:
     """One leg: its transit-time sampler, its scopes, and its behaviour (how lots depart)."""
 
     def __init__(self, ctx: Context, lid: str, spec: LegSpec, items=None):
-        self.env, self.lid, self.switch = ctx.env, lid, ctx.switch
+        self.env, self.lid, self.switch, self.rec = ctx.env, lid, ctx.switch, ctx.recorder
+        self.cargo: dict | None = None  # lot -> its slot, for the lots on the leg (only if it can lose them)
         self.ends = (spec.from_, spec.to)
         self.transit = ctx.streams.sampler(f"transport.legs.{lid}.days", spec.days)
         self._delay = ctx.env.delay
@@ -59,7 +71,16 @@ class Leg:
         if lot.shipped_day != lot.shipped_day:  # NaN: first departure of this lot
             lot.shipped_day = departed
         lot.enter(self.transit_phase, env.now)
-        yield self._delay(departed + transit - env.now)
+        cargo = self.cargo
+        if cargo is None:
+            yield self._delay(departed + transit - env.now)
+        else:
+            cargo[lot] = slot
+            yield self._delay(departed + transit - env.now)
+            if cargo.pop(lot, False) is False:
+                # Lost on the way (lose_cargo): its slot is free and its units are ordered again.
+                # This process goes no further: it waits on a signal nobody fires, dropped with the run.
+                yield env.signal()
         yield from self.arrive(lot)
         if slot is not None:
             slot.release()
@@ -70,6 +91,24 @@ class Leg:
         if switch.any_closed and not switch.is_open(self.outage_scopes):
             lot.enter(HELD, self.env.now)  # arrived, but an outage holds it until it ends
             yield from switch.hold(self.outage_scopes)
+
+    def track_cargo(self) -> None:
+        """Keep a list of the lots on the leg from now on (an outage that loses them is scheduled)."""
+        if self.cargo is None:
+            self.cargo = {}
+
+    def lose_cargo(self) -> list:
+        """Every lot on the leg is lost now (in the order they departed): each frees its slot and is logged."""
+        cargo = self.cargo
+        if cargo is None:
+            return []
+        lost = list(cargo.items())
+        cargo.clear()  # emptied in place: each lot's process finds itself gone from this very dict
+        for lot, slot in lost:
+            self.rec.lose(lot, self.env.now, f"leg:{self.lid}")
+            if slot is not None:
+                slot.release()
+        return [lot for lot, _ in lost]
 
     def check(self) -> None:
         """End of run: the leg's slot pool, if any, is consistent."""
@@ -159,6 +198,15 @@ class Transport:
         self._choice: dict[tuple[str, str], str] = {}
         self._dated = any(r.from_ is not None for r in spec.choose)
         self.ctx_day = ctx.day
+        # reorder(lot): source a lost lot's units again (the flow's, wired by the model).
+        self.reorder: Callable[[Any], None] | None = None
+
+    def lose_cargo(self, lid: str) -> None:
+        """An outage that loses goods starts on leg `lid`: its lots are lost and ordered again."""
+        reorder = self.reorder
+        assert reorder is not None, "the model wires Transport.reorder before the run"
+        for lot in self.legs[lid].lose_cargo():
+            reorder(lot)
 
     def route_of(self, origin: str, item: str) -> str:
         """Route name for goods of `item` leaving `origin` now (checked to exist at load time)."""

@@ -102,6 +102,9 @@ class Departing:
             self._running = True
             self._schedule(self._next_departure(env.now + self.load_days))
         yield done
+        cargo = self.leg.cargo
+        if cargo is not None and cargo.pop(lot, False) is False:
+            yield env.signal()  # lost on the way (Leg.lose_cargo): this process goes no further
         yield from self.leg.arrive(lot)
 
     def _next_departure(self, after: float) -> float:
@@ -161,6 +164,8 @@ class Departing:
             if w.left == 0:
                 self._waiting.remove(w)
                 self.env.fire_at(w.done, w.last - day)
+                if self.leg.cargo is not None:  # a leg that can lose its goods lists them once all left
+                    self.leg.cargo[w.lot] = None
 
     def _fill(self, ready: list[_Waiting], day: float) -> list[tuple[_Waiting, int]]:
         """Pieces (lot, units) of this departure's vehicles, first fit in key order, unit by unit."""

@@ -40,12 +40,18 @@ class Pause(Frozen):
 
 
 class Outage(Frozen):
-    """A leg or hub out of action over a window (a strike on a rail hub)."""
+    """A leg or hub out of action over a window (a strike on a rail hub); `on_transit` says what happens to goods on it."""
 
     kind: Literal["outage"]
     scope: str
     start: Moment
     end: Moment
+    on_transit: Literal["wait", "arrive", "lost"] = Field(
+        "wait",
+        description="Goods already on the leg when the outage starts: `wait` (they arrive no earlier than its "
+        "end), `arrive` (they arrive as scheduled) or `lost` (destroyed at its start and ordered again "
+        "through sourcing; each loss is an event row of kind `lost`).",
+    )
 
     def problems(self, s, scope: ScopeCheck) -> Problems:
         """An outage ends after it starts, on a leg or a hub."""
