@@ -133,6 +133,60 @@ def routes_block(results_list: Sequence) -> str:
     return "\n".join(parts)
 
 
+def _pct(x: float) -> str:
+    return "-" if x != x else f"{x:.0%}"
+
+
+def lift_tables(results) -> str:
+    """Vehicles (sorties) per leg with their load factors, and the queues at nodes with throughput; "" without either."""
+    parts = []
+    use = results.vehicle_use()
+    if len(use):
+        rows = [
+            [
+                f"{leg} ({u['mode']})",
+                str(u["vehicle"]),
+                f"{u['vehicles_per_rep']:.1f}",
+                f"{u['vehicles_per_rep_lo']:.1f}-{u['vehicles_per_rep_hi']:.1f}",
+                _tonnes(u["tonnes_per_rep"]),
+                _pct(u["weight_factor"]),
+                _pct(u["space_factor"]),
+            ]
+            for leg, u in use.iterrows()
+        ]
+        parts.append(
+            _table(
+                ["leg", "vehicle", "vehicles / rep", "95% CI", "tonnes / rep", "by weight", "by space"],
+                rows,
+                text_cols=2,
+                caption="Vehicles (sorties) that left with goods, mean a replication (Student-t interval across "
+                "replications), the tonnes they carried, and their load factors (mean load / limit, over vehicles "
+                "that left; space in positions, else deck m2).",
+            )
+        )
+    queues = results.node_queues()
+    if len(queues):
+        rows = [
+            [
+                node,
+                f"{q['mean_queue_t']:.1f}",
+                f"{q['mean_queue_t_lo']:.1f}-{q['mean_queue_t_hi']:.1f}",
+                _tonnes(q["peak_queue_t"]),
+                f"{q['days_queued']:.1f}",
+            ]
+            for node, q in queues.iterrows()
+        ]
+        parts.append(
+            _table(
+                ["node", "mean t waiting", "95% CI", "peak t waiting", "days with a queue"],
+                rows,
+                caption="Queues at nodes with throughput: tonnes waiting, time-weighted over the run, a replication's "
+                "peak (mean over replications) and its days with goods waiting.",
+            )
+        )
+    return "".join(parts)
+
+
 def network_block(results_list: Sequence) -> str:
     """The Network section: for each distinct network in the report, its structure and its route map."""
     from .plots import network
@@ -142,8 +196,11 @@ def network_block(results_list: Sequence) -> str:
     for r in results_list:
         sc = r.scenario
         same = next((name for transport, name in seen if transport == sc.transport), None)
+        lift = lift_tables(r)
         if same is not None:
             parts.append(f'<p class="note">{_e(sc.name)} uses the network of {_e(same)}.</p>')
+            if lift:
+                parts.append(f"<h4>Lift and hubs: {_e(sc.name)}</h4>{lift}")
             continue
         seen.append((sc.transport, sc.name))
         parts.append(f"<h3>{_e(sc.name)}</h3>")
@@ -163,4 +220,6 @@ def network_block(results_list: Sequence) -> str:
                 f"route map of {sc.name}",
             )
         )
+        if lift:
+            parts.append(f"<h4>Lift and hubs: {_e(sc.name)}</h4>{lift}")
     return "\n".join(parts)

@@ -325,3 +325,36 @@ def test_an_outage_loses_a_lot_on_a_vehicle_leg_only_once_all_its_pieces_left(st
     assert len(res.losses) == lost
     if lost:
         assert res.losses["qty"].tolist() == [100] and res.losses["day"].tolist() == [5]
+
+
+def test_the_report_shows_lift_by_leg_with_the_hand_computed_figures():
+    from sim.report_routes import lift_tables
+
+    # The 100-t case, 2 replications alike: 3 trucks a replication, 100 t, (100/3)/40 = 83% by weight.
+    s = build(
+        [package("p1", qty=100)],
+        us_stock=STOCK,
+        items=shell(weight_t=1.0),
+        transport=leg(mode="road", days=1, vehicles={"name": "truck", "payload_t": 40, "per_departure": 2}),
+    )
+    html = lift_tables(sim.run(s, reps=2, seed=0))
+    assert "leg (road)" in html and ">3.0<" in html and "83%" in html
+
+
+def test_a_fleet_of_two_aircraft_back_three_days_after_each_sortie():
+    # 200 t on 40-t aircraft, up to 2 sorties a day from a fleet of 2, each back 3 days after it
+    # left: sorties at 2, 2, then (both away until 5) 5, 5, then 8; the last lands at 8 + 1 = 9.
+    res = run(
+        [package("p1", qty=200)],
+        items=shell(weight_t=1.0),
+        transport=leg(mode="air", days=1, vehicles={"payload_t": 40, "per_departure": 2, "fleet": 2, "return_days": 3}),
+    )
+    assert loads(res)["day"].tolist() == [2, 2, 5, 5, 8]
+    assert res.deliveries["delivered_day"].tolist() == [9]
+
+
+def test_a_fleet_without_its_return_days_is_refused():
+    with pytest.raises(ScenarioError) as err:
+        build([package("p1")], us_stock=STOCK, items=shell(weight_t=1.0),
+              transport=leg(mode="air", days=1, vehicles={"payload_t": 40, "fleet": 2}))  # fmt: skip
+    assert any("return_days" in p.message for p in err.value.problems)

@@ -13,7 +13,9 @@ the space the routine lot would have had.
   room for at least one unit, unit by unit: a lot that does not fit is split into pieces across
   vehicles and departures, and it arrives when its last piece does. A smaller lot further down
   may fill the room left by a larger one. Goods must reach the leg `load_days` before a
-  departure to make it (a ship's load time).
+  departure to make it (a ship's load time). With a `fleet`, a vehicle that leaves is away for
+  `return_days` (its round trip and turn), so a departure has at most the fleet's vehicles at
+  home (C-17s available to the route, each back two days after it flew).
 
 Every departure draws one transit time, shared by all it carries. A lot is in transit from the
 departure of its first piece to the arrival of its last. A departure that falls while the leg is
@@ -27,6 +29,7 @@ of the tonnes it carries (`vehicle_t:<leg>`) and of the space it fills, in its f
 
 from __future__ import annotations
 
+import heapq
 import math
 
 from ..recorder import HELD, WAITING_DEPARTURE
@@ -63,6 +66,9 @@ class Departing:
         self.vehicles = v
         self.load_days = v.load_days if v is not None else 0.0
         self.per_departure = v.per_departure if v is not None else 1
+        self.fleet = v.fleet if v is not None else None
+        self.return_days = v.return_days if v is not None else None
+        self._away: list[float] = []  # with a fleet: the days its vehicles now away come back (a heap)
         self.capacity = math.inf if v is not None or spec.capacity is None else spec.capacity
         self.mean_wait = self.every / 2 + self.load_days
         self._waiting: list[_Waiting] = []
@@ -174,7 +180,11 @@ class Departing:
         pieces: list[tuple[_Waiting, int]] = []
         rec = self.recorder
         t_series, s_series = self.series
-        for _ in range(self.per_departure):
+        away = self._away
+        while away and away[0] <= day + EPS:
+            heapq.heappop(away)
+        count = self.per_departure if self.fleet is None else min(self.per_departure, self.fleet - len(away))
+        for _ in range(count):
             room_t, room_s = self.vehicles.payload_t, list(limits)
             carried_t = carried_s = 0.0
             loaded = False
@@ -200,4 +210,6 @@ class Departing:
                 break  # every unit fits an empty vehicle (checked at load time): nothing is left
             rec.level(day, t_series, carried_t)
             rec.level(day, s_series, carried_s)
+            if self.return_days is not None:
+                heapq.heappush(away, day + self.return_days)
         return pieces

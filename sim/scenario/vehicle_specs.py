@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from .fields import Frozen, PositiveInt, Text
 
@@ -47,6 +47,21 @@ class Vehicles(Frozen):
         le=365,
         description="Days before a departure by which goods must be at the leg to make it (a ship's load time).",
     )
+    fleet: PositiveInt | None = Field(
+        None,
+        le=100_000,
+        description="Vehicles available to the leg in all (none: as many as per_departure at every departure); "
+        "one that leaves is back for another departure `return_days` later.",
+    )
+    return_days: float | None = Field(
+        None, gt=0, le=365, description="Days from a vehicle's departure until it can leave again (with fleet)."
+    )
+
+    @model_validator(mode="after")
+    def _fleet_returns(self):
+        if (self.fleet is None) != (self.return_days is None):
+            raise ValueError("fleet and return_days go together (vehicles that leave come back after return_days)")
+        return self
 
     def limits(self) -> tuple[tuple[str, float], ...]:
         """(item field, limit per vehicle) for each space limit this vehicle has."""
