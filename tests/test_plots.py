@@ -42,7 +42,7 @@ transport:
   legs:
     de_road: {{from: de_depot, to: rzeszow, mode: road, days: 2}}
   routes:
-    de_rzeszow: {{legs: [de_road, border_road]}}
+    de_rzeszow: {{legs: [de_road, border_road, ua_rail]}}
   choose:
     - {{origin: de_depot, route: de_rzeszow}}
     - {{origin: us_depot_eu, route: depot_rzeszow}}

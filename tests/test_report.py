@@ -98,8 +98,9 @@ def test_report_has_the_tables_and_the_sentences_of_compare(built):
         assert html.escape(name) in grouped[0]
     assert 'id="comparison"' in text
     # per scenario the headline and the view among delivered lots, the stockpile's backfill, the
-    # comparison, and the record the two share (their parent's, shown once)
-    assert text.count("<table>") == 2 * 2 + 1 + 1 + 1
+    # comparison, the record the two share (their parent's, shown once), and per scenario its lift
+    # by leg and the queues at its hubs (the Network section)
+    assert text.count("<table>") == 2 * 2 + 1 + 1 + 1 + 2 * 2
     assert text.count("<h4>Among delivered lots</h4>") == 2
     assert "from the donation decision" in text
 
