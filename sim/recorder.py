@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import math
 from array import array
-from itertools import chain
 from typing import get_args
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from .scenario.schema import Leg as LegSpec
 from .vocabulary import NOT_OFFERED as NOT_OFFERED_SOURCE
@@ -130,7 +130,9 @@ class Lot:
         self.ready_day = NAN
         self.shipped_day = NAN
         self.delivered_day = NAN
-        self.marks: list = []  # phase code, day, phase code, day, ...: where the lot's time went
+        # phase code, day, phase code, day, ...: where the lot's time went, as raw doubles (a list
+        # would keep a float object per day, 30-70 bytes a lot more)
+        self.marks = array("d")
 
     def enter(self, phase: int, day: float) -> None:
         """The lot enters `phase` (a code of PHASES) at `day`; it stays there until its next mark."""
@@ -148,7 +150,7 @@ class Recorder:
         self._n_lots = 0  # lots sourced (shipments split off a lot keep its id)
         self.pending_lines: list[tuple] = []  # (request, item, qty) never sourced by the horizon
         self.backfills: list[list] = []
-        self._events: list[tuple] | None = [] if events else None
+        self._events: _EventLog | None = _EventLog() if events else None
         # Level points as three columns: days and values as raw doubles (no float object per
         # point to chase at the end), series names as the interned strings the parts pass.
         self.level_days = array("d")
@@ -170,7 +172,7 @@ class Recorder:
         """
         part = Lot(lot.lot_id, lot.request, lot.item, qty, lot.source, lot.donor, lot.origin)
         part.shipment_id = len(self.lots)
-        part.marks = list(lot.marks)
+        part.marks = lot.marks[:]
         lot.qty -= qty
         self.lots.append(part)
         return part
@@ -181,12 +183,12 @@ class Recorder:
         self._n_lots = 0
         self.level_days, self.level_series, self.level_values = array("d"), [], array("d")
         if self._events is not None:
-            self._events = []
+            self._events = _EventLog()
 
     def event(self, day, kind, request_id="", lot_id=-1, item="", qty=0, where=""):
         """Append one line to the event log."""
         if self._events is not None:
-            self._events.append((day, kind, request_id, lot_id, item, qty, where))
+            self._events.append(day, kind, request_id, lot_id, item, qty, where)
 
     def level(self, day, series, value):
         """Append one point of a level series (stock, balance, queue length)."""
@@ -234,7 +236,7 @@ class Recorder:
         cols = {
             "lot_id": ints((lot.lot_id for lot in lots), [-1] * len(pending)),
             "shipment_id": ints((lot.shipment_id for lot in lots), [-1] * len(pending)),
-            "request_id": [r.request_id for r in reqs] + [r.request_id for r, _, _ in pending],
+            "request_id": texts([r.request_id for r in reqs] + [r.request_id for r, _, _ in pending]),
             "item": labels([lot.item for lot in lots] + [item for _, item, _ in pending]),
             "qty": whole_units([lot.qty for lot in lots] + [qty for _, _, qty in pending]),
             "priority": labels([r.priority for r in reqs] + [r.priority for r, _, _ in pending]),
@@ -256,11 +258,11 @@ class Recorder:
         cols.update(self._phase_columns(cols))
         return {
             "deliveries": cols,
-            "events": _columns(self._events or [], EVENT_COLUMNS),
+            "events": (self._events or _EventLog()).columns(),
             "levels": {
-                "day": np.array(self.level_days, dtype=np.float64),
+                "day": _doubles(self.level_days),
                 "series": self.level_series,
-                "value": np.array(self.level_values, dtype=np.float64),
+                "value": _doubles(self.level_values),
             },
             "backfills": _columns(self.backfills, BACKFILL_COLUMNS),
         }
@@ -284,17 +286,11 @@ class Recorder:
         rows = len(requested)
         undelivered = np.isnan(delivered)
         end = np.where(undelivered, self.horizon, delivered)
-        days = np.zeros((n_phases, rows))  # one contiguous row of days per phase
-        approved_at = np.where(np.isnan(approved), end, approved)
-        funded_at = np.where(np.isnan(funded), end, funded)
-        days[APPROVAL] = approved_at - requested
-        days[FUNDING] = funded_at - approved_at
         at = np.full(rows, -1, dtype=np.int64)  # phase code at the horizon; -1: delivered
+        days: np.ndarray  # one contiguous row of days per phase
         if n:
             pairs = np.fromiter((len(lot.marks) for lot in lots), dtype=np.int64, count=n) // 2
-            flat = np.fromiter(
-                chain.from_iterable(lot.marks for lot in lots), dtype=np.float64, count=2 * int(pairs.sum())
-            )
+            flat = np.frombuffer(b"".join(lot.marks for lot in lots), dtype=np.float64)  # every lot's, in order
             code, start = flat[0::2].astype(np.int64), flat[1::2]
             spent = np.empty_like(start)  # a mark lasts until the next one; each lot's last, until its end
             spent[:-1] = start[1:]
@@ -306,8 +302,25 @@ class Recorder:
             del flat, start, last  # large temporaries (several per mark): free them before the next
             code *= n
             code += np.repeat(np.arange(n, dtype=np.int64), pairs)  # flat index: phase * n + lot
-            days[:, :n] += np.bincount(code, weights=spent, minlength=n_phases * n).reshape(n_phases, n)
+            # The lots' days per phase are the table's own rows of days (no second matrix of them).
+            counted = np.bincount(code, weights=spent, minlength=n_phases * n).reshape(n_phases, n)
+            lot_days: np.ndarray = counted.astype(np.float64, copy=False)  # no marks at all: numpy counts in ints
+            del counted
             del code, spent
+            if rows == n:
+                days = lot_days
+            else:
+                days = np.zeros((n_phases, rows))
+                days[:, :n] = lot_days
+            del lot_days
+        else:
+            days = np.zeros((n_phases, rows))
+        # Added to what the marks gave (nothing, for these two phases): a + b, as b + a, exactly.
+        approved_at = np.where(np.isnan(approved), end, approved)
+        funded_at = np.where(np.isnan(funded), end, funded)
+        days[APPROVAL] += approved_at - requested
+        days[FUNDING] += funded_at - approved_at
+        if n:
             unsourced = _rows_of(cols["source"], UNSOURCED_SOURCE, n, rows)
             days[UNSOURCED, unsourced] = end[unsourced] - funded[unsourced]
             at[unsourced] = UNSOURCED
@@ -347,7 +360,15 @@ class Labels:
 def labels(values: list | np.ndarray) -> Labels:
     """Factorize a list of labels once (several times faster than building a Categorical from it)."""
     codes, uniques = pd.factorize(np.asarray(values, dtype=object))
-    return Labels(codes, uniques)
+    # The smallest integer type that numbers the labels: a column of a few labels, a byte a row.
+    small = next(t for t in (np.int8, np.int16, np.int32, np.int64) if len(uniques) <= np.iinfo(t).max)
+    return Labels(codes.astype(small), uniques)
+
+
+def texts(values: list) -> pa.Array:
+    """Distinct labels (request ids) as one Arrow array: their bytes copied out, so the table keeps
+    no str object of the run (each would keep a block of the run's freed memory from the system)."""
+    return pa.array(values, type=pa.large_string())
 
 
 def whole_units(values) -> np.ndarray:
@@ -356,6 +377,47 @@ def whole_units(values) -> np.ndarray:
     if arr.size == 0 or arr.dtype.kind in "iub":
         return arr.astype(np.int64)
     return arr.astype(np.float64)
+
+
+class _EventLog:
+    """The event log as it is written: one column each (numbers as raw doubles and ints, labels as
+    the strings the parts pass), so a line costs no tuple and no number object of its own."""
+
+    __slots__ = ("day", "kind", "request_id", "lot_id", "item", "qty", "where")
+
+    def __init__(self):
+        self.day, self.lot_id, self.qty = array("d"), array("q"), array("d")
+        self.kind: list[str] = []
+        self.request_id: list[str] = []
+        self.item: list[str] = []
+        self.where: list[str] = []
+
+    def append(self, day, kind, request_id, lot_id, item, qty, where) -> None:
+        """One line of the log."""
+        self.day.append(day)
+        self.kind.append(kind)
+        self.request_id.append(request_id)
+        self.lot_id.append(lot_id)
+        self.item.append(item)
+        self.qty.append(qty)
+        self.where.append(where)
+
+    def columns(self) -> dict:
+        """The log's columns by EVENT_COLUMNS name: numbers as numpy arrays, labels factorized, request ids as text."""
+        return {
+            "day": _doubles(self.day),
+            "kind": labels(self.kind),
+            "request_id": texts(self.request_id),
+            "lot_id": np.frombuffer(self.lot_id, dtype=np.int64) if len(self.lot_id) else np.empty(0, dtype=np.int64),
+            "item": labels(self.item),
+            "qty": _doubles(self.qty),  # units or money: the table's column is float
+            "where": labels(self.where),
+        }
+
+
+def _doubles(values: array) -> np.ndarray:
+    """A column of raw doubles as numpy, on the same memory (no copy; the recorder writes no more)."""
+    return np.frombuffer(values, dtype=np.float64) if len(values) else np.empty(0, dtype=np.float64)
 
 
 def _columns(rows, names) -> dict[str, list]:

@@ -83,6 +83,14 @@ class Finished:
                 out[(row[donor], row[item])] += row[qty]
         return out
 
+    def level_values(self, series: str) -> np.ndarray:
+        """The values of one level series, in recording order, as an array (no float object per point)."""
+        rec = self._rec
+        names = rec.level_series
+        mine = np.fromiter((name == series for name in names), dtype=bool, count=len(names))
+        values = np.frombuffer(rec.level_values, dtype=np.float64) if len(rec.level_values) else np.empty(0)
+        return values[mine]
+
     def level_points(self, prefix: str) -> dict[str, list[float]]:
         """Values of every level series starting with `prefix`, in recording order."""
         rec = self._rec
