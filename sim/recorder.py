@@ -14,9 +14,8 @@ from array import array
 from typing import get_args
 
 import numpy as np
-import pandas as pd
-import pyarrow as pa
 
+from .columns import Labels, labels, raw_doubles, texts, whole_units
 from .scenario.schema import Leg as LegSpec
 from .vocabulary import NOT_OFFERED as NOT_OFFERED_SOURCE
 from .vocabulary import UNSOURCED as UNSOURCED_SOURCE
@@ -260,9 +259,9 @@ class Recorder:
             "deliveries": cols,
             "events": (self._events or _EventLog()).columns(),
             "levels": {
-                "day": _doubles(self.level_days),
+                "day": raw_doubles(self.level_days),
                 "series": self.level_series,
-                "value": _doubles(self.level_values),
+                "value": raw_doubles(self.level_values),
             },
             "backfills": _columns(self.backfills, BACKFILL_COLUMNS),
         }
@@ -344,41 +343,6 @@ def _rows_of(source: Labels, label: str, n: int, rows: int) -> np.ndarray:
     return mask
 
 
-class Labels:
-    """A column of repeated labels, factorized: row i holds uniques[codes[i]]."""
-
-    __slots__ = ("codes", "uniques")
-
-    def __init__(self, codes: np.ndarray, uniques: np.ndarray):
-        self.codes = codes  # int codes, one per row
-        self.uniques = uniques  # object array of the labels, in order of first appearance
-
-    def __len__(self) -> int:
-        return len(self.codes)
-
-
-def labels(values: list | np.ndarray) -> Labels:
-    """Factorize a list of labels once (several times faster than building a Categorical from it)."""
-    codes, uniques = pd.factorize(np.asarray(values, dtype=object))
-    # The smallest integer type that numbers the labels: a column of a few labels, a byte a row.
-    small = next(t for t in (np.int8, np.int16, np.int32, np.int64) if len(uniques) <= np.iinfo(t).max)
-    return Labels(codes.astype(small), uniques)
-
-
-def texts(values: list) -> pa.Array:
-    """Distinct labels (request ids) as one Arrow array: their bytes copied out, so the table keeps
-    no str object of the run (each would keep a block of the run's freed memory from the system)."""
-    return pa.array(values, type=pa.large_string())
-
-
-def whole_units(values) -> np.ndarray:
-    """Whole units as int64; anything else (a bug the invariants report) kept as float, never truncated."""
-    arr = np.asarray(values)
-    if arr.size == 0 or arr.dtype.kind in "iub":
-        return arr.astype(np.int64)
-    return arr.astype(np.float64)
-
-
 class _EventLog:
     """The event log as it is written: one column each (numbers as raw doubles and ints, labels as
     the strings the parts pass), so a line costs no tuple and no number object of its own."""
@@ -405,19 +369,14 @@ class _EventLog:
     def columns(self) -> dict:
         """The log's columns by EVENT_COLUMNS name: numbers as numpy arrays, labels factorized, request ids as text."""
         return {
-            "day": _doubles(self.day),
+            "day": raw_doubles(self.day),
             "kind": labels(self.kind),
             "request_id": texts(self.request_id),
             "lot_id": np.frombuffer(self.lot_id, dtype=np.int64) if len(self.lot_id) else np.empty(0, dtype=np.int64),
             "item": labels(self.item),
-            "qty": _doubles(self.qty),  # units or money: the table's column is float
+            "qty": raw_doubles(self.qty),  # units or money: the table's column is float
             "where": labels(self.where),
         }
-
-
-def _doubles(values: array) -> np.ndarray:
-    """A column of raw doubles as numpy, on the same memory (no copy; the recorder writes no more)."""
-    return np.frombuffer(values, dtype=np.float64) if len(values) else np.empty(0, dtype=np.float64)
 
 
 def _columns(rows, names) -> dict[str, list]:

@@ -7,7 +7,8 @@ import pandas as pd
 import pyarrow as pa
 from pandas.api.types import union_categoricals
 
-from .recorder import BACKFILL_COLUMNS, DELIVERY_COLUMNS, EVENT_COLUMNS, LEVEL_COLUMNS, Labels, labels, whole_units
+from .columns import Labels, labels, whole_units
+from .recorder import BACKFILL_COLUMNS, DELIVERY_COLUMNS, EVENT_COLUMNS, LEVEL_COLUMNS
 from .vocabulary import CONTRIBUTION, DONATED_VALUE, WITHDRAWAL
 
 CATEGORIES = {"item", "priority", "source", "donor", "route", "kind", "where", "series", "paid_by", "phase_at_horizon"}

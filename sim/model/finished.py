@@ -11,8 +11,9 @@ from typing import NoReturn
 
 import numpy as np
 
+from ..columns import Labels, labels
 from ..errors import InvariantError
-from ..recorder import BACKFILL_COLUMNS, Labels, labels
+from ..recorder import BACKFILL_COLUMNS
 
 DAY_EPS = 1e-9  # day comparisons allow a relative 1e-9 (rounding of computed sailing days)
 BACKFILL_AT = {name: k for k, name in enumerate(BACKFILL_COLUMNS)}  # row positions of a backfill row
