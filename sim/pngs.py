@@ -89,11 +89,12 @@ class PendingPngs:
         written = {name: fut.result() for name, fut in self._futures.items()}
         return [path for name in RUN_PLOTS if (path := written.get(name)) is not None]
 
-    def cancel(self) -> None:
-        """Drop the plots not started and wait for those being drawn (their files go with the directory)."""
+    def cancel(self, wait: bool = True) -> None:
+        """Drop the plots not started and (with `wait`) wait for those being drawn, whose files go with the directory."""
         for fut in self._futures.values():
             fut.cancel()
-        wait_futures(list(self._futures.values()))
+        if wait:
+            wait_futures(list(self._futures.values()))
 
 
 def start_run_pngs(

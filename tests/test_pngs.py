@@ -173,6 +173,22 @@ def test_plots_drawn_in_a_worker_pool_while_the_summary_is_made_are_the_bytes_dr
     assert pooled.latency.equals(here.latency)
 
 
+def test_a_failure_while_the_workers_draw_leaves_no_output_directory(tmp_path, monkeypatch):
+    from concurrent.futures import ProcessPoolExecutor
+
+    import sim.experiments.streamed as streamed
+
+    def broken(*args, **kw):
+        raise RuntimeError("summary failed")
+
+    monkeypatch.setattr(streamed.metrics, "lot_summary", broken)
+    out = tmp_path / "out"
+    with ProcessPoolExecutor(2) as pool:
+        with pytest.raises(RuntimeError, match="summary failed"):
+            run_to_dir(sim.load_scenario(STOCKPILE), out, reps=REPS, seed=SEED, executor=pool, plots=True)
+    assert not out.exists() and not list(tmp_path.glob("*.png")) and not list(tmp_path.rglob("*.png"))
+
+
 def test_the_library_writes_plots_only_when_asked(tmp_path):
     done = run_to_dir(sim.load_scenario(STOCKPILE), tmp_path / "lib", reps=1, seed=SEED)
     assert done.pngs == [] and not list((tmp_path / "lib").glob("*.png"))

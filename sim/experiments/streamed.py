@@ -387,9 +387,11 @@ def _run_locked(
             output.write_inputs(tmp, scenario, overrides)
             if pending is not None:
                 pngs = [p.name for p in pending.result()]
-        except BaseException:
+        except BaseException as exc:
             if pending is not None:
-                pending.cancel()  # no worker left writing into the staged directory as it goes
+                # No worker left writing into the staged directory as it goes; after Ctrl-C the
+                # workers are stopping too, so nothing is waited for (see sim.cli on exit).
+                pending.cancel(wait=not isinstance(exc, KeyboardInterrupt))
             raise
     shutil.rmtree(partial, ignore_errors=True)
     return StreamedRun(scenario, seed, reps, size, out, latency, backfill, resumed, pngs, closure)
