@@ -27,6 +27,10 @@ class Labels:
     def __len__(self) -> int:
         return len(self.codes)
 
+    def __iter__(self):
+        """The labels row by row, as the list they were factorized from."""
+        return iter(self.uniques[self.codes])
+
 
 def labels(values: list | np.ndarray) -> Labels:
     """Factorize a list of labels once (several times faster than building a Categorical from it)."""
