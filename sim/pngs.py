@@ -132,10 +132,13 @@ def warm_workers(executor: Executor | None) -> None:
 
 
 def _warm() -> None:
-    """In a worker: import the plots and matplotlib's Agg backend, which a first plot would otherwise wait for."""
+    """In a worker: import what a first plot would otherwise wait for (the plots, matplotlib's Agg backend, scipy's t quantile)."""
     from matplotlib.backends import backend_agg  # noqa: F401 (imported for its side effect: loaded once)
 
     from . import plots  # noqa: F401
+    from .stats import t_interval
+
+    t_interval([0.0, 1.0])  # the intervals of the phase and backfill plots import scipy.special at first use (0.2 s)
 
 
 # The standard plots of a run (plots.STANDARD but `comparison`, which needs two scenarios), named
