@@ -8,17 +8,21 @@ The comparison plot itself is drawn from the compare table, over every replicati
 
 A run's plots are drawn in the run's local worker pool when it has one, a plot per task, so they
 take the time of the slowest worker rather than of them all; each PNG's bytes are the same as
-when drawn in this process (the same figure from the same tables).
+when drawn in this process (the same figure from the same tables). `start_run_pngs` hands them
+to the workers and returns at once, so they are drawn while the run's own process computes its
+summary; `warm_workers` lets idle workers import the plotting stack while the tables are joined.
 """
 
 from __future__ import annotations
 
-from concurrent.futures import Executor, ProcessPoolExecutor
+import gc
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import wait as wait_futures
 from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from . import plots
+from .executors import executor_workers
 from .recorder import PHASE_COLUMNS
 from .results import Results
 from .scenario.schema import Scenario
@@ -68,17 +72,78 @@ def write_run_pngs(
     With a local process pool as `executor` the plots are drawn in its workers, in parallel (Dask
     workers may not see this directory: with Dask, or None, they are drawn here, one by one).
     """
+    return start_run_pngs(directory, scenario, seed, reps, max_reps, executor).result()
+
+
+class PendingPngs:
+    """The standard plots of a run being drawn in a worker pool (or, without one, drawn when asked for)."""
+
+    def __init__(self, futures: dict[str, Future] | None = None, draw_here=None):
+        self._futures = futures or {}
+        self._draw_here = draw_here  # without a pool: a call that draws them all in this process
+
+    def result(self) -> list[Path]:
+        """The PNG files written, in the order of RUN_PLOTS (waits for the workers)."""
+        if self._draw_here is not None:
+            return self._draw_here()
+        written = {name: fut.result() for name, fut in self._futures.items()}
+        return [path for name in RUN_PLOTS if (path := written.get(name)) is not None]
+
+    def cancel(self, wait: bool = True) -> None:
+        """Drop the plots not started and (with `wait`) wait for those being drawn, whose files go with the directory."""
+        for fut in self._futures.values():
+            fut.cancel()
+        if wait:
+            wait_futures(list(self._futures.values()))
+
+
+def start_run_pngs(
+    directory: Path,
+    scenario: Scenario,
+    seed: int,
+    reps: int,
+    max_reps: int | None = None,
+    executor: Executor | None = None,
+) -> PendingPngs:
+    """Start the standard plots of a run's output directory (see write_run_pngs); `.result()` waits for them.
+
+    With a local process pool every plot is submitted now, costliest first, and drawn while the
+    caller goes on; otherwise they are drawn in this process when `.result()` is called.
+    """
     if not isinstance(executor, ProcessPoolExecutor):
-        return plots.write_pngs(read_back(directory, scenario, seed, reps, max_reps), directory)
-    from .experiments.ensemble import as_completed
+        from . import plots
 
+        return PendingPngs(
+            draw_here=lambda: plots.write_pngs(read_back(directory, scenario, seed, reps, max_reps), directory)
+        )
     # The costliest first, so no worker is left with a long plot at the end.
-    names = sorted((s.name for s in plots.STANDARD), key=lambda n: COST_ORDER.index(n) if n in COST_ORDER else -1)
-    calls = [(_write_one_png, (Path(directory), scenario, seed, reps, max_reps, name)) for name in names]
-    written = {names[i]: path for i, path in as_completed(executor, calls)}
-    return [path for s in plots.STANDARD if (path := written.get(s.name)) is not None]
+    names = sorted(RUN_PLOTS, key=lambda n: COST_ORDER.index(n) if n in COST_ORDER else -1)
+    futures = {
+        name: executor.submit(_write_one_png, Path(directory), scenario, seed, reps, max_reps, name) for name in names
+    }
+    return PendingPngs(futures)
 
 
+def warm_workers(executor: Executor | None) -> None:
+    """Let a local pool's idle workers import the plotting stack now (nothing is waited for; no effect on the plots)."""
+    if isinstance(executor, ProcessPoolExecutor):
+        for _ in range(executor_workers(executor)):
+            executor.submit(_warm)
+
+
+def _warm() -> None:
+    """In a worker: import what a first plot would otherwise wait for (the plots, matplotlib's Agg backend, scipy's t quantile)."""
+    from matplotlib.backends import backend_agg  # noqa: F401 (imported for its side effect: loaded once)
+
+    from . import plots  # noqa: F401
+    from .stats import t_interval
+
+    t_interval([0.0, 1.0])  # the intervals of the phase and backfill plots import scipy.special at first use (0.2 s)
+
+
+# The standard plots of a run (plots.STANDARD but `comparison`, which needs two scenarios), named
+# here so that handing them to the workers does not import matplotlib into this process.
+RUN_PLOTS = ["latency_ecdf", "time_breakdown", "backfill_gap", "delivery_timeline", "stock_levels", "ukraine_stock"]
 # The standard plots of a run, costliest to draw first (measured on baseline_2025); others go first.
 COST_ORDER = ["time_breakdown", "latency_ecdf", "delivery_timeline", "stock_levels", "backfill_gap", "ukraine_stock"]
 _READ_BACK: dict[tuple, Results] = {}  # a worker's last read-back tables: its next plot of the same run reuses them
@@ -88,6 +153,8 @@ def _write_one_png(
     directory: Path, scenario: Scenario, seed: int, reps: int, max_reps: int | None, name: str
 ) -> Path | None:
     """In a worker: draw one standard plot of a run's output directory to NAME.png (None when it does not apply)."""
+    from . import plots
+
     key = (str(directory), seed, reps, max_reps)
     if key not in _READ_BACK:
         _READ_BACK.clear()  # one run's tables at a time
@@ -97,12 +164,22 @@ def _write_one_png(
     if not std.applies(rl):
         return None
     path = directory / f"{name}.png"
-    path.write_bytes(plots.png_bytes(std.draw(rl)))
+    # The collector would rescan the worker's read-back tables at every few thousand artists made
+    # (about a fifth of a plot's time); the figure's cycles are freed when it resumes.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        path.write_bytes(plots.png_bytes(std.draw(rl)))
+    finally:
+        if was_enabled:
+            gc.enable()
     return path
 
 
 def write_compare_pngs(directory: Path, table, results_list, names) -> list[Path]:
     """Write a comparison's plots: the paired differences of its compare `table`, the rest from each scenario's Results."""
+    from . import plots
+
     for r, name in zip(results_list, names):
         if r.scenario.name != name:  # the names of the table (made unique), in the legends too
             r.scenario = r.scenario.model_copy(update={"name": name})

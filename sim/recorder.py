@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import math
 from array import array
-from itertools import chain
 from typing import get_args
 
 import numpy as np
-import pandas as pd
 
+from .columns import EventLog, Labels, labels, raw_doubles, texts, whole_units
 from .scenario.schema import Leg as LegSpec
 from .vocabulary import LOST
 from .vocabulary import NOT_OFFERED as NOT_OFFERED_SOURCE
@@ -137,7 +136,9 @@ class Lot:
         self.ready_day = NAN
         self.shipped_day = NAN
         self.delivered_day = NAN
-        self.marks: list = []  # phase code, day, phase code, day, ...: where the lot's time went
+        # phase code, day, phase code, day, ...: where the lot's time went, as raw doubles (a list
+        # would keep a float object per day, 30-70 bytes a lot more)
+        self.marks = array("d")
 
     def enter(self, phase: int, day: float) -> None:
         """The lot enters `phase` (a code of PHASES) at `day`; it stays there until its next mark."""
@@ -156,8 +157,8 @@ class Recorder:
         self.pending_lines: list[tuple] = []  # (request, item, qty) never sourced by the horizon
         self.backfills: list[list] = []
         self.lost: list[Lot] = []  # lots lost in transit (Recorder.lose): event rows, never delivery rows
-        self._events: list[tuple] | None = [] if events else None
-        self._loss_rows: list[tuple] = []  # the loss events when the event log is off (a loss is always logged)
+        self._events: EventLog | None = EventLog() if events else None
+        self._loss_rows = EventLog()  # the loss events when the event log is off (a loss is always logged)
         # Level points as three columns: days and values as raw doubles (no float object per
         # point to chase at the end), series names as the interned strings the parts pass.
         self.level_days = array("d")
@@ -179,7 +180,7 @@ class Recorder:
         """
         part = Lot(lot.lot_id, lot.request, lot.item, qty, lot.source, lot.donor, lot.origin)
         part.shipment_id = len(self.lots)
-        part.marks = list(lot.marks)
+        part.marks = lot.marks[:]
         lot.qty -= qty
         self.lots.append(part)
         return part
@@ -192,21 +193,22 @@ class Recorder:
         the end-of-run checks of the stock it came from.
         """
         self.lost.append(lot)
-        row = (day, LOST, lot.request.request_id, lot.lot_id, lot.item, lot.qty, where)
-        (self._events if self._events is not None else self._loss_rows).append(row)
+        log = self._events if self._events is not None else self._loss_rows
+        log.append(day, LOST, lot.request.request_id, lot.lot_id, lot.item, lot.qty, where)
 
     def clear(self) -> None:
         """Let go of every record (the tables already built keep what they use)."""
-        self.lots, self.backfills, self.pending_lines, self.lost, self._loss_rows = [], [], [], [], []
+        self.lots, self.backfills, self.pending_lines, self.lost = [], [], [], []
+        self._loss_rows = EventLog()
         self._n_lots = 0
         self.level_days, self.level_series, self.level_values = array("d"), [], array("d")
         if self._events is not None:
-            self._events = []
+            self._events = EventLog()
 
     def event(self, day, kind, request_id="", lot_id=-1, item="", qty=0, where=""):
         """Append one line to the event log."""
         if self._events is not None:
-            self._events.append((day, kind, request_id, lot_id, item, qty, where))
+            self._events.append(day, kind, request_id, lot_id, item, qty, where)
 
     def level(self, day, series, value):
         """Append one point of a level series (stock, balance, queue length)."""
@@ -259,7 +261,7 @@ class Recorder:
         cols = {
             "lot_id": ints((lot.lot_id for lot in lots), [-1] * len(pending)),
             "shipment_id": ints((lot.shipment_id for lot in lots), [-1] * len(pending)),
-            "request_id": [r.request_id for r in reqs] + [r.request_id for r, _, _ in pending],
+            "request_id": texts([r.request_id for r in reqs] + [r.request_id for r, _, _ in pending]),
             "item": labels([lot.item for lot in lots] + [item for _, item, _ in pending]),
             "qty": whole_units([lot.qty for lot in lots] + [qty for _, _, qty in pending]),
             "priority": labels([r.priority for r in reqs] + [r.priority for r, _, _ in pending]),
@@ -285,11 +287,11 @@ class Recorder:
         cols.update(self._phase_columns(cols, coordinated))
         return {
             "deliveries": cols,
-            "events": _columns(self._events if self._events is not None else self._loss_rows, EVENT_COLUMNS),
+            "events": (self._events if self._events is not None else self._loss_rows).columns(),
             "levels": {
-                "day": np.array(self.level_days, dtype=np.float64),
+                "day": raw_doubles(self.level_days),
                 "series": self.level_series,
-                "value": np.array(self.level_values, dtype=np.float64),
+                "value": raw_doubles(self.level_values),
             },
             "backfills": _columns(self.backfills, BACKFILL_COLUMNS),
         }
@@ -314,19 +316,11 @@ class Recorder:
         rows = len(requested)
         undelivered = np.isnan(delivered)
         end = np.where(undelivered, self.horizon, delivered)
-        days = np.zeros((n_phases, rows))  # one contiguous row of days per phase
-        approved_at = np.where(np.isnan(approved), end, approved)
-        funded_at = np.where(np.isnan(funded), end, funded)
-        coordinated_at = np.where(np.isnan(coordinated), end, coordinated)
-        days[APPROVAL] = approved_at - requested
-        days[FUNDING] = funded_at - approved_at
-        days[COORDINATION] = coordinated_at - funded_at
         at = np.full(rows, -1, dtype=np.int64)  # phase code at the horizon; -1: delivered
+        days: np.ndarray  # one contiguous row of days per phase
         if n:
             pairs = np.fromiter((len(lot.marks) for lot in lots), dtype=np.int64, count=n) // 2
-            flat = np.fromiter(
-                chain.from_iterable(lot.marks for lot in lots), dtype=np.float64, count=2 * int(pairs.sum())
-            )
+            flat = np.frombuffer(b"".join(lot.marks for lot in lots), dtype=np.float64)  # every lot's, in order
             code, start = flat[0::2].astype(np.int64), flat[1::2]
             spent = np.empty_like(start)  # a mark lasts until the next one; each lot's last, until its end
             spent[:-1] = start[1:]
@@ -338,8 +332,27 @@ class Recorder:
             del flat, start, last  # large temporaries (several per mark): free them before the next
             code *= n
             code += np.repeat(np.arange(n, dtype=np.int64), pairs)  # flat index: phase * n + lot
-            days[:, :n] += np.bincount(code, weights=spent, minlength=n_phases * n).reshape(n_phases, n)
+            # The lots' days per phase are the table's own rows of days (no second matrix of them).
+            counted = np.bincount(code, weights=spent, minlength=n_phases * n).reshape(n_phases, n)
+            lot_days: np.ndarray = counted.astype(np.float64, copy=False)  # no marks at all: numpy counts in ints
+            del counted
             del code, spent
+            if rows == n:
+                days = lot_days
+            else:
+                days = np.zeros((n_phases, rows))
+                days[:, :n] = lot_days
+            del lot_days
+        else:
+            days = np.zeros((n_phases, rows))
+        # Added to what the marks gave (nothing, for these three phases): a + b, as b + a, exactly.
+        approved_at = np.where(np.isnan(approved), end, approved)
+        funded_at = np.where(np.isnan(funded), end, funded)
+        coordinated_at = np.where(np.isnan(coordinated), end, coordinated)
+        days[APPROVAL] += approved_at - requested
+        days[FUNDING] += funded_at - approved_at
+        days[COORDINATION] += coordinated_at - funded_at
+        if n:
             unsourced = _rows_of(cols["source"], UNSOURCED_SOURCE, n, rows)
             days[UNSOURCED, unsourced] = end[unsourced] - coordinated_at[unsourced]
             at[unsourced] = UNSOURCED
@@ -362,33 +375,6 @@ def _rows_of(source: Labels, label: str, n: int, rows: int) -> np.ndarray:
     mask = np.zeros(rows, dtype=bool)
     mask[:n] = np.asarray(source.uniques == label, dtype=bool)[source.codes[:n]]
     return mask
-
-
-class Labels:
-    """A column of repeated labels, factorized: row i holds uniques[codes[i]]."""
-
-    __slots__ = ("codes", "uniques")
-
-    def __init__(self, codes: np.ndarray, uniques: np.ndarray):
-        self.codes = codes  # int codes, one per row
-        self.uniques = uniques  # object array of the labels, in order of first appearance
-
-    def __len__(self) -> int:
-        return len(self.codes)
-
-
-def labels(values: list | np.ndarray) -> Labels:
-    """Factorize a list of labels once (several times faster than building a Categorical from it)."""
-    codes, uniques = pd.factorize(np.asarray(values, dtype=object))
-    return Labels(codes, uniques)
-
-
-def whole_units(values) -> np.ndarray:
-    """Whole units as int64; anything else (a bug the invariants report) kept as float, never truncated."""
-    arr = np.asarray(values)
-    if arr.size == 0 or arr.dtype.kind in "iub":
-        return arr.astype(np.int64)
-    return arr.astype(np.float64)
 
 
 def _columns(rows, names) -> dict[str, list]:

@@ -7,7 +7,8 @@ import pandas as pd
 import pyarrow as pa
 from pandas.api.types import union_categoricals
 
-from .recorder import BACKFILL_COLUMNS, DELIVERY_COLUMNS, EVENT_COLUMNS, LEVEL_COLUMNS, Labels, labels, whole_units
+from .columns import Labels, labels, whole_units
+from .recorder import BACKFILL_COLUMNS, DELIVERY_COLUMNS, EVENT_COLUMNS, LEVEL_COLUMNS
 from .vocabulary import CONTRIBUTION, DONATED_VALUE, WITHDRAWAL
 
 CATEGORIES = {"item", "priority", "source", "donor", "route", "kind", "where", "series", "paid_by", "phase_at_horizon"}
@@ -76,10 +77,11 @@ def _text(pieces: list):
     and turn the whole column object when concatenated with the others. With Arrow storage the
     Arrow array is built directly from the values, twice as fast as through pd.array.
     """
-    values = [v for p in pieces for v in p] if len(pieces) != 1 else pieces[0]
+    arrow = [p if isinstance(p, pa.Array) else pa.array(list(p), type=pa.large_string()) for p in pieces]
+    values = pa.concat_arrays(arrow) if len(arrow) != 1 else arrow[0]  # the recorder's are Arrow already
     if getattr(TEXT, "storage", None) == "pyarrow":  # pandas 3; older pandas has no Arrow-backed "str"
-        return pd.arrays.ArrowStringArray(pa.array(values, type=pa.large_string()), dtype=TEXT)
-    return pd.array(np.asarray(values, dtype=object), dtype=TEXT)
+        return pd.arrays.ArrowStringArray(values, dtype=TEXT)
+    return pd.array(np.asarray(values.to_pylist(), dtype=object), dtype=TEXT)
 
 
 def table(kind: str, parts: list[tuple[int, dict]]) -> pd.DataFrame:

@@ -410,3 +410,26 @@ def test_pause_and_outage_of_a_leg_with_a_lot_in_transit(kind, window, delivered
         disruptions=[{"kind": kind, "scope": "leg:leg", "start": window[0], "end": window[1]}],
     )
     assert by_request(s).loc["p1", "delivered_day"] == delivered
+
+
+def test_recorder_keeps_the_event_log_as_columns_and_hands_them_out_without_objects_of_the_run():
+    """Two lines written by hand come back as typed columns: numbers as numpy, labels factorized
+    (a byte a row), request ids as Arrow text, so a table holds no str or float object of the run."""
+    import numpy as np
+    import pyarrow as pa
+
+    from sim.recorder import Recorder
+
+    rec = Recorder(horizon=10.0)
+    rec.event(1.5, "withdrawal", "R1", -1, "", 2.25, "nato_purl")
+    rec.event(2.0, "held", "R2", 7, "gmlrs", 3, "")
+    ev = rec.tables()["events"]
+    assert ev["day"].tolist() == [1.5, 2.0] and ev["day"].dtype == np.float64
+    assert ev["lot_id"].tolist() == [-1, 7] and ev["lot_id"].dtype == np.int64
+    assert ev["qty"].tolist() == [2.25, 3.0] and ev["qty"].dtype == np.float64
+    assert isinstance(ev["request_id"], pa.Array) and ev["request_id"].to_pylist() == ["R1", "R2"]
+    for name, expected in (("kind", ["withdrawal", "held"]), ("item", ["", "gmlrs"]), ("where", ["nato_purl", ""])):
+        lab = ev[name]
+        assert lab.codes.dtype == np.int8 and [lab.uniques[c] for c in lab.codes] == expected, name
+    d = rec.tables()["deliveries"]
+    assert isinstance(d["request_id"], pa.Array) and len(d["request_id"]) == 0

@@ -248,6 +248,33 @@ def test_ecdf_band_is_the_spread_of_the_per_replication_kaplan_meier_curves(runs
     assert f"{MANY} replications" in title and "pooled over replications" in title and "10th-90th" in title
 
 
+def test_per_replication_kaplan_meier_curves_by_hand():
+    # rep 0: 2 units delivered at day 1, 2 censored at day 2: S = 1 - 2/4 = 0.5 from day 1, and the
+    # curve ends at day 2 (NaN past it). rep 1: 1 unit at day 1 (S = 0.5), 1 at day 3 (S = 0): all
+    # delivered, so known to the end of the grid. rep 2: no units (a zero-quantity line), a NaN row;
+    # rep 3 is past the replications plotted and ignored.
+    from sim.plots.delivery import _km_rep_curves
+
+    obs = pd.DataFrame(
+        {
+            "rep": [1, 0, 0, 1, 2, 3],
+            "time": [3.0, 2.0, 1.0, 1.0, 1.0, 1.0],
+            "delivered": [True, False, True, True, True, True],
+            "qty": [1, 2, 2, 1, 0, 5],
+        }
+    )
+    grid = np.array([0.0, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0])
+    nan = np.nan
+    expected = np.array(
+        [
+            [0.0, 0.5, 0.5, 0.5, nan, nan, nan],
+            [0.0, 0.5, 0.5, 0.5, 0.5, 1.0, 1.0],
+            [nan] * 7,
+        ]
+    )
+    np.testing.assert_array_equal(_km_rep_curves(obs, 3, grid), expected)
+
+
 def test_timeline_of_many_replications_is_the_median_cumulative_quantity(runs):
     res = runs[("donor", MANY)]
     fig = plots.delivery_timeline(res, items="gmlrs")

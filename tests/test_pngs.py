@@ -155,6 +155,40 @@ def test_a_run_with_more_replications_than_plotted_says_so(tmp_path, monkeypatch
     assert code == 0 and f"drawn from the first 2 of {REPS} replications" in text
 
 
+def test_the_run_plots_named_for_the_pool_are_the_standard_plots_of_one_run():
+    assert [s.name for s in plots.STANDARD if s.name != "comparison"] == pngs.RUN_PLOTS
+    assert set(pngs.COST_ORDER) <= set(pngs.RUN_PLOTS)
+
+
+def test_plots_drawn_in_a_worker_pool_while_the_summary_is_made_are_the_bytes_drawn_here(tmp_path):
+    from concurrent.futures import ProcessPoolExecutor
+
+    sc = sim.load_scenario(REPO / "scenarios" / "baseline_2025.yaml")
+    here = run_to_dir(sc, tmp_path / "here", reps=REPS, seed=SEED, plots=True)
+    with ProcessPoolExecutor(2) as pool:
+        pooled = run_to_dir(sc, tmp_path / "pool", reps=REPS, seed=SEED, executor=pool, plots=True)
+    assert pooled.pngs == here.pngs == [f"{n}.png" for n in pngs.RUN_PLOTS]
+    for name in here.pngs:
+        assert (tmp_path / "pool" / name).read_bytes() == (tmp_path / "here" / name).read_bytes(), name
+    assert pooled.latency.equals(here.latency)
+
+
+def test_a_failure_while_the_workers_draw_leaves_no_output_directory(tmp_path, monkeypatch):
+    from concurrent.futures import ProcessPoolExecutor
+
+    import sim.experiments.streamed as streamed
+
+    def broken(*args, **kw):
+        raise RuntimeError("summary failed")
+
+    monkeypatch.setattr(streamed.metrics, "lot_summary", broken)
+    out = tmp_path / "out"
+    with ProcessPoolExecutor(2) as pool:
+        with pytest.raises(RuntimeError, match="summary failed"):
+            run_to_dir(sim.load_scenario(STOCKPILE), out, reps=REPS, seed=SEED, executor=pool, plots=True)
+    assert not out.exists() and not list(tmp_path.glob("*.png")) and not list(tmp_path.rglob("*.png"))
+
+
 def test_the_library_writes_plots_only_when_asked(tmp_path):
     done = run_to_dir(sim.load_scenario(STOCKPILE), tmp_path / "lib", reps=1, seed=SEED)
     assert done.pngs == [] and not list((tmp_path / "lib").glob("*.png"))

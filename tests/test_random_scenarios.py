@@ -190,8 +190,7 @@ def test_catches_a_ledger_entry_that_is_not_the_money_moved(finished):
     """A withdrawal written for less than was taken: the ledger no longer sums to the balance."""
     acc = finished.funding.account
     k = next(i for i, e in enumerate(acc.ledger) if e[3] == "withdrawal")
-    day, amount, who, why, rid, after = acc.ledger[k]
-    acc.ledger[k] = (day, amount + 0.5, who, why, rid, after)
+    acc.ledger.amount[k] += 0.5  # the ledger keeps its entries as columns
     _breaks(finished, "ledger sums to")
 
 

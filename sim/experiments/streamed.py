@@ -361,6 +361,10 @@ def _run_locked(
         del got
         if progress is not None:
             progress(len(parts[todo[k]]))
+    if plots:
+        from ..pngs import start_run_pngs, warm_workers
+
+        warm_workers(executor)  # the workers are idle while the tables are joined
     stats = {
         name: pd.concat(
             [pd.read_parquet(partial / "chunks" / f"{i:06d}" / f"{name}.parquet") for i in range(len(parts))],
@@ -368,19 +372,26 @@ def _run_locked(
         )
         for name in STATS
     }
-    latency = metrics.lot_summary(stats, reps, scenario.horizon_days, tau, cohort)
-    closure = metrics.closure_summary(stats, reps, scenario.horizon_days, tau, cohort)
-    backfill = metrics.backfill_summary(stats, reps, scenario.horizon_days)
     pngs: list[str] = []
     with output.staged_dir(out, force=force) as tmp:
         _combine(partial, len(parts), tmp, csv)
-        doc = _summary_doc(scenario, seed, reps, latency, backfill)
-        doc["closure"] = output.table_records(closure)
-        (tmp / "summary.json").write_text(json.dumps(doc, indent=2, sort_keys=True))
-        output.write_inputs(tmp, scenario, overrides)
-        if plots:
-            from ..pngs import write_run_pngs
-
-            pngs = [p.name for p in write_run_pngs(tmp, scenario, seed, reps, executor=executor)]
+        # The plots read the joined tables: drawn in the workers while this process makes the summary.
+        pending = start_run_pngs(tmp, scenario, seed, reps, executor=executor) if plots else None
+        try:
+            latency = metrics.lot_summary(stats, reps, scenario.horizon_days, tau, cohort)
+            closure = metrics.closure_summary(stats, reps, scenario.horizon_days, tau, cohort)
+            backfill = metrics.backfill_summary(stats, reps, scenario.horizon_days)
+            doc = _summary_doc(scenario, seed, reps, latency, backfill)
+            doc["closure"] = output.table_records(closure)
+            (tmp / "summary.json").write_text(json.dumps(doc, indent=2, sort_keys=True))
+            output.write_inputs(tmp, scenario, overrides)
+            if pending is not None:
+                pngs = [p.name for p in pending.result()]
+        except BaseException as exc:
+            if pending is not None:
+                # No worker left writing into the staged directory as it goes; after Ctrl-C the
+                # workers are stopping too, so nothing is waited for (see sim.cli on exit).
+                pending.cancel(wait=not isinstance(exc, KeyboardInterrupt))
+            raise
     shutil.rmtree(partial, ignore_errors=True)
     return StreamedRun(scenario, seed, reps, size, out, latency, backfill, resumed, pngs, closure)

@@ -35,6 +35,8 @@ from .transport import Transport
 from .ukraine import UkraineStock
 from .us_stock import USStock
 
+BIG_REPLICATION = 100_000  # delivery rows from which a replication's garbage is collected at once (~50 ms)
+
 
 @contextmanager
 def gc_paused():
@@ -141,4 +143,10 @@ def run_replication(
     model = Model(scenario, seed, rep, record_events, reference)
     tables = model.run()
     model.dispose()
+    if len(tables["deliveries"]["lot_id"]) >= BIG_REPLICATION:
+        # The parts refer to each other in cycles, and the collector is paused (gc_paused) until
+        # the chunk's tables are built: collect a big replication's parts now, so the memory of
+        # its records goes back to the system before the tables are built beside it.
+        del model
+        gc.collect()
     return tables

@@ -11,8 +11,9 @@ from typing import NoReturn
 
 import numpy as np
 
+from ..columns import Labels, labels
 from ..errors import InvariantError
-from ..recorder import BACKFILL_COLUMNS, Labels, labels
+from ..recorder import BACKFILL_COLUMNS
 
 DAY_EPS = 1e-9  # day comparisons allow a relative 1e-9 (rounding of computed sailing days)
 BACKFILL_AT = {name: k for k, name in enumerate(BACKFILL_COLUMNS)}  # row positions of a backfill row
@@ -92,6 +93,14 @@ class Finished:
             if not nan(row[done]):
                 out[(row[donor], row[item])] += row[qty]
         return out
+
+    def level_values(self, series: str) -> np.ndarray:
+        """The values of one level series, in recording order, as an array (no float object per point)."""
+        rec = self._rec
+        names = rec.level_series
+        mine = np.fromiter((name == series for name in names), dtype=bool, count=len(names))
+        values = np.frombuffer(rec.level_values, dtype=np.float64) if len(rec.level_values) else np.empty(0)
+        return values[mine]
 
     def level_points(self, prefix: str) -> dict[str, list[float]]:
         """Values of every level series starting with `prefix`, in recording order."""

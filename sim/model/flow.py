@@ -91,7 +91,7 @@ class Flow:
             self.funding.credit_donations(req, lots)
         for lot in lots:
             if lot.source != names.UNSOURCED:
-                lot.marks = list(lost.marks)
+                lot.marks = lost.marks[:]  # a copy of the raw doubles
                 lot.enter(HELD, env.now)
             env.task(self._lot(lot))
 

@@ -8,6 +8,10 @@ cheaper. Packages pledged by named allies (`funded_by`) bring their own money an
 from __future__ import annotations
 
 import heapq
+from array import array
+from itertools import chain
+
+import numpy as np
 
 from ..errors import InvariantError
 from ..scenario.schema import Funding as FundingSpec
@@ -33,8 +37,8 @@ class Account:
         self.series = account_series(name)
         self.initial = self.balance = float(initial)
         self._waiting: list = []
-        self.ledger: list[tuple] = []  # (day, amount, who, why, request_id, balance after)
-        self._level_marks: list[int] = []  # ledger entries made when each level point was written
+        self.ledger = Ledger()
+        self._level_marks = array("q")  # ledger entries made when each level point was written
         self._level()
 
     def _level(self) -> None:
@@ -43,7 +47,7 @@ class Account:
 
     def _enter(self, amount: float, who: str, why: str, request_id: str = "") -> None:
         self.balance += amount
-        self.ledger.append((self.env.now, amount, who, why, request_id, self.balance))
+        self.ledger.append(self.env.now, amount, who, why, request_id, self.balance)
 
     def deposit(self, amount: float, by: str, why: str = CONTRIBUTION, request_id: str = "") -> None:
         """Money arrives (a contribution, or the value of goods donated instead of bought); serve whoever it now covers."""
@@ -87,9 +91,41 @@ class Account:
         if running != self.balance:
             fail(f"account {self.name}: ledger sums to {running}, balance {self.balance}")
 
-    def level_balances(self) -> list[float]:
+    def level_balances(self) -> np.ndarray:
         """The balance the ledger gives at each level point, in order (for the check against the series)."""
-        return [self.ledger[k - 1][5] if k else self.initial for k in self._level_marks]
+        balances = np.empty(len(self.ledger) + 1)  # before any entry, then after each
+        balances[0] = self.initial
+        balances[1:] = self.ledger.after
+        return balances[np.asarray(self._level_marks, dtype=np.int64)]
+
+
+class Ledger:
+    """An account's entries, (day, amount, who, why, request_id, balance after) each, kept as columns:
+    numbers as raw doubles, so an entry costs no tuple and no float object (at 10^6 requests, 150 MB)."""
+
+    __slots__ = ("day", "amount", "who", "why", "request_id", "after")
+
+    def __init__(self):
+        self.day, self.amount, self.after = array("d"), array("d"), array("d")
+        self.who: list[str] = []
+        self.why: list[str] = []
+        self.request_id: list[str] = []
+
+    def append(self, day: float, amount: float, who: str, why: str, request_id: str, after: float) -> None:
+        """One entry."""
+        self.day.append(day)
+        self.amount.append(amount)
+        self.who.append(who)
+        self.why.append(why)
+        self.request_id.append(request_id)
+        self.after.append(after)
+
+    def __len__(self) -> int:
+        return len(self.day)
+
+    def __iter__(self):
+        """The entries in order, as (day, amount, who, why, request_id, balance after) tuples."""
+        return zip(self.day, self.amount, self.who, self.why, self.request_id, self.after)
 
 
 class Funding:
@@ -148,8 +184,8 @@ class Funding:
         if acc.balance < -1e-9:
             fail(f"NATO account below zero: {acc.balance}")
         acc.check()
-        series = finished.level_points(acc.series).get(acc.series, [])
-        if series != acc.level_balances():
+        # As arrays: at 10^6 requests lists of the points were 130 MB, at the run's peak.
+        if not np.array_equal(finished.level_values(acc.series), acc.level_balances()):
             fail(f"account {acc.name}: its balance series does not match its ledger")
         if not f.enabled:
             if acc.ledger:
@@ -160,13 +196,18 @@ class Funding:
             if why in total:
                 total[why] += abs(amount)
         # A funded request has lots (a request with a line not offered has one before it is funded),
-        # or, still in NSATU's coordination at the horizon, lines never sourced.
+        # or, still in NSATU's coordination at the horizon, lines never sourced. Each counted once,
+        # in the order of its first lot; a byte per request number (`seq`, 0, 1, ... as emitted)
+        # marks the ones seen (a set of 10^6 requests would sit at the run's peak).
         waiting = [req for req, _, _ in finished.pending_lines]
-        funded = {id(r): r for r in [lot.request for lot in finished.lots] + waiting if r.funded_day == r.funded_day}
+        top = max(chain((lot.request.seq for lot in finished.lots), (r.seq for r in waiting)), default=0)
+        seen = bytearray(1 + top)
         bought = donated = 0.0
-        for req in funded.values():
-            if self.needed(req):
-                bought += sum(self.unit_cost[item] * qty for item, qty in req.lines)
+        for req in chain((lot.request for lot in finished.lots), waiting):
+            if req.funded_day == req.funded_day and not seen[req.seq]:
+                seen[req.seq] = 1
+                if self.needed(req):
+                    bought += sum(self.unit_cost[item] * qty for item, qty in req.lines)
         for lot in finished.every_lot():
             if lot.source == STOCKPILE and self.needed(lot.request):
                 donated += self.unit_cost[lot.item] * lot.qty

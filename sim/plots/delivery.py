@@ -43,13 +43,39 @@ def _km_steps(time, event, weight) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _km_rep_curves(obs: pd.DataFrame, reps: int, grid: np.ndarray) -> np.ndarray:
-    """Per replication (rows), 1 - S on the grid: NaN past the end of its curve (unless all delivered), or with no units."""
+    """Per replication (rows), 1 - S on the grid: NaN past the end of its curve (unless all delivered), or with no units.
+
+    One sort and one grouped sum over every replication at once; what is left per replication
+    (the cumulative products of its curve, read at the grid) is the arithmetic of
+    `kaplan_meier` on the same numbers in the same order, so each curve is that estimator's.
+    """
     out = np.full((reps, len(grid)), np.nan)
-    for rep, g in obs.groupby("rep", sort=True):
-        t, s = kaplan_meier(g["time"].to_numpy(), g["delivered"].to_numpy(), g["qty"].to_numpy())
-        if len(t) and 0 <= rep < reps:
-            known = np.ones(len(grid), dtype=bool) if s[-1] <= EPS else grid <= t[-1]
-            out[rep] = np.where(known, _step_on_grid(t, 1.0 - s, grid), np.nan)
+    rep = obs["rep"].to_numpy(dtype=np.int64)
+    time = obs["time"].to_numpy(dtype=np.float64)
+    weight = obs["qty"].to_numpy(dtype=np.float64)
+    keep = (weight > 0) & (rep >= 0) & (rep < reps)  # as Sample.of, units only; replications plotted only
+    rep, time, weight = rep[keep], time[keep], weight[keep]
+    delivered = obs["delivered"].to_numpy(dtype=bool)[keep]
+    if not len(rep):
+        return out
+    order = np.lexsort((time, rep))  # by replication, then time; stable, as each sample's own sort
+    rep, time, weight, delivered = rep[order], time[order], weight[order], delivered[order]
+    starts = np.flatnonzero(np.r_[True, (rep[1:] != rep[:-1]) | (time[1:] != time[:-1])])  # distinct (rep, time)
+    leaving = np.add.reduceat(weight, starts)  # weight whose time is u_j, per replication
+    events = np.add.reduceat(weight * delivered, starts)
+    first = np.flatnonzero(np.r_[True, rep[starts][1:] != rep[starts][:-1]])  # each replication's first time
+    bounds = np.r_[first, len(starts)]
+    obs_bounds = np.r_[starts[first], len(rep)]
+    for k in range(len(first)):
+        a, b = bounds[k], bounds[k + 1]
+        lv, ev = leaving[a:b], events[a:b]
+        at_risk = weight[obs_bounds[k] : obs_bounds[k + 1]].sum() - (np.cumsum(lv) - lv)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            hazard = np.where(at_risk > 0, ev / at_risk, 0.0)
+        s = np.cumprod(1.0 - hazard)
+        t = time[starts[a:b]]
+        known = np.ones(len(grid), dtype=bool) if s[-1] <= EPS else grid <= t[-1]
+        out[rep[starts[a]]] = np.where(known, _step_on_grid(t, 1.0 - s, grid), np.nan)
     return out
 
 

@@ -1,0 +1,95 @@
+"""Compact columns of a replication's records, as the recorder hands them to the tables: labels
+factorized, request ids as Arrow text, numbers as numpy on the recorder's own memory.
+
+None of them holds a Python object made during the run, so once a replication's records are
+dropped its memory can go back to the system (a str or float kept per row would pin the run's
+freed memory blocks, one each); see sim.model.run_replication.
+"""
+
+from __future__ import annotations
+
+from array import array
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+
+class Labels:
+    """A column of repeated labels, factorized: row i holds uniques[codes[i]]."""
+
+    __slots__ = ("codes", "uniques")
+
+    def __init__(self, codes: np.ndarray, uniques: np.ndarray):
+        self.codes = codes  # int codes, one per row
+        self.uniques = uniques  # object array of the labels, in order of first appearance
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def __iter__(self):
+        """The labels row by row, as the list they were factorized from."""
+        return iter(self.uniques[self.codes])
+
+
+def labels(values: list | np.ndarray) -> Labels:
+    """Factorize a list of labels once (several times faster than building a Categorical from it)."""
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object))
+    # The smallest integer type that numbers the labels: a column of a few labels, a byte a row.
+    small = next(t for t in (np.int8, np.int16, np.int32, np.int64) if len(uniques) <= np.iinfo(t).max)
+    return Labels(codes.astype(small), uniques)
+
+
+def texts(values: list) -> pa.Array:
+    """Distinct labels (request ids) as one Arrow array: their bytes copied out, so the table keeps
+    no str object of the run (each would keep a block of the run's freed memory from the system)."""
+    return pa.array(values, type=pa.large_string())
+
+
+def whole_units(values) -> np.ndarray:
+    """Whole units as int64; anything else (a bug the invariants report) kept as float, never truncated."""
+    arr = np.asarray(values)
+    if arr.size == 0 or arr.dtype.kind in "iub":
+        return arr.astype(np.int64)
+    return arr.astype(np.float64)
+
+
+def raw_doubles(values: array) -> np.ndarray:
+    """A column of raw doubles as numpy, on the same memory (no copy; the recorder writes no more)."""
+    return np.frombuffer(values, dtype=np.float64) if len(values) else np.empty(0, dtype=np.float64)
+
+
+class EventLog:
+    """The event log as it is written: one column each (numbers as raw doubles and ints, labels as
+    the strings the parts pass), so a line costs no tuple and no number object of its own."""
+
+    __slots__ = ("day", "kind", "request_id", "lot_id", "item", "qty", "where")
+
+    def __init__(self):
+        self.day, self.lot_id, self.qty = array("d"), array("q"), array("d")
+        self.kind: list[str] = []
+        self.request_id: list[str] = []
+        self.item: list[str] = []
+        self.where: list[str] = []
+
+    def append(self, day, kind, request_id, lot_id, item, qty, where) -> None:
+        """One line of the log."""
+        self.day.append(day)
+        self.kind.append(kind)
+        self.request_id.append(request_id)
+        self.lot_id.append(lot_id)
+        self.item.append(item)
+        self.qty.append(qty)
+        self.where.append(where)
+
+    def columns(self) -> dict:
+        """The log's columns by EVENT_COLUMNS name: numbers as numpy arrays, labels factorized, request ids as text."""
+        return {
+            "day": raw_doubles(self.day),
+            "kind": labels(self.kind),
+            "request_id": texts(self.request_id),
+            "lot_id": np.frombuffer(self.lot_id, dtype=np.int64) if len(self.lot_id) else np.empty(0, dtype=np.int64),
+            "item": labels(self.item),
+            "qty": raw_doubles(self.qty),  # units or money: the table's column is float
+            "where": labels(self.where),
+        }
