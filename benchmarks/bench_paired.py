@@ -1,9 +1,11 @@
 """The engine benchmark (bench_engine.py's M/M/3) on this tree and another, in paired rounds of one run.
 
-    python benchmarks/bench_paired.py OTHER_TREE [--rounds 7] [--arrivals 200000]
+    python benchmarks/bench_paired.py [OTHER_TREE | --rev REV] [--rounds 7] [--arrivals 200000]
 
 For a change that must not slow the engine: OTHER_TREE is a copy of the code before it (e.g.
-`git archive main | tar -x -C /tmp/before`). Each round runs both trees back to back, in
+`git archive main | tar -x -C /tmp/before`); without one, revision REV of this repository is
+taken out with `git archive` (default 4b5860d, the last one before issue 19's vehicles, node
+throughput and tie rule: its target is the engine within 15% of it). Each round runs both trees back to back, in
 alternating order, each in a fresh process timing purlsim and the hand-written SimPy model; the
 ratios reported are medians of the rounds' ratios, so a slow spell of a shared machine moves both
 sides of a pair alike.
@@ -44,12 +46,36 @@ def _time(tree: Path, n: int) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+BEFORE = "4b5860d"  # the last revision before issue 19 (vehicles, node throughput, the tie rule)
+TARGET = 1.15
+
+
+def _checkout(rev: str, into: Path) -> bool:
+    """Revision `rev` of this repository as a tree in `into`; False when git or the revision is missing."""
+    try:
+        archive = subprocess.run(["git", "-C", str(HERE.parent), "archive", rev], capture_output=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return False
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True)
+    return True
+
+
 def main(argv=None) -> float:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("other", type=Path, help="the tree to compare with (e.g. a copy from before the change)")
+    ap.add_argument("other", type=Path, nargs="?", help="the tree to compare with (default: --rev taken out)")
+    ap.add_argument("--rev", default=BEFORE, help=f"revision to compare with when no tree is given (default {BEFORE})")
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--arrivals", type=int, default=200_000)
     args = ap.parse_args(argv)
+    label = str(args.other) if args.other is not None else f"revision {args.rev}"
+    if args.other is None:
+        import tempfile
+
+        tmp = Path(tempfile.mkdtemp(prefix="purlsim-before-"))
+        if not _checkout(args.rev, tmp):
+            print(f"SKIP: revision {args.rev} is not in this repository (give a tree to compare with)")
+            return float("nan")
+        args.other = tmp
     trees = {"this": HERE.parent, "other": args.other.resolve()}
     times: dict[str, list[dict]] = {k: [] for k in trees}
     for r in range(args.rounds):
@@ -66,6 +92,8 @@ def main(argv=None) -> float:
         best = min(t["purlsim"] for t in times[name])
         print(f"{name:<6} {tree}: purlsim best {best:.2f}s, purlsim / hand-written SimPy {ratio:.3f}x")
     print(f"this / other (purlsim time): {this_vs_other:.3f}")
+    verdict = "PASS" if this_vs_other <= TARGET else "MISS"
+    print(f"{verdict}: the engine takes {this_vs_other:.2f}x its time at {label} (target <= {TARGET}x, within 15%)")
     return this_vs_other
 
 

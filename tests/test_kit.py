@@ -185,3 +185,11 @@ def test_no_module_of_sim_is_over_400_lines():
     """Modules of one concern: none over 400 lines."""
     long = {str(p.relative_to(SIM)): n for p in SIM.rglob("*.py") if (n := len(p.read_text().splitlines())) > 400}
     assert long == {}
+
+
+def test_the_benchmarks_scenarios_are_valid():
+    """The benchmarks' own scenarios follow the format as it changes (nothing else loads them in the suite)."""
+    import sim
+
+    for path in sorted((SIM.parent / "benchmarks" / "scenarios").glob("*.yaml")):
+        sim.load_scenario(path)  # raises ScenarioError with every problem

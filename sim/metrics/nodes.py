@@ -18,10 +18,17 @@ from ..vocabulary import NODE_QUEUE_SERIES
 COLUMNS = ["mean_queue_t", "mean_queue_t_lo", "mean_queue_t_hi", "peak_queue_t", "peak_queue_t_max", "days_queued"]
 
 
+def series_starting(levels: pd.DataFrame, prefix: str) -> pd.DataFrame:
+    """The rows of `levels` whose series name starts with `prefix` (matched on the names, not the rows)."""
+    col = levels["series"]
+    names = col.cat.categories if isinstance(col.dtype, pd.CategoricalDtype) else pd.Index(col.unique())
+    return levels[col.isin([n for n in names if str(n).startswith(prefix)])]
+
+
 def per_rep(levels: pd.DataFrame, horizon: float) -> pd.DataFrame:
     """One row per (rep, node): mean_queue_t (time-weighted over the run), peak_queue_t, days_queued (> 0 t)."""
-    series = levels["series"].astype(str)
-    mine = levels[series.str.startswith(NODE_QUEUE_SERIES)]
+    mine = series_starting(levels, NODE_QUEUE_SERIES)
+    series = mine["series"].astype(str)
     rows = []
     for (rep, name), g in mine.groupby(["rep", series[mine.index]], sort=True):
         day = np.minimum(g["day"].to_numpy(float), horizon)

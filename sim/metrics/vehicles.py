@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..stats import t_interval
+from .nodes import series_starting
 
 COLUMNS = [
     "vehicle",
@@ -35,13 +36,15 @@ def vehicle_use(levels: pd.DataFrame, scenario, reps: int) -> pd.DataFrame:
     vehicle's first space limit (positions, else deck m2; NaN without one).
     """
     rows = {}
-    series = levels["series"].astype(str)
+    mine = series_starting(levels, "vehicle_")
+    by_series = {str(name): g for name, g in mine.groupby(mine["series"].astype(str), sort=False)}
+    empty = mine.iloc[:0]
     for lid, leg in scenario.transport.legs.items():
         v = leg.vehicles
         if v is None:
             continue
-        t = levels[series == f"vehicle_t:{lid}"]
-        s = levels[series == f"vehicle_space:{lid}"]
+        t = by_series.get(f"vehicle_t:{lid}", empty)
+        s = by_series.get(f"vehicle_space:{lid}", empty)
         per_rep = t.groupby("rep").size().reindex(range(reps), fill_value=0).to_numpy(float)
         mean, lo, hi = t_interval(per_rep)
         limits = v.limits()
