@@ -195,9 +195,8 @@ class Transport:
         self.routes["direct"] = []
         self.nodes = nodes
         self._stops = {rid: nodes.stops(rid) for rid in spec.routes} if nodes is not None else {}
-        self._choice: dict[tuple[str, str], str] = {}
-        self._dated = any(r.from_ is not None for r in spec.choose)
-        self.ctx_day = ctx.day
+        self._choice: dict[tuple[str, str], tuple[str, list]] = {}  # (undated route, [(day, dated route)])
+        self._day = ctx.day
         # reorder(lot): source a lost lot's units again (the flow's, wired by the model).
         self.reorder: Callable[[Any], None] | None = None
 
@@ -211,24 +210,29 @@ class Transport:
     def route_of(self, origin: str, item: str) -> str:
         """Route name for goods of `item` leaving `origin` now (checked to exist at load time)."""
         key = (origin, item)
-        rid = self._choice.get(key)
-        if rid is None:
-            rid = route_for(self.spec, origin, item) or "direct"
-            self._choice[key] = rid
-        if self._dated:
-            rid = self._dated_route(origin, item) or rid
+        choice = self._choice.get(key)
+        if choice is None:
+            # The dated rules matching before the first undated one, their days worked out once.
+            dated = [
+                (self._day(r.from_), r.route)
+                for r in self.spec.choose[: self._first_undated(origin, item)]
+                if r.from_ is not None and r.origin == origin and r.item in (None, item)
+            ]
+            choice = self._choice[key] = (route_for(self.spec, origin, item) or "direct", dated)
+        rid, dated = choice
+        now = self.env.now
+        for day, route in dated:  # empty unless the scenario dates a rule for these goods
+            if day <= now:
+                return route
         return rid
 
-    def _dated_route(self, origin: str, item: str) -> str | None:
-        """The first matching rule in force now, if it is a dated one (it then comes before the undated)."""
-        now = self.env.now
-        for rule in self.spec.choose:
-            if rule.origin == origin and rule.item in (None, item):
-                if rule.from_ is None:
-                    return None
-                if self.ctx_day(rule.from_) <= now:
-                    return rule.route
-        return None
+    def _first_undated(self, origin: str, item: str) -> int:
+        """Index of the first undated rule matching goods of `item` from `origin` (all rules if none)."""
+        rules = self.spec.choose
+        return next(
+            (k for k, r in enumerate(rules) if r.from_ is None and r.origin == origin and r.item in (None, item)),
+            len(rules),
+        )
 
     def mean_days(self, origin: str, item: str) -> float:
         """Expected transit along the chosen route, for choosing the fastest donor."""
