@@ -9,8 +9,9 @@ The comparison plot itself is drawn from the compare table, over every replicati
 A run's plots are drawn in the run's local worker pool when it has one, a plot per task, so they
 take the time of the slowest worker rather than of them all; each PNG's bytes are the same as
 when drawn in this process (the same figure from the same tables). `start_run_pngs` hands them
-to the workers and returns at once, so they are drawn while the run's own process computes its
-summary; `warm_workers` lets idle workers import the plotting stack while the tables are joined.
+to the workers and returns at once; the workers read the run's finished chunks (`Sources`), read
+as the joined tables would be, so the plots are drawn while the run's own process joins the
+tables and computes its summary.
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures import wait as wait_futures
 from pathlib import Path
 
+import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .executors import executor_workers
 from .recorder import PHASE_COLUMNS
 from .results import Results
 from .scenario.schema import Scenario
@@ -48,14 +50,47 @@ COLUMNS = {  # the columns the plots and the metric layer's observations read, p
 }
 
 
-def read_back(directory: Path, scenario: Scenario, seed: int, reps: int, max_reps: int | None = None) -> Results:
-    """The first min(reps, max_reps or PLOT_REPS) replications of an output directory's tables, plot columns only."""
-    n = max(1, min(int(reps), int(max_reps or PLOT_REPS)))
+# A streamed run's finished chunks, per table: their files in replication order and the schema of
+# the joined table they make (sim.experiments.streamed).
+Sources = dict[str, tuple[list[Path], pa.Schema]]
+
+
+def plotted_reps(reps: int, max_reps: int | None = None) -> int:
+    """How many replications the plots of a run of `reps` show: the first min(reps, max_reps or PLOT_REPS)."""
+    return max(1, min(int(reps), int(max_reps or PLOT_REPS)))
+
+
+def read_back(
+    directory: Path,
+    scenario: Scenario,
+    seed: int,
+    reps: int,
+    max_reps: int | None = None,
+    sources: Sources | None = None,
+) -> Results:
+    """The plotted replications (see plotted_reps) of an output directory's tables, or of its chunks' `sources`, plot columns only.
+
+    Read from the chunks, each is taken through pandas and cast to the joined table's schema as
+    sim.experiments.streamed joins them, so the frames (categories and their order included) are
+    the ones the joined files give.
+    """
+    n = plotted_reps(reps, max_reps)
     stage_kinds = [s[0] for s in STAGES]  # lot stages are in `deliveries` already: the event log is the rest
     tables = {}
     for kind, cols in COLUMNS.items():
         filters = [("rep", "<", n)] + ([("kind", "not in", stage_kinds)] if kind == "events" else [])
-        tables[kind] = pq.read_table(Path(directory) / f"{kind}.parquet", columns=cols, filters=filters).to_pandas()
+        if sources is None:
+            table = pq.read_table(Path(directory) / f"{kind}.parquet", columns=cols, filters=filters)
+        else:
+            files, schema = sources[kind]
+            target = pa.schema([schema.field(c) for c in cols])
+            table = pa.concat_tables(
+                pa.Table.from_pandas(pd.read_parquet(f, columns=cols, filters=filters), preserve_index=False).cast(
+                    target
+                )
+                for f in files
+            )
+        tables[kind] = table.to_pandas()
     return Results(scenario, seed, n, tables["deliveries"], tables["events"], tables["levels"], tables["backfills"])
 
 
@@ -104,11 +139,13 @@ def start_run_pngs(
     reps: int,
     max_reps: int | None = None,
     executor: Executor | None = None,
+    sources: Sources | None = None,
 ) -> PendingPngs:
     """Start the standard plots of a run's output directory (see write_run_pngs); `.result()` waits for them.
 
     With a local process pool every plot is submitted now, costliest first, and drawn while the
-    caller goes on; otherwise they are drawn in this process when `.result()` is called.
+    caller goes on, from the chunks' `sources` when given (the joined tables need not exist yet);
+    otherwise they are drawn in this process, from the joined tables, when `.result()` is called.
     """
     if not isinstance(executor, ProcessPoolExecutor):
         from . import plots
@@ -119,26 +156,10 @@ def start_run_pngs(
     # The costliest first, so no worker is left with a long plot at the end.
     names = sorted(RUN_PLOTS, key=lambda n: COST_ORDER.index(n) if n in COST_ORDER else -1)
     futures = {
-        name: executor.submit(_write_one_png, Path(directory), scenario, seed, reps, max_reps, name) for name in names
+        name: executor.submit(_write_one_png, Path(directory), scenario, seed, reps, max_reps, name, sources)
+        for name in names
     }
     return PendingPngs(futures)
-
-
-def warm_workers(executor: Executor | None) -> None:
-    """Let a local pool's idle workers import the plotting stack now (nothing is waited for; no effect on the plots)."""
-    if isinstance(executor, ProcessPoolExecutor):
-        for _ in range(executor_workers(executor)):
-            executor.submit(_warm)
-
-
-def _warm() -> None:
-    """In a worker: import what a first plot would otherwise wait for (the plots, matplotlib's Agg backend, scipy's t quantile)."""
-    from matplotlib.backends import backend_agg  # noqa: F401 (imported for its side effect: loaded once)
-
-    from . import plots  # noqa: F401
-    from .stats import t_interval
-
-    t_interval([0.0, 1.0])  # the intervals of the phase and backfill plots import scipy.special at first use (0.2 s)
 
 
 # The standard plots of a run (plots.STANDARD but `comparison`, which needs two scenarios), named
@@ -150,7 +171,13 @@ _READ_BACK: dict[tuple, Results] = {}  # a worker's last read-back tables: its n
 
 
 def _write_one_png(
-    directory: Path, scenario: Scenario, seed: int, reps: int, max_reps: int | None, name: str
+    directory: Path,
+    scenario: Scenario,
+    seed: int,
+    reps: int,
+    max_reps: int | None,
+    name: str,
+    sources: Sources | None = None,
 ) -> Path | None:
     """In a worker: draw one standard plot of a run's output directory to NAME.png (None when it does not apply)."""
     from . import plots
@@ -158,7 +185,7 @@ def _write_one_png(
     key = (str(directory), seed, reps, max_reps)
     if key not in _READ_BACK:
         _READ_BACK.clear()  # one run's tables at a time
-        _READ_BACK[key] = read_back(directory, scenario, seed, reps, max_reps)
+        _READ_BACK[key] = read_back(directory, scenario, seed, reps, max_reps, sources)
     std = plots.BY_NAME[name]
     rl = [_READ_BACK[key]]
     if not std.applies(rl):

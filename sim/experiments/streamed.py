@@ -219,12 +219,16 @@ def _unified_schema(files: list[Path]) -> pa.Schema:
     return pa.schema([(n, _common_type(n, [s.field(n).type for s in schemas])) for n in names])
 
 
-def _combine(partial: Path, n_chunks: int, directory: Path, csv: bool = False) -> None:
-    """Append each chunk's tables, in chunk order, to one Parquet file per table (and one CSV with `csv`)."""
+def _sources(partial: Path, n_chunks: int) -> dict[str, tuple[list[Path], pa.Schema]]:
+    """Each table's chunk files, in chunk (so replication) order, with the schema they are joined to."""
     order = [partial / "chunks" / f"{i:06d}" for i in range(n_chunks)]
-    for kind in KINDS:
-        files = [chunk / f"{kind}.parquet" for chunk in order]
-        schema = _unified_schema(files)
+    files = {kind: [chunk / f"{kind}.parquet" for chunk in order] for kind in KINDS}
+    return {kind: (fs, _unified_schema(fs)) for kind, fs in files.items()}
+
+
+def _combine(sources: dict[str, tuple[list[Path], pa.Schema]], directory: Path, csv: bool = False) -> None:
+    """Append each chunk's tables, in chunk order, to one Parquet file per table (and one CSV with `csv`)."""
+    for kind, (files, schema) in sources.items():
         with ExitStack() as stack:
             writer = stack.enter_context(pq.ParquetWriter(directory / f"{kind}.parquet", schema))
             text = stack.enter_context(open(directory / f"{kind}.csv", "w", newline="")) if csv else None
@@ -361,23 +365,27 @@ def _run_locked(
         del got
         if progress is not None:
             progress(len(parts[todo[k]]))
-    if plots:
-        from ..pngs import start_run_pngs, warm_workers
-
-        warm_workers(executor)  # the workers are idle while the tables are joined
-    stats = {
-        name: pd.concat(
-            [pd.read_parquet(partial / "chunks" / f"{i:06d}" / f"{name}.parquet") for i in range(len(parts))],
-            ignore_index=True,
-        )
-        for name in STATS
-    }
+    sources = _sources(partial, len(parts))
     pngs: list[str] = []
     with output.staged_dir(out, force=force) as tmp:
-        _combine(partial, len(parts), tmp, csv)
-        # The plots read the joined tables: drawn in the workers while this process makes the summary.
-        pending = start_run_pngs(tmp, scenario, seed, reps, executor=executor) if plots else None
+        pending = None
+        if plots:
+            from ..pngs import plotted_reps, start_run_pngs
+
+            # The plots read the chunks they show (the first plotted_reps replications), so the
+            # workers draw them while this process joins the tables and makes the summary.
+            shown = sum(1 for part in parts if part[0] < plotted_reps(reps))
+            plotted = {kind: (files[:shown], schema) for kind, (files, schema) in sources.items()}
+            pending = start_run_pngs(tmp, scenario, seed, reps, executor=executor, sources=plotted)
         try:
+            stats = {
+                name: pd.concat(
+                    [pd.read_parquet(partial / "chunks" / f"{i:06d}" / f"{name}.parquet") for i in range(len(parts))],
+                    ignore_index=True,
+                )
+                for name in STATS
+            }
+            _combine(sources, tmp, csv)
             latency = metrics.lot_summary(stats, reps, scenario.horizon_days, tau, cohort)
             closure = metrics.closure_summary(stats, reps, scenario.horizon_days, tau, cohort)
             backfill = metrics.backfill_summary(stats, reps, scenario.horizon_days)
