@@ -218,3 +218,29 @@ def test_compare_plots_use_the_table_and_its_names(tmp_path, monkeypatch):
     ((results, given),) = drawn
     assert given is table, "the comparison plot is drawn from the compare table, over all replications"
     assert [r.scenario.name for r in results] == ["stockpile_first", "copy"]
+
+
+def test_the_plots_read_from_the_chunks_the_frames_the_joined_tables_give(tmp_path):
+    # The workers draw a run's plots from its chunks before they are joined: every frame they read
+    # must be the joined files' own, down to categories and dtypes, also when the last plotted
+    # replication falls inside a chunk (max_reps=4 of chunks [0, 1, 2] and [3, 4]).
+    from sim.experiments import streamed
+    from sim.experiments.ensemble import run_chunk_output
+
+    sc = sim.load_scenario(REPO / "scenarios" / "baseline_2025.yaml")
+    partial = tmp_path / "partial"
+    for i, reps in enumerate([[0, 1, 2], [3, 4]]):
+        chunk = partial / "chunks" / f"{i:06d}"
+        chunk.mkdir(parents=True)
+        for kind, df in run_chunk_output(sc, SEED, reps)["tables"].items():
+            df.to_parquet(chunk / f"{kind}.parquet", index=False)
+    sources = streamed._sources(partial, 2)
+    joined = tmp_path / "joined"
+    joined.mkdir()
+    streamed._combine(sources, joined)
+    from_chunks = pngs.read_back(joined / "absent", sc, SEED, 5, max_reps=4, sources=sources)
+    from_joined = pngs.read_back(joined, sc, SEED, 5, max_reps=4)
+    assert from_chunks.reps == from_joined.reps == 4
+    assert set(from_chunks.deliveries["rep"]) == {0, 1, 2, 3}
+    for kind in ("deliveries", "event_log", "levels", "backfills"):
+        pd.testing.assert_frame_equal(getattr(from_chunks, kind), getattr(from_joined, kind))
