@@ -29,6 +29,10 @@ class Flow:
         # Donated goods are credited back to the account only where both can happen (hot path).
         self._credits = funding.enabled and any(src.name == names.STOCKPILE for src in sourcing.sources)
         self.waiting: dict[int, Any] = {}  # requests not yet sourced, by seq
+        # No stage can apply to any request while no scope is closed (approval and funding off, no
+        # availability check, no coordination): _begin then skips the per-request stage tests.
+        self._no_stages = not approval.enabled and not funding.enabled and self.availability is None
+        self._no_stages = self._no_stages and coordination is None
 
     def submit(self, request) -> None:
         """Take a new request from the requests part."""
@@ -39,6 +43,9 @@ class Flow:
         """The request's first step: its stages, or, when none applies, its lots at once."""
         # Stages that do nothing for this request are skipped without building a generator:
         # this is the per-request hot path of large ensembles.
+        if self._no_stages and not self.switch.any_closed:
+            req.approved_day = req.funded_day = req.coordinated_day = self.env.now
+            return self._source(req)
         if (
             self.approval.needed(req)
             or self.funding.needed(req)

@@ -107,15 +107,11 @@ class Requests:
         limit = stream.max_requests or math.inf
         t, n = start, 0
         # Hot loop: draws are C-level iterator steps; a fixed quantity is rounded once, here.
-        gap, pick_item, pick_priority, emit, delay = (
-            self._gap.draw,
-            self._item.draw,
-            self._priority.draw,
-            self._emit,
-            env.delay,
-        )
+        gap, pick_item, pick_priority, delay = self._gap.draw, self._item.draw, self._priority.draw, env.delay
         fixed_qty = {i: max(1, int(round(q.fixed))) for i, q in self._qty.items() if q.fixed is not None}
         qty_of = {i: q.draw for i, q in self._qty.items()}
+        # One line per request: _emit's work inlined (this loop runs once per request of the stream).
+        requested, unit_cost, downstream = self.requested, self._cost, self.downstream
         while n < limit:
             t += gap()
             if t > end:
@@ -124,7 +120,10 @@ class Requests:
             item = pick_item()
             qty = fixed_qty.get(item) or max(1, int(round(min(qty_of[item](), MAX_QTY))))
             n += 1
-            emit(f"R{n:07d}", pick_priority(), [(item, qty)])
+            requested[item] = requested.get(item, 0) + qty
+            req = Request(self._seq, f"R{n:07d}", pick_priority(), [(item, qty)], 0.0 + unit_cost[item] * qty, env.now)
+            self._seq += 1
+            downstream(req)
 
     def check(self, finished) -> None:
         """End of run: every requested unit is in a delivery row (a lot, or a line not yet sourced)."""
