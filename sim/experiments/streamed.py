@@ -32,6 +32,7 @@ import pyarrow.parquet as pq
 
 from .. import metrics, outdir, output
 from ..executors import executor_workers
+from ..pngs import plotted_reps, start_run_pngs
 from ..scenario.schema import Scenario
 from ..tables import CATEGORIES
 from .ensemble import KINDS, as_completed, check_run, chunks, default_chunk_size, run_chunk_output
@@ -221,8 +222,7 @@ def _unified_schema(files: list[Path]) -> pa.Schema:
 
 def _sources(partial: Path, n_chunks: int) -> dict[str, tuple[list[Path], pa.Schema]]:
     """Each table's chunk files, in chunk (so replication) order, with the schema they are joined to."""
-    order = [partial / "chunks" / f"{i:06d}" for i in range(n_chunks)]
-    files = {kind: [chunk / f"{kind}.parquet" for chunk in order] for kind in KINDS}
+    files = {kind: [partial / "chunks" / f"{i:06d}" / f"{kind}.parquet" for i in range(n_chunks)] for kind in KINDS}
     return {kind: (fs, _unified_schema(fs)) for kind, fs in files.items()}
 
 
@@ -368,22 +368,17 @@ def _run_locked(
     sources = _sources(partial, len(parts))
     pngs: list[str] = []
     with output.staged_dir(out, force=force) as tmp:
-        pending = None
+        pending = None  # the plots being drawn, if asked for
         if plots:
-            from ..pngs import plotted_reps, start_run_pngs
-
-            # The plots read the chunks they show (the first plotted_reps replications), so the
-            # workers draw them while this process joins the tables and makes the summary.
+            # The plots read the chunks they show, drawn while this process joins the tables and sums up.
             shown = sum(1 for part in parts if part[0] < plotted_reps(reps))
             plotted = {kind: (files[:shown], schema) for kind, (files, schema) in sources.items()}
             pending = start_run_pngs(tmp, scenario, seed, reps, executor=executor, sources=plotted)
         try:
+            chunk_dirs = [partial / "chunks" / f"{i:06d}" for i in range(len(parts))]
             stats = {
-                name: pd.concat(
-                    [pd.read_parquet(partial / "chunks" / f"{i:06d}" / f"{name}.parquet") for i in range(len(parts))],
-                    ignore_index=True,
-                )
-                for name in STATS
+                n: pd.concat([pd.read_parquet(c / f"{n}.parquet") for c in chunk_dirs], ignore_index=True)
+                for n in STATS
             }
             _combine(sources, tmp, csv)
             latency = metrics.lot_summary(stats, reps, scenario.horizon_days, tau, cohort)
