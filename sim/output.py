@@ -176,3 +176,10 @@ def write_results(results, directory: Path, extra: dict | None = None, csv: bool
     summary.update(extra or {})
     (directory / "summary.json").write_text(json.dumps(_jsonable(summary), indent=2, sort_keys=True))
     write_inputs(directory, results.scenario, results.overrides)
+
+
+def joined_part(df: pd.DataFrame, schema):
+    """One chunk's frame as a part of its joined Parquet table (`schema`, a pyarrow schema): how the join and the plots both read a chunk."""
+    import pyarrow as pa  # here, not at the top: commands that never join tables do not load pyarrow
+
+    return pa.Table.from_pandas(df, preserve_index=False).cast(schema)

@@ -25,6 +25,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .output import joined_part
 from .recorder import PHASE_COLUMNS
 from .results import Results
 from .scenario.schema import Scenario
@@ -85,10 +86,7 @@ def read_back(
             files, schema = sources[kind]
             target = pa.schema([schema.field(c) for c in cols])
             table = pa.concat_tables(
-                pa.Table.from_pandas(pd.read_parquet(f, columns=cols, filters=filters), preserve_index=False).cast(
-                    target
-                )
-                for f in files
+                joined_part(pd.read_parquet(f, columns=cols, filters=filters), target) for f in files
             )
         tables[kind] = table.to_pandas()
     return Results(scenario, seed, n, tables["deliveries"], tables["events"], tables["levels"], tables["backfills"])

@@ -234,7 +234,7 @@ def test_the_plots_read_from_the_chunks_the_frames_the_joined_tables_give(tmp_pa
         chunk.mkdir(parents=True)
         for kind, df in run_chunk_output(sc, SEED, reps)["tables"].items():
             df.to_parquet(chunk / f"{kind}.parquet", index=False)
-    sources = streamed._sources(partial, 2)
+    sources = streamed._sources([partial / "chunks" / f"{i:06d}" for i in range(2)])
     joined = tmp_path / "joined"
     joined.mkdir()
     streamed._combine(sources, joined)

@@ -32,7 +32,7 @@ import pyarrow.parquet as pq
 
 from .. import metrics, outdir, output
 from ..executors import executor_workers
-from ..pngs import plotted_reps, start_run_pngs
+from ..pngs import Sources, plotted_reps, start_run_pngs
 from ..scenario.schema import Scenario
 from ..tables import CATEGORIES
 from .ensemble import KINDS, as_completed, check_run, chunks, default_chunk_size, run_chunk_output
@@ -220,13 +220,13 @@ def _unified_schema(files: list[Path]) -> pa.Schema:
     return pa.schema([(n, _common_type(n, [s.field(n).type for s in schemas])) for n in names])
 
 
-def _sources(partial: Path, n_chunks: int) -> dict[str, tuple[list[Path], pa.Schema]]:
+def _sources(chunk_dirs: list[Path]) -> Sources:
     """Each table's chunk files, in chunk (so replication) order, with the schema they are joined to."""
-    files = {kind: [partial / "chunks" / f"{i:06d}" / f"{kind}.parquet" for i in range(n_chunks)] for kind in KINDS}
+    files = {kind: [c / f"{kind}.parquet" for c in chunk_dirs] for kind in KINDS}
     return {kind: (fs, _unified_schema(fs)) for kind, fs in files.items()}
 
 
-def _combine(sources: dict[str, tuple[list[Path], pa.Schema]], directory: Path, csv: bool = False) -> None:
+def _combine(sources: Sources, directory: Path, csv: bool = False) -> None:
     """Append each chunk's tables, in chunk order, to one Parquet file per table (and one CSV with `csv`)."""
     for kind, (files, schema) in sources.items():
         with ExitStack() as stack:
@@ -234,7 +234,7 @@ def _combine(sources: dict[str, tuple[list[Path], pa.Schema]], directory: Path, 
             text = stack.enter_context(open(directory / f"{kind}.csv", "w", newline="")) if csv else None
             for i, f in enumerate(files):
                 df = pd.read_parquet(f)
-                writer.write_table(pa.Table.from_pandas(df, preserve_index=False).cast(schema))
+                writer.write_table(output.joined_part(df, schema))
                 if text is not None:
                     df.to_csv(text, header=(i == 0), index=False, date_format=CSV_DATE_FORMAT)
 
@@ -365,7 +365,8 @@ def _run_locked(
         del got
         if progress is not None:
             progress(len(parts[todo[k]]))
-    sources = _sources(partial, len(parts))
+    chunk_dirs = [partial / "chunks" / f"{i:06d}" for i in range(len(parts))]
+    sources = _sources(chunk_dirs)
     pngs: list[str] = []
     with output.staged_dir(out, force=force) as tmp:
         pending = None  # the plots being drawn, if asked for
@@ -375,7 +376,6 @@ def _run_locked(
             plotted = {kind: (files[:shown], schema) for kind, (files, schema) in sources.items()}
             pending = start_run_pngs(tmp, scenario, seed, reps, executor=executor, sources=plotted)
         try:
-            chunk_dirs = [partial / "chunks" / f"{i:06d}" for i in range(len(parts))]
             stats = {
                 n: pd.concat([pd.read_parquet(c / f"{n}.parquet") for c in chunk_dirs], ignore_index=True)
                 for n in STATS
