@@ -35,9 +35,12 @@ class Labels:
 def labels(values: list | np.ndarray) -> Labels:
     """Factorize a list of labels once (several times faster than building a Categorical from it)."""
     codes, uniques = pd.factorize(np.asarray(values, dtype=object))
-    # The smallest integer type that numbers the labels: a column of a few labels, a byte a row.
-    small = next(t for t in (np.int8, np.int16, np.int32, np.int64) if len(uniques) <= np.iinfo(t).max)
-    return Labels(codes.astype(small), uniques)
+    return Labels(codes.astype(_code_type(len(uniques))), uniques)
+
+
+def _code_type(n: int) -> type:
+    """The smallest integer type that numbers n labels: a column of a few labels, a byte a row."""
+    return next(t for t in (np.int8, np.int16, np.int32, np.int64) if n <= np.iinfo(t).max)
 
 
 def texts(values: list) -> pa.Array:
@@ -59,37 +62,55 @@ def raw_doubles(values: array) -> np.ndarray:
     return np.frombuffer(values, dtype=np.float64) if len(values) else np.empty(0, dtype=np.float64)
 
 
-class EventLog:
-    """The event log as it is written: one column each (numbers as raw doubles and ints, labels as
-    the strings the parts pass), so a line costs no tuple and no number object of its own."""
+class _Codes(dict):
+    """Label -> code, numbered in order of first use (as pd.factorize numbers them)."""
 
-    __slots__ = ("day", "kind", "request_id", "lot_id", "item", "qty", "where")
+    def __missing__(self, label):
+        code = self[label] = len(self)
+        return code
+
+
+class EventLog:
+    """The event log as it is written: one column each, numbers as raw doubles and ints, request
+    ids as the strings the parts pass, other labels as int codes (no pointer per line, and no
+    factorizing of millions of strings at the end)."""
+
+    __slots__ = ("day", "kind", "request_id", "lot_id", "item", "qty", "where", "_codes")
 
     def __init__(self):
         self.day, self.lot_id, self.qty = array("d"), array("q"), array("d")
-        self.kind: list[str] = []
         self.request_id: list[str] = []
-        self.item: list[str] = []
-        self.where: list[str] = []
+        self.kind, self.item, self.where = array("i"), array("i"), array("i")
+        self._codes = (_Codes(), _Codes(), _Codes())  # of kind, item, where
 
     def append(self, day, kind, request_id, lot_id, item, qty, where) -> None:
         """One line of the log."""
+        kinds, items, wheres = self._codes
         self.day.append(day)
-        self.kind.append(kind)
+        self.kind.append(kinds[kind])
         self.request_id.append(request_id)
         self.lot_id.append(lot_id)
-        self.item.append(item)
+        self.item.append(items[item])
         self.qty.append(qty)
-        self.where.append(where)
+        self.where.append(wheres[where])
 
     def columns(self) -> dict:
         """The log's columns by EVENT_COLUMNS name: numbers as numpy arrays, labels factorized, request ids as text."""
+        kinds, items, wheres = self._codes
         return {
             "day": raw_doubles(self.day),
-            "kind": labels(self.kind),
+            "kind": _coded(self.kind, kinds),
             "request_id": texts(self.request_id),
             "lot_id": np.frombuffer(self.lot_id, dtype=np.int64) if len(self.lot_id) else np.empty(0, dtype=np.int64),
-            "item": labels(self.item),
+            "item": _coded(self.item, items),
             "qty": raw_doubles(self.qty),  # units or money: the table's column is float
-            "where": labels(self.where),
+            "where": _coded(self.where, wheres),
         }
+
+
+def _coded(codes: array, names: _Codes) -> Labels:
+    """A column of codes as Labels, the same as `labels` would make of the labels themselves."""
+    uniques = np.empty(len(names), dtype=object)
+    uniques[:] = list(names)
+    small = _code_type(len(uniques))
+    return Labels(np.frombuffer(codes, dtype=np.int32).astype(small) if len(codes) else np.empty(0, small), uniques)

@@ -1,67 +1,83 @@
 """The one Recorder every model part writes to: append-only rows, turned into columns once at the end.
 
-It also owns the vocabulary of the phases a lot's time in system is split into (PHASES; see
-docs/phases.md). Parts mark the moment a lot enters a phase with `lot.enter(CODE, env.now)`, and
-only when the lot really waits there; `tables()` turns the marks into one column of days per
-phase. The marks are kept here, not in sim/model/, because the delivery columns are named after
-them and the model imports the recorder (never the other way round).
+Parts mark the moment a lot enters a phase with `lot.enter(CODE, env.now)` (the phases and their
+codes: sim.phases, re-exported here, where the parts import them from); `tables()` turns the
+marks into one column of days per phase (sim.phases.phase_days).
 """
 
 from __future__ import annotations
 
 import math
 from array import array
-from typing import get_args
 
 import numpy as np
 
-from .columns import EventLog, Labels, labels, raw_doubles, texts, whole_units
-from .scenario.schema import Leg as LegSpec
+from .columns import EventLog, labels, raw_doubles, texts, whole_units
+from .phases import (  # re-exported: the parts and tables import the phase vocabulary from here
+    APPROVAL as APPROVAL,
+)
+from .phases import (
+    COORDINATION as COORDINATION,
+)
+from .phases import (
+    DONOR_PREP as DONOR_PREP,
+)
+from .phases import (
+    FUNDING as FUNDING,
+)
+from .phases import (
+    HELD as HELD,
+)
+from .phases import (
+    LINE_QUEUE as LINE_QUEUE,
+)
+from .phases import (
+    LONG_LEAD as LONG_LEAD,
+)
+from .phases import (
+    MANUFACTURE as MANUFACTURE,
+)
+from .phases import (
+    MARK_BITS as MARK_BITS,
+)
+from .phases import (
+    NODE_HANDLING as NODE_HANDLING,
+)
+from .phases import (
+    NODE_QUEUE as NODE_QUEUE,
+)
+from .phases import (
+    NOT_OFFERED as NOT_OFFERED,
+)
+from .phases import (
+    PHASE_AT_HORIZON as PHASE_AT_HORIZON,
+)
+from .phases import (
+    PHASE_COLUMNS as PHASE_COLUMNS,
+)
+from .phases import (
+    PHASES as PHASES,
+)
+from .phases import (
+    TRANSIT as TRANSIT,
+)
+from .phases import (
+    TRANSIT_MODES as TRANSIT_MODES,
+)
+from .phases import (
+    UNSOURCED as UNSOURCED,
+)
+from .phases import (
+    US_HANDLING as US_HANDLING,
+)
+from .phases import (
+    WAITING_DEPARTURE as WAITING_DEPARTURE,
+)
+from .phases import phase_days, rows_of
 from .vocabulary import LOST
 from .vocabulary import NOT_OFFERED as NOT_OFFERED_SOURCE
-from .vocabulary import UNSOURCED as UNSOURCED_SOURCE
 
 NAN = math.nan
-
-# --- phases of a lot's time in system ---------------------------------------------------------
-# Every mode a leg may have in the scenario schema gets its own transit phase.
-TRANSIT_MODES: tuple[str, ...] = get_args(LegSpec.model_fields["mode"].annotation)
-PHASES: tuple[str, ...] = (
-    "approval",  # request: requested -> approved (the review, and any approvals pause)
-    "funding",  # request: approved -> funded (waiting for money in the NATO account)
-    "coordination",  # request: funded -> coordinated (NSATU matching it to donors and routes, queue included)
-    "unsourced",  # no source could supply the lot: sourced (funded, or coordinated) -> horizon
-    "not_offered",  # the availability check found the US could not supply it in its window: checked -> horizon
-    "long_lead",  # production: the line's long-lead delay before the order may queue
-    "line_queue",  # production: queued at the line, behind other customers' book and orders
-    "manufacture",  # production: a server is making the lot
-    "us_handling",  # US stock: handling before a sold lot is ready
-    "donor_prep",  # stockpile: the donor prepares the lot for hand-over
-    "held",  # a pause, outage or closed gate holds the lot
-    "waiting_departure",  # waiting for a slot on a leg or for its next sailing
-    "node_queue",  # at a node between two legs: waiting for the node's capacity (today's tonnes, a ground slot)
-    "node_handling",  # at an airfield between two legs: the aircraft's turn on the ground
-    *(f"transit_{mode}" for mode in TRANSIT_MODES),  # on a leg, by the leg's mode
-)
-(
-    APPROVAL,
-    FUNDING,
-    COORDINATION,
-    UNSOURCED,
-    NOT_OFFERED,
-    LONG_LEAD,
-    LINE_QUEUE,
-    MANUFACTURE,
-    US_HANDLING,
-    DONOR_PREP,
-    HELD,
-    WAITING_DEPARTURE,
-    NODE_QUEUE,
-    NODE_HANDLING,
-) = range(14)
-TRANSIT = {mode: PHASES.index(f"transit_{mode}") for mode in TRANSIT_MODES}  # phase code per leg mode
-PHASE_COLUMNS = [f"phase_{name}_days" for name in PHASES]
-PHASE_AT_HORIZON = "phase_at_horizon"
 
 DELIVERY_COLUMNS = [
     "lot_id",
@@ -123,7 +139,7 @@ class Lot:
         "marks",
     )
 
-    def __init__(self, lot_id: int, request, item: str, qty: int, source: str, donor: str, origin: str):
+    def __init__(self, lot_id: int, request, item: str, qty: int, source: str, donor: str, origin: str, marks: array):
         self.lot_id = lot_id
         self.shipment_id = lot_id
         self.request = request
@@ -136,14 +152,14 @@ class Lot:
         self.ready_day = NAN
         self.shipped_day = NAN
         self.delivered_day = NAN
-        # phase code, day, phase code, day, ...: where the lot's time went, as raw doubles (a list
-        # would keep a float object per day, 30-70 bytes a lot more)
-        self.marks = array("d")
+        # The recorder's one log of every lot's marks (Recorder.marks): an array per lot would cost
+        # its header and spare room, ~200 bytes a lot more at 5 marks.
+        self.marks = marks
 
     def enter(self, phase: int, day: float) -> None:
         """The lot enters `phase` (a code of PHASES) at `day`; it stays there until its next mark."""
         marks = self.marks
-        marks.append(phase)
+        marks.append((self.shipment_id << MARK_BITS) + phase)
         marks.append(day)
 
 
@@ -156,6 +172,12 @@ class Recorder:
         self._n_lots = 0  # lots sourced (shipments split off a lot keep its id)
         self.pending_lines: list[tuple] = []  # (request, item, qty) never sourced by the horizon
         self.backfills: list[list] = []
+        # Every lot's phase marks in the order they were made, as raw doubles: (key, day) pairs,
+        # the key a lot's shipment_id and phase code (Lot.enter). No float object per mark.
+        self.marks = array("d")
+        # (shipment, from shipment, marks made before): a shipment whose history up to then is
+        # another's (a split, a lot sourced again after a loss); see `inherit`.
+        self.inherits: list[tuple[int, int, int]] = []
         self.lost: list[Lot] = []  # lots lost in transit (Recorder.lose): event rows, never delivery rows
         self._events: EventLog | None = EventLog() if events else None
         self._loss_rows = EventLog()  # the loss events when the event log is off (a loss is always logged)
@@ -167,8 +189,9 @@ class Recorder:
 
     def new_lot(self, request, item, qty, source, donor="", origin="") -> Lot:
         """Register a lot; it is a delivery row from now on, delivered or not."""
-        lot = Lot(self._n_lots, request, item, qty, source, donor, origin)
-        lot.shipment_id = len(self.lots)
+        lot = Lot(self._n_lots, request, item, qty, source, donor, origin, self.marks)
+        sid = len(self.lots)
+        lot.shipment_id = lot.lot_id if sid == lot.lot_id else sid  # one int object for both, most often
         self._n_lots += 1
         self.lots.append(lot)
         return lot
@@ -176,14 +199,19 @@ class Recorder:
     def split(self, lot: Lot, qty: int) -> Lot:
         """A shipment of `qty` units split off `lot` now (the lot keeps the rest): a row of its own.
 
-        It has been where the lot has been so far, so it starts with a copy of the lot's phase marks.
+        It has been where the lot has been so far, so its phase marks so far are the lot's.
         """
-        part = Lot(lot.lot_id, lot.request, lot.item, qty, lot.source, lot.donor, lot.origin)
+        part = Lot(lot.lot_id, lot.request, lot.item, qty, lot.source, lot.donor, lot.origin, self.marks)
         part.shipment_id = len(self.lots)
-        part.marks = lot.marks[:]
+        self.inherit(part, lot)
         lot.qty -= qty
         self.lots.append(part)
         return part
+
+    def inherit(self, lot: Lot, source: Lot) -> None:
+        """`lot` has been where `source` has been until now: its phase marks so far are the source's
+        (any it made itself before now are replaced); its own marks from now on follow them."""
+        self.inherits.append((lot.shipment_id, source.shipment_id, len(self.marks) // 2))
 
     def lose(self, lot: Lot, day: float, where: str) -> None:
         """`lot` is lost in transit at `day` on `where` (leg:ID): an event row of kind `lost`, and no delivery row.
@@ -199,6 +227,7 @@ class Recorder:
     def clear(self) -> None:
         """Let go of every record (the tables already built keep what they use)."""
         self.lots, self.backfills, self.pending_lines, self.lost = [], [], [], []
+        self.marks, self.inherits = array("d"), []
         self._loss_rows = EventLog()
         self._n_lots = 0
         self.level_days, self.level_series, self.level_values = array("d"), [], array("d")
@@ -280,11 +309,11 @@ class Recorder:
         coordinated = floats((r.coordinated_day for r in reqs), [r.coordinated_day for r, _, _ in pending])
         if n:
             # A line the availability check refused is never funded, though the rest of its request may be.
-            refused = _rows_of(cols["source"], NOT_OFFERED_SOURCE, n, n)
+            refused = rows_of(cols["source"], NOT_OFFERED_SOURCE, n, n)
             if refused.any():
                 cols["funded_day"][:n][refused] = NAN
                 coordinated[:n][refused] = NAN
-        cols.update(self._phase_columns(cols, coordinated))
+        cols.update(phase_days(self, cols, coordinated))
         return {
             "deliveries": cols,
             "events": (self._events if self._events is not None else self._loss_rows).columns(),
@@ -295,86 +324,6 @@ class Recorder:
             },
             "backfills": _columns(self.backfills, BACKFILL_COLUMNS),
         }
-
-    def _phase_columns(self, cols: dict, coordinated: np.ndarray) -> dict:
-        """Days in each phase per delivery row, and the phase an undelivered row is in at the horizon.
-
-        A row's time in system runs from `requested_day` to `delivered_day`, or to the horizon when
-        it is not delivered. Approval, funding and coordination come from the request's days (a row
-        that never reached a stage stays in the one before it until its end; `coordinated` is when
-        the request was sourced, its funded day when there is no coordination step). A lot's own
-        time, from its sourcing on, is cut at its marks: each mark's phase lasts until the next
-        mark, the last one until the row's end. An unsourced lot is in `unsourced` from its sourcing on.
-        Nothing here fills a gap: a wait a part forgot to mark leaves the phases short of the time
-        in system, which the invariants report.
-        """
-        lots = self.lots
-        n, n_phases = len(lots), len(PHASES)
-        requested, approved, funded, delivered = (
-            cols[c] for c in ("requested_day", "approved_day", "funded_day", "delivered_day")
-        )
-        rows = len(requested)
-        undelivered = np.isnan(delivered)
-        end = np.where(undelivered, self.horizon, delivered)
-        at = np.full(rows, -1, dtype=np.int64)  # phase code at the horizon; -1: delivered
-        days: np.ndarray  # one contiguous row of days per phase
-        if n:
-            pairs = np.fromiter((len(lot.marks) for lot in lots), dtype=np.int64, count=n) // 2
-            flat = np.frombuffer(b"".join(lot.marks for lot in lots), dtype=np.float64)  # every lot's, in order
-            code, start = flat[0::2].astype(np.int64), flat[1::2]
-            spent = np.empty_like(start)  # a mark lasts until the next one; each lot's last, until its end
-            spent[:-1] = start[1:]
-            marked = pairs > 0
-            last = np.cumsum(pairs)[marked] - 1
-            spent[last] = end[:n][marked]
-            spent -= start
-            at[:n][marked] = code[last]
-            del flat, start, last  # large temporaries (several per mark): free them before the next
-            code *= n
-            code += np.repeat(np.arange(n, dtype=np.int64), pairs)  # flat index: phase * n + lot
-            # The lots' days per phase are the table's own rows of days (no second matrix of them).
-            counted = np.bincount(code, weights=spent, minlength=n_phases * n).reshape(n_phases, n)
-            lot_days: np.ndarray = counted.astype(np.float64, copy=False)  # no marks at all: numpy counts in ints
-            del counted
-            del code, spent
-            if rows == n:
-                days = lot_days
-            else:
-                days = np.zeros((n_phases, rows))
-                days[:, :n] = lot_days
-            del lot_days
-        else:
-            days = np.zeros((n_phases, rows))
-        # Added to what the marks gave (nothing, for these three phases): a + b, as b + a, exactly.
-        approved_at = np.where(np.isnan(approved), end, approved)
-        funded_at = np.where(np.isnan(funded), end, funded)
-        coordinated_at = np.where(np.isnan(coordinated), end, coordinated)
-        days[APPROVAL] += approved_at - requested
-        days[FUNDING] += funded_at - approved_at
-        days[COORDINATION] += coordinated_at - funded_at
-        if n:
-            unsourced = _rows_of(cols["source"], UNSOURCED_SOURCE, n, rows)
-            days[UNSOURCED, unsourced] = end[unsourced] - coordinated_at[unsourced]
-            at[unsourced] = UNSOURCED
-            # A line not offered is never funded: from its check (approved_day) on it is `not_offered`.
-            refused = _rows_of(cols["source"], NOT_OFFERED_SOURCE, n, rows)
-            days[NOT_OFFERED, refused] = days[FUNDING, refused]
-            days[FUNDING, refused] = 0.0
-            at[refused] = NOT_OFFERED
-        # Lines never sourced: still in approval, funding or coordination at the horizon.
-        at[n:] = np.where(np.isnan(approved[n:]), APPROVAL, np.where(np.isnan(funded[n:]), FUNDING, COORDINATION))
-        at[~undelivered] = -1
-        names = np.array([*PHASES, ""], dtype=object)  # code -1 picks ""
-        out = {col: days[k] for k, col in enumerate(PHASE_COLUMNS)}
-        out[PHASE_AT_HORIZON] = labels(names[at])
-        return out
-
-
-def _rows_of(source: Labels, label: str, n: int, rows: int) -> np.ndarray:
-    """A mask of `rows` delivery rows: True where one of the first n (the lots) has `source` == label."""
-    mask = np.zeros(rows, dtype=bool)
-    mask[:n] = np.asarray(source.uniques == label, dtype=bool)[source.codes[:n]]
-    return mask
 
 
 def _columns(rows, names) -> dict[str, list]:

@@ -22,7 +22,7 @@ from conftest import REPO, build, package
 import sim
 from sim.errors import InvariantError
 from sim.model import Model, invariants
-from sim.recorder import PHASE_AT_HORIZON, PHASE_COLUMNS, PHASES, TRANSIT_MODES
+from sim.recorder import MARK_BITS, PHASE_AT_HORIZON, PHASE_COLUMNS, PHASES, TRANSIT_MODES
 from sim.scenario.schema import Leg
 
 EXACT = 1e-9
@@ -279,8 +279,10 @@ def test_the_invariant_catches_a_wait_nobody_marked():
     s = build([package("p1", qty=30)], production={"line": {"long_lead_days": 20}}, transport=road(5))
     model = Model(s, seed=0, rep=0)
     model.run()
-    lot = model.recorder.lots[0]
-    assert list(lot.marks[:2]) == [PHASES.index("long_lead"), 0.0]  # marks are raw doubles
-    del lot.marks[:2]
+    rec = model.recorder
+    lot = rec.lots[0]
+    # The log's first mark is this lot's: (key, day) raw doubles, the key its shipment id and phase.
+    assert list(rec.marks[:2]) == [(lot.shipment_id << MARK_BITS) + PHASES.index("long_lead"), 0.0]
+    del rec.marks[:2]
     with pytest.raises(InvariantError, match="do not add up"):
         invariants.check(model)

@@ -98,7 +98,7 @@ class Flow:
             self.funding.credit_donations(req, lots)
         for lot in lots:
             if lot.source != names.UNSOURCED:
-                lot.marks = lost.marks[:]  # a copy of the raw doubles
+                self.rec.inherit(lot, lost)
                 lot.enter(HELD, env.now)
             env.task(self._lot(lot))
 
