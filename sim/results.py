@@ -223,10 +223,26 @@ class Results:
         requests) are per replication (the total divided by `reps`); `reps_with_deliveries` is a
         total (replications with a delivered lot). `df.attrs["counts"]` says so per column.
         """
+        tau_, window = metrics.headline.window_for([self.horizon_days], tau, cohort)
         return self._cached(
             ("summary", tau, cohort),
-            lambda: metrics.lot_summary(self.observations(), self.reps, self.horizon_days, tau, cohort),
+            lambda: metrics.lot_summary(
+                self.observations(),
+                self.reps,
+                est=self.estimates(tau_, window),
+                delivered_cols=self.delivered_summary(),
+            ),
         )
+
+    def estimates(self, tau: float, window: tuple[float, float]):
+        """The headline estimates (the estimate and its bootstrap rows) of the requests made in
+        `window`, RMST up to `tau`: computed once for the summary and every comparison."""
+        key = ("estimates", float(tau), (float(window[0]), float(window[1])))
+        return self._cached(key, lambda: metrics.estimates(self.observations(), self.reps, tau, window))
+
+    def delivered_summary(self) -> pd.DataFrame:
+        """The secondary view among delivered lots, per item and ALL (sim.metrics.delivered), computed once."""
+        return self._cached(("delivered",), lambda: metrics.delivered_summary(self.observations(), self.reps))
 
     def closure_summary(self, tau: float | None = None, cohort: tuple[float, float] | None = None) -> pd.DataFrame:
         """Time to close each request, and each group of items that work together, censored the same way.

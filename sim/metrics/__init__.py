@@ -18,6 +18,8 @@ Below it are the tables of a run (sim.tables); above it the Results container, t
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 
 from . import backfill, comparison, delivered, headline, observations, ukraine  # noqa: F401 (sim.metrics.ukraine)
@@ -63,17 +65,31 @@ def estimates(obs: dict[str, pd.DataFrame], reps: int, tau: float, window, count
     return headline.estimate(obs["lots"], reps, tau, window, counts=counts)
 
 
+def delivered_summary(obs: dict[str, pd.DataFrame], reps: int) -> pd.DataFrame:
+    """The delivered-only columns per item and ALL (sim.metrics.delivered)."""
+    return delivered.summary(delivered.per_rep(obs["lots"]), reps)
+
+
 def lot_summary(
     obs: dict[str, pd.DataFrame],
     reps: int,
-    horizon: float,
+    horizon: float = math.nan,
     tau: float | None = None,
     cohort: tuple[float, float] | None = None,
+    est: headline.Estimates | None = None,
+    delivered_cols: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Per item and ALL: the headline figures with intervals, then the delivered-only columns."""
-    tau, window = window_for([horizon], tau, cohort)
-    head = headline.table(estimates(obs, reps, tau, window))
-    return _counted(head.join(delivered.summary(delivered.per_rep(obs["lots"]), reps), how="left"))
+    """Per item and ALL: the headline figures with intervals, then the delivered-only columns.
+
+    est, delivered_cols: the estimates and delivered-only columns already made for the same inputs
+    (Results keeps them, so that a report computes each bootstrap once); else made here from
+    `horizon`, `tau` and `cohort`.
+    """
+    if est is None:
+        tau, window = window_for([horizon], tau, cohort)
+        est = estimates(obs, reps, tau, window)
+    dv = delivered_summary(obs, reps) if delivered_cols is None else delivered_cols
+    return _counted(headline.table(est).join(dv, how="left"))
 
 
 def closure_summary(
@@ -113,6 +129,7 @@ __all__ = [
     "estimates",
     "headline",
     "lot_summary",
+    "delivered_summary",
     "observations",
     "window_for",
 ]

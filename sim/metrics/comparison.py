@@ -168,10 +168,18 @@ def comparison_table(
     tau: float | None = None,
     cohort: tuple[float, float] | None = None,
     head: Sequence[dict] | None = None,
+    results: Sequence | None = None,
 ) -> pd.DataFrame:
-    """The comparison of scenarios (or sweep points) from their observations (sim.metrics.STATS)."""
+    """The comparison of scenarios (or sweep points) from their observations (sim.metrics.STATS).
+
+    results: the Results the observations are of, whose kept estimates are then reused.
+    """
     horizons = [sc.horizon_days for sc in scenarios]
     tau, window = hl.window_for(horizons, tau, cohort)
+    if results is not None:  # each with `reps` replications: the same resamples, paired
+        est = [r.estimates(tau, window) for r in results]
+        delivered = [r.delivered_summary() for r in results]
+        return table(est, delivered, names, scenarios, head)
     # One set of resamples for all, sized for the largest: the differences are then paired.
     counts = hl.resamples(reps)
     est = [hl.estimate(o["lots"], reps, tau, window, counts=counts) for o in obs]
@@ -195,7 +203,7 @@ def of_results(results_list: Sequence) -> pd.DataFrame:
                 f"{base.scenario.name} with seed {base.seed} and {base.reps}: not paired"
             )
     names = unique_names([r.scenario.name for r in rl])
-    return comparison_table([r.observations() for r in rl], names, base.reps, [r.scenario for r in rl])
+    return comparison_table([r.observations() for r in rl], names, base.reps, [r.scenario for r in rl], results=rl)
 
 
 def _empty(s: pd.DataFrame) -> dict:

@@ -20,6 +20,7 @@ which the group has no units is left out of its interval. Tau is one for all sce
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -76,17 +77,22 @@ def window_for(horizons, tau: float | None = None, cohort: tuple[float, float] |
     return tau, cohort_window(horizons, tau, cohort)
 
 
+@functools.lru_cache(maxsize=8)
 def resamples(reps: int, bootstrap: int = BOOTSTRAP) -> np.ndarray:
     """Replication multiplicities: row 0 all ones (the estimate), then the bootstrap rows.
 
     The rows depend on `reps` only, so two scenarios with the same replications get the same
-    resamples: their differences are paired.
+    resamples: their differences are paired. Drawn once per `reps` (a second at 1,000 replications)
+    and shared, so read-only.
     """
     ones = np.ones((1, reps))
     if reps < 2 or bootstrap < 1:
-        return ones
-    rng = np.random.default_rng([BOOT_KEY, reps])
-    return np.vstack([ones, rng.multinomial(reps, np.full(reps, 1.0 / reps), size=bootstrap).astype(np.float64)])
+        rows = ones
+    else:
+        rng = np.random.default_rng([BOOT_KEY, reps])
+        rows = np.vstack([ones, rng.multinomial(reps, np.full(reps, 1.0 / reps), size=bootstrap).astype(np.float64)])
+    rows.setflags(write=False)
+    return rows
 
 
 @dataclass

@@ -37,7 +37,7 @@ def vehicle_use(levels: pd.DataFrame, scenario, reps: int) -> pd.DataFrame:
     """
     rows = {}
     mine = series_starting(levels, "vehicle_")
-    by_series = {str(name): g for name, g in mine.groupby(mine["series"].astype(str), sort=False)}
+    by_series = {str(name): g for name, g in mine.groupby("series", observed=True, sort=False)}
     empty = mine.iloc[:0]
     for lid, leg in scenario.transport.legs.items():
         v = leg.vehicles
