@@ -176,14 +176,14 @@ def comparison_table(
     """
     horizons = [sc.horizon_days for sc in scenarios]
     tau, window = hl.window_for(horizons, tau, cohort)
-    if results is not None:  # each with `reps` replications: the same resamples, paired
+    if results is not None:  # each with `reps` replications, so on the same resamples: paired
         est = [r.estimates(tau, window) for r in results]
         delivered = [r.delivered_summary() for r in results]
-        return table(est, delivered, names, scenarios, head)
-    # One set of resamples for all, sized for the largest: the differences are then paired.
-    counts = hl.resamples(reps)
-    est = [hl.estimate(o["lots"], reps, tau, window, counts=counts) for o in obs]
-    delivered = [dlv.summary(dlv.per_rep(o["lots"]), reps) for o in obs]
+    else:
+        # One set of resamples for all, sized for the largest: the differences are then paired.
+        counts = hl.resamples(reps)
+        est = [hl.estimate(o["lots"], reps, tau, window, counts=counts) for o in obs]
+        delivered = [dlv.summary(dlv.per_rep(o["lots"]), reps) for o in obs]
     return table(est, delivered, names, scenarios, head)
 
 
