@@ -13,71 +13,63 @@ from array import array
 import numpy as np
 
 from .columns import EventLog, labels, raw_doubles, texts, whole_units
-from .phases import (  # re-exported: the parts and tables import the phase vocabulary from here
-    APPROVAL as APPROVAL,
+from .phases import (  # the phase vocabulary, re-exported (__all__): the parts import it from here
+    APPROVAL,
+    COORDINATION,
+    DONOR_PREP,
+    FUNDING,
+    HELD,
+    LINE_QUEUE,
+    LONG_LEAD,
+    MANUFACTURE,
+    MARK_BITS,
+    NODE_HANDLING,
+    NODE_QUEUE,
+    NOT_OFFERED,
+    PHASE_AT_HORIZON,
+    PHASE_COLUMNS,
+    PHASES,
+    TRANSIT,
+    TRANSIT_MODES,
+    UNSOURCED,
+    US_HANDLING,
+    WAITING_DEPARTURE,
+    phase_days,
+    rows_of,
 )
-from .phases import (
-    COORDINATION as COORDINATION,
-)
-from .phases import (
-    DONOR_PREP as DONOR_PREP,
-)
-from .phases import (
-    FUNDING as FUNDING,
-)
-from .phases import (
-    HELD as HELD,
-)
-from .phases import (
-    LINE_QUEUE as LINE_QUEUE,
-)
-from .phases import (
-    LONG_LEAD as LONG_LEAD,
-)
-from .phases import (
-    MANUFACTURE as MANUFACTURE,
-)
-from .phases import (
-    MARK_BITS as MARK_BITS,
-)
-from .phases import (
-    NODE_HANDLING as NODE_HANDLING,
-)
-from .phases import (
-    NODE_QUEUE as NODE_QUEUE,
-)
-from .phases import (
-    NOT_OFFERED as NOT_OFFERED,
-)
-from .phases import (
-    PHASE_AT_HORIZON as PHASE_AT_HORIZON,
-)
-from .phases import (
-    PHASE_COLUMNS as PHASE_COLUMNS,
-)
-from .phases import (
-    PHASES as PHASES,
-)
-from .phases import (
-    TRANSIT as TRANSIT,
-)
-from .phases import (
-    TRANSIT_MODES as TRANSIT_MODES,
-)
-from .phases import (
-    UNSOURCED as UNSOURCED,
-)
-from .phases import (
-    US_HANDLING as US_HANDLING,
-)
-from .phases import (
-    WAITING_DEPARTURE as WAITING_DEPARTURE,
-)
-from .phases import phase_days, rows_of
 from .vocabulary import LOST
 from .vocabulary import NOT_OFFERED as NOT_OFFERED_SOURCE
 
 NAN = math.nan
+
+__all__ = [
+    "BACKFILL_COLUMNS",
+    "DELIVERY_COLUMNS",
+    "EVENT_COLUMNS",
+    "LEVEL_COLUMNS",
+    "Lot",
+    "Recorder",
+    "APPROVAL",
+    "COORDINATION",
+    "DONOR_PREP",
+    "FUNDING",
+    "HELD",
+    "LINE_QUEUE",
+    "LONG_LEAD",
+    "MANUFACTURE",
+    "MARK_BITS",
+    "NODE_HANDLING",
+    "NODE_QUEUE",
+    "NOT_OFFERED",
+    "PHASE_AT_HORIZON",
+    "PHASE_COLUMNS",
+    "PHASES",
+    "TRANSIT",
+    "TRANSIT_MODES",
+    "UNSOURCED",
+    "US_HANDLING",
+    "WAITING_DEPARTURE",
+]
 
 DELIVERY_COLUMNS = [
     "lot_id",
