@@ -9,6 +9,7 @@ freed memory blocks, one each); see sim.model.run_replication.
 from __future__ import annotations
 
 from array import array
+from operator import attrgetter
 
 import numpy as np
 import pandas as pd
@@ -35,10 +36,22 @@ class Labels:
 def labels(values: list | np.ndarray) -> Labels:
     """Factorize a list of labels once (several times faster than building a Categorical from it)."""
     codes, uniques = pd.factorize(np.asarray(values, dtype=object))
-    return Labels(codes.astype(_code_type(len(uniques))), uniques)
+    return Labels(codes.astype(code_type(len(uniques))), uniques)
 
 
-def _code_type(n: int) -> type:
+def labels_of_codes(codes: np.ndarray, names: np.ndarray) -> Labels:
+    """`labels(names[codes])` without the column of objects: the codes renumbered in order of
+    first appearance, as factorizing the labels numbers them (distinct names, one per code)."""
+    if not len(codes):
+        return labels([])
+    values, first = np.unique(codes, return_index=True)
+    seen = values[np.argsort(first)]  # the codes in order of first appearance
+    renumber: np.ndarray = np.empty(int(values[-1] - values[0]) + 1, dtype=code_type(len(seen)))
+    renumber[seen - values[0]] = np.arange(len(seen))
+    return Labels(renumber[codes - values[0]], names[seen])
+
+
+def code_type(n: int) -> type:
     """The smallest integer type that numbers n labels: a column of a few labels, a byte a row."""
     return next(t for t in (np.int8, np.int16, np.int32, np.int64) if n <= np.iinfo(t).max)
 
@@ -112,5 +125,19 @@ def _coded(codes: array, names: _Codes) -> Labels:
     """A column of codes as Labels, the same as `labels` would make of the labels themselves."""
     uniques = np.empty(len(names), dtype=object)
     uniques[:] = list(names)
-    small = _code_type(len(uniques))
+    small = code_type(len(uniques))
     return Labels(np.frombuffer(codes, dtype=np.int32).astype(small) if len(codes) else np.empty(0, small), uniques)
+
+
+def day_field(index: str, width: int, k: int, doc: str) -> property:
+    """A day of a record kept in its owner's array of raw doubles (the record's `days`), at
+    width * <index attribute> + k: no float object per day (32 bytes each, millions of them)."""
+    at = attrgetter(index)
+
+    def get(self) -> float:
+        return self.days[width * at(self) + k]
+
+    def put(self, day: float) -> None:
+        self.days[width * at(self) + k] = day
+
+    return property(get, put, doc=doc)

@@ -14,7 +14,7 @@ from typing import get_args
 
 import numpy as np
 
-from .columns import Labels, labels
+from .columns import Labels, labels_of_codes
 from .scenario.schema import Leg as LegSpec
 from .vocabulary import NOT_OFFERED as NOT_OFFERED_SOURCE
 from .vocabulary import UNSOURCED as UNSOURCED_SOURCE
@@ -82,32 +82,26 @@ def phase_days(rec, cols: dict, coordinated: np.ndarray) -> dict:
     undelivered = np.isnan(delivered)
     end = np.where(undelivered, rec.horizon, delivered)
     at = np.full(rows, -1, dtype=np.int64)  # phase code at the horizon; -1: delivered
-    days: np.ndarray  # one contiguous row of days per phase
+    days = np.zeros((n_phases, rows))  # one contiguous row of days per phase
     if n:
-        code, start, pairs = marks_by_row(rec.marks, rec.inherits, cols["shipment_id"][:n])
-        spent = np.empty_like(start)  # a mark lasts until the next one; each lot's last, until its end
-        spent[:-1] = start[1:]
-        marked = pairs > 0
-        last = np.cumsum(pairs)[marked] - 1
-        spent[last] = end[:n][marked]
-        spent -= start
-        at[:n][marked] = code[last]
-        del start, last  # large temporaries (several per mark): free them before the next
-        code *= n
-        code += np.repeat(np.arange(n, dtype=np.int64), pairs)  # flat index: phase * n + lot
-        # The lots' days per phase are the table's own rows of days (no second matrix of them).
-        counted = np.bincount(code, weights=spent, minlength=n_phases * n).reshape(n_phases, n)
-        lot_days: np.ndarray = counted.astype(np.float64, copy=False)  # no marks at all: numpy counts in ints
-        del counted
-        del code, spent
-        if rows == n:
-            days = lot_days
-        else:
-            days = np.zeros((n_phases, rows))
-            days[:, :n] = lot_days
-        del lot_days
-    else:
-        days = np.zeros((n_phases, rows))
+        lot_end = end[:n]
+        # Block by block of lots: the temporaries (several arrays per mark) stay small, so a run
+        # of a million lots needs no extra few hundred MB here, beside its records (#17 item 4).
+        for lo, hi, code, start, pairs in marks_in_blocks(rec.marks, rec.inherits, cols["shipment_id"][:n]):
+            m = hi - lo
+            spent = np.empty_like(start)  # a mark lasts until the next one; each lot's last, until its end
+            spent[:-1] = start[1:]
+            marked = pairs > 0
+            last = np.cumsum(pairs)[marked] - 1
+            spent[last] = lot_end[lo:hi][marked]
+            spent -= start
+            at[lo:hi][marked] = code[last]
+            del start, last
+            code *= m
+            code += np.repeat(np.arange(m, dtype=np.int64), pairs)  # flat index: phase * m + lot
+            # The same sums, in the same order, as over all lots at once: one bin per (phase, lot).
+            days[:, lo:hi] = np.bincount(code, weights=spent, minlength=n_phases * m).reshape(n_phases, m)
+            del code, spent
     # Added to what the marks gave (nothing, for these three phases): a + b, as b + a, exactly.
     approved_at = np.where(np.isnan(approved), end, approved)
     funded_at = np.where(np.isnan(funded), end, funded)
@@ -129,8 +123,42 @@ def phase_days(rec, cols: dict, coordinated: np.ndarray) -> dict:
     at[~undelivered] = -1
     names = np.array([*PHASES, ""], dtype=object)  # code -1 picks ""
     out = {col: days[k] for k, col in enumerate(PHASE_COLUMNS)}
-    out[PHASE_AT_HORIZON] = labels(names[at])
+    out[PHASE_AT_HORIZON] = labels_of_codes(at, names)
     return out
+
+
+BLOCK_LOTS = 1 << 16  # lots whose marks phase_days takes at once (~30 MB of temporaries at 10 marks a lot)
+
+
+def marks_in_blocks(log: array, inherits: list, sids: np.ndarray, block: int | None = None):
+    """(lo, hi, codes, start days, marks per row) of rows lo..hi, block after block: what
+    `marks_by_row` gives for those rows. `sids`: the rows' shipment ids, in row order.
+
+    Most runs (no split, no loss: a row is its shipment id) are cut into blocks of `block` rows
+    (default BLOCK_LOTS),
+    each picked out of the log by its keys; any other run is one block.
+    """
+    n, block = len(sids), block or BLOCK_LOTS
+    raw = np.frombuffer(log, dtype=np.float64) if len(log) else np.empty(0)
+    keys = raw[0::2]  # exact integers as doubles: shipment_id << MARK_BITS | phase
+    top = int(keys.max()) >> MARK_BITS if keys.size else -1
+    if inherits or top >= n or not bool((sids == np.arange(n)).all()):
+        yield 0, n, *marks_by_row(log, inherits, sids)
+        return
+    for lo in range(0, n, block):
+        hi = min(n, lo + block)
+        # positions of this block's marks, in the order made
+        sel = np.flatnonzero((keys >= float(lo << MARK_BITS)) & (keys < float(hi << MARK_BITS)))
+        key = keys[sel].astype(np.int64)
+        owner = key >> MARK_BITS
+        order = np.argsort(owner, kind="stable")  # each lot's marks together, in order made
+        yield (
+            lo,
+            hi,
+            (key & ((1 << MARK_BITS) - 1))[order],
+            raw[1::2][sel[order]],
+            np.bincount(owner - lo, minlength=hi - lo),
+        )
 
 
 def marks_by_row(log: array, inherits: list, sids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

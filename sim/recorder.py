@@ -12,7 +12,7 @@ from array import array
 
 import numpy as np
 
-from .columns import EventLog, labels, raw_doubles, texts, whole_units
+from .columns import EventLog, day_field, labels, raw_doubles, texts, whole_units
 from .phases import (  # the phase vocabulary, re-exported (__all__): the parts import it from here
     APPROVAL,
     COORDINATION,
@@ -41,6 +41,7 @@ from .vocabulary import LOST
 from .vocabulary import NOT_OFFERED as NOT_OFFERED_SOURCE
 
 NAN = math.nan
+UNSET = (NAN, NAN, NAN)  # a new shipment's ready, shipped and delivered days
 
 __all__ = [
     "BACKFILL_COLUMNS",
@@ -124,14 +125,13 @@ class Lot:
         "donor",
         "origin",
         "route",
-        "ready_day",
-        "shipped_day",
-        "delivered_day",
-        "seq",
+        "days",
         "marks",
     )
 
-    def __init__(self, lot_id: int, request, item: str, qty: int, source: str, donor: str, origin: str, marks: array):
+    def __init__(
+        self, lot_id: int, request, item: str, qty: int, source: str, donor: str, origin: str, days: array, marks: array
+    ):
         self.lot_id = lot_id
         self.shipment_id = lot_id
         self.request = request
@@ -141,12 +141,16 @@ class Lot:
         self.donor = donor
         self.origin = origin
         self.route = ""
-        self.ready_day = NAN
-        self.shipped_day = NAN
-        self.delivered_day = NAN
+        # The recorder's days of every lot (Recorder.lot_days), three a shipment: a float object
+        # per day would cost 32 bytes each (~100 MB at 10^6 lots).
+        self.days = days
         # The recorder's one log of every lot's marks (Recorder.marks): an array per lot would cost
         # its header and spare room, ~200 bytes a lot more at 5 marks.
         self.marks = marks
+
+    ready_day = day_field("shipment_id", 3, 0, "When the lot was ready at its source (NaN: not yet).")
+    shipped_day = day_field("shipment_id", 3, 1, "When the lot left on its first leg (NaN: not yet).")
+    delivered_day = day_field("shipment_id", 3, 2, "When the lot reached Ukraine (NaN: not yet).")
 
     def enter(self, phase: int, day: float) -> None:
         """The lot enters `phase` (a code of PHASES) at `day`; it stays there until its next mark."""
@@ -170,6 +174,10 @@ class Recorder:
         # (shipment, from shipment, marks made before): a shipment whose history up to then is
         # another's (a split, a lot sourced again after a loss); see `inherit`.
         self.inherits: list[tuple[int, int, int]] = []
+        # Each shipment's ready, shipped and delivered days, at 3 * shipment_id (Lot.ready_day...).
+        self.lot_days = array("d")
+        # Each request's requested, approved, funded and coordinated days, at 4 * its seq (Request).
+        self.request_days = array("d")
         self.lost: list[Lot] = []  # lots lost in transit (Recorder.lose): event rows, never delivery rows
         self._events: EventLog | None = EventLog() if events else None
         self._loss_rows = EventLog()  # the loss events when the event log is off (a loss is always logged)
@@ -181,7 +189,8 @@ class Recorder:
 
     def new_lot(self, request, item, qty, source, donor="", origin="") -> Lot:
         """Register a lot; it is a delivery row from now on, delivered or not."""
-        lot = Lot(self._n_lots, request, item, qty, source, donor, origin, self.marks)
+        lot = Lot(self._n_lots, request, item, qty, source, donor, origin, self.lot_days, self.marks)
+        self.lot_days.extend(UNSET)
         sid = len(self.lots)
         lot.shipment_id = lot.lot_id if sid == lot.lot_id else sid  # one int object for both, most often
         self._n_lots += 1
@@ -193,7 +202,8 @@ class Recorder:
 
         It has been where the lot has been so far, so its phase marks so far are the lot's.
         """
-        part = Lot(lot.lot_id, lot.request, lot.item, qty, lot.source, lot.donor, lot.origin, self.marks)
+        part = Lot(lot.lot_id, lot.request, lot.item, qty, lot.source, lot.donor, lot.origin, self.lot_days, self.marks)
+        self.lot_days.extend(UNSET)
         part.shipment_id = len(self.lots)
         self.inherit(part, lot)
         lot.qty -= qty
@@ -219,7 +229,8 @@ class Recorder:
     def clear(self) -> None:
         """Let go of every record (the tables already built keep what they use)."""
         self.lots, self.backfills, self.pending_lines, self.lost = [], [], [], []
-        self.marks, self.inherits = array("d"), []
+        self.marks, self.inherits, self.lot_days = array("d"), [], array("d")
+        self.request_days = array("d")
         self._loss_rows = EventLog()
         self._n_lots = 0
         self.level_days, self.level_series, self.level_values = array("d"), [], array("d")
@@ -253,9 +264,13 @@ class Recorder:
         self.backfills.append(row)
         return row
 
-    def tables(self) -> dict[str, dict]:
+    def tables(self, release_marks: bool = False) -> dict[str, dict]:
         """Columns of every table, built once: numbers as numpy arrays, delivery labels as
         Labels (factorized once, for the invariants and the DataFrame alike), other labels as lists.
+
+        release_marks: free the marks log as soon as its days are columns, before the rest of the
+        tables is built beside the records (a big replication: ~160 bytes a lot). Tables built
+        again afterwards would find no marks, so only a caller that builds them once passes it.
 
         Each numeric column is filled in one pass over the records (np.fromiter): the records were
         made over the whole run and lie scattered in memory, so every extra pass costs cache misses.
@@ -269,10 +284,6 @@ class Recorder:
         n = len(lots)
         reqs = [lot.request for lot in lots]
         pending = self.pending_lines
-
-        def floats(values, extra=()):
-            arr = np.fromiter(values, dtype=np.float64, count=n)
-            return np.concatenate([arr, np.asarray(extra, dtype=np.float64)]) if pending else arr
 
         def ints(values, extra=()):
             arr = np.fromiter(values, dtype=np.int64, count=n)
@@ -289,16 +300,20 @@ class Recorder:
             "source": labels([lot.source for lot in lots] + [""] * len(pending)),
             "donor": labels([lot.donor for lot in lots] + [""] * len(pending)),
             "route": labels([lot.route for lot in lots] + [""] * len(pending)),
-            "requested_day": floats((r.requested_day for r in reqs), [r.requested_day for r, _, _ in pending]),
-            "approved_day": floats((r.approved_day for r in reqs), [r.approved_day for r, _, _ in pending]),
-            "funded_day": floats((r.funded_day for r in reqs), [r.funded_day for r, _, _ in pending]),
-            "ready_day": floats((lot.ready_day for lot in lots), never),
-            "shipped_day": floats((lot.shipped_day for lot in lots), never),
-            "delivered_day": floats((lot.delivered_day for lot in lots), never),
         }
+        # The rows' request days, taken by the request's seq (its place in request_days).
+        seqs = ints((r.seq for r in reqs), [r.seq for r, _, _ in pending])
+        days = raw_doubles(self.request_days).reshape(-1, 4)[seqs]
+        for k, col in enumerate(("requested_day", "approved_day", "funded_day")):
+            cols[col] = days[:, k].copy()
         # When each row's request was sourced (coordinated: after NSATU's step, or funded without one);
         # not a column of its own: the coordination phase is the gap between the two.
-        coordinated = floats((r.coordinated_day for r in reqs), [r.coordinated_day for r, _, _ in pending])
+        coordinated = days[:, 3].copy()
+        # The rows' days, taken by shipment id (the lots' own days, lost lots left out).
+        days = raw_doubles(self.lot_days).reshape(-1, 3)[cols["shipment_id"][:n]]
+        for k, col in enumerate(("ready_day", "shipped_day", "delivered_day")):
+            cols[col] = np.concatenate([days[:, k], never]) if pending else days[:, k].copy()
+        del days, seqs
         if n:
             # A line the availability check refused is never funded, though the rest of its request may be.
             refused = rows_of(cols["source"], NOT_OFFERED_SOURCE, n, n)
@@ -306,6 +321,8 @@ class Recorder:
                 cols["funded_day"][:n][refused] = NAN
                 coordinated[:n][refused] = NAN
         cols.update(phase_days(self, cols, coordinated))
+        if release_marks:
+            del self.marks[:]  # the one log every lot shares (Lot.marks): emptied, its memory freed
         return {
             "deliveries": cols,
             "events": (self._events if self._events is not None else self._loss_rows).columns(),

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-from pandas.api.types import union_categoricals
 
-from .columns import Labels, labels, whole_units
+from .columns import Labels, code_type, labels, whole_units
+from .memory import give_back_memory
 from .recorder import BACKFILL_COLUMNS, DELIVERY_COLUMNS, EVENT_COLUMNS, LEVEL_COLUMNS
 from .vocabulary import CONTRIBUTION, DONATED_VALUE, WITHDRAWAL
 
@@ -193,9 +193,10 @@ def with_stage_events(events: pd.DataFrame, deliveries: pd.DataFrame) -> pd.Data
 
     Built without a row-sized object column: every output row is first a pointer into the event
     log or into `deliveries` (and its stage), sorted by (rep, day) once, and each column is then
-    taken through it in its final dtype (categoricals as codes), one column at a time. At 10^6
-    lots that keeps the derivation near the size of the result (the frame of object columns it
-    replaces doubled a run's peak memory).
+    taken through it in its final dtype (categoricals as codes), one column at a time. Every
+    temporary the size of the result is dropped as soon as it is used, and lookups through small
+    codes go block by block (an int8 index would be widened to a full int64 copy), so at 10^6
+    lots the derivation needs little beyond the result itself (#17 item 4).
     """
     n_ev, n_del = len(events), len(deliveries)
     stage_rows, stage_days = [], []
@@ -207,66 +208,132 @@ def with_stage_events(events: pd.DataFrame, deliveries: pd.DataFrame) -> pd.Data
             rows = rows[~ids.duplicated().to_numpy()]
         stage_rows.append(rows)
         stage_days.append(day[rows])
+    del day, rows
+    if n_del >= BIG_TABLE:
+        give_back_memory()  # what finding each request's first row took, before the result is built
     sizes = [n_ev] + [len(r) for r in stage_rows]
     rep_d = deliveries["rep"].to_numpy()
     rep = np.concatenate([events["rep"].to_numpy(dtype=rep_d.dtype)] + [rep_d[r] for r in stage_rows])
     day = np.concatenate([events["day"].to_numpy(dtype=np.float64), *stage_days])
+    del stage_days
     order = np.lexsort((day, rep))  # stable: rows of one day stay in the order of the parts
     rep, day = rep[order], day[order]
     # Where each row comes from: `src` indexes the event log followed by deliveries; part 0 is the log.
     src = np.concatenate([np.arange(n_ev)] + [n_ev + r for r in stage_rows])[order]
+    del stage_rows
     part = np.repeat(np.arange(len(sizes), dtype=np.int8), sizes)[order]
     del order
-    request_level = np.array([False] + [per_request for _, _, per_request, _ in STAGES])[part]
-
-    def taken(ev_col, del_col):
-        # The event log's column and deliveries' one end to end, taken row by row (a small concat).
-        return pd.concat([ev_col, del_col], ignore_index=True).array.take(src)
-
-    lot_id = taken(events["lot_id"].astype("Int64"), deliveries["lot_id"].astype("Int64"))
-    lot_id[request_level] = pd.NA
-    qty = np.concatenate([events["qty"].to_numpy(dtype=np.float64), deliveries["qty"].to_numpy(dtype=np.float64)])
-    qty = qty[src]
-    qty[request_level] = np.nan
-    kinds = pd.Categorical([kind for kind, _, _, _ in STAGES])
-    kind = _cat_taken([events["kind"], kinds], np.where(part == 0, src, n_ev + part.astype(np.intp) - 1))
-    item = _cat_taken([events["item"], deliveries["item"]], src, request_level)
+    if n_del >= BIG_TABLE:
+        give_back_memory()  # the sort's temporaries
+    request_level = _lookup(np.array([False] + [per_request for _, _, per_request, _ in STAGES]), part)
+    from_log = part == 0
+    cols = {"rep": rep, "day": day}
+    # The largest column first, while the fewest others are held beside its temporaries.
+    cols["request_id"] = pd.concat([events["request_id"], deliveries["request_id"]], ignore_index=True).array.take(src)
+    ids = [t["lot_id"].astype("Int64") for t in (events, deliveries)]
+    missing = _take2(ids[0].isna().to_numpy(), ids[1].isna().to_numpy(), src)
+    missing |= request_level
+    ev_ids, del_ids = (i.to_numpy(dtype=np.int64, na_value=MISSING_ID) for i in ids)
+    values = _take2(ev_ids, del_ids, src)
+    cols["lot_id"] = pd.arrays.IntegerArray(values, missing)
+    del ids, missing, values, ev_ids, del_ids
+    cols["qty"] = _take2(events["qty"].to_numpy(dtype=np.float64), deliveries["qty"].to_numpy(dtype=np.float64), src)
+    cols["qty"][request_level] = np.nan
+    if n_del >= BIG_TABLE:
+        give_back_memory()  # the takes' temporaries, before the labels are taken beside the rest
+    cols["item"] = _cat_taken([events["item"], deliveries["item"]], lambda codes: _lookup(codes, src), request_level)
     # `where` of a lot stage is its source (ready) or its route (shipped, delivered): the route's
     # labels sit after the sources' in the joined column.
-    by_route = np.array([False] + [w == "route" for _, _, _, w in STAGES])[part]
-    where = _cat_taken(
-        [events["where"], deliveries["source"], deliveries["route"]], src + n_del * by_route, request_level
-    )
-    cols = {
-        "rep": rep,
-        "day": day,
-        "kind": kind,
-        "request_id": taken(events["request_id"], deliveries["request_id"]),
-        "lot_id": lot_id,
-        "item": item,
-        "qty": qty,
-        "where": where,
-    }
+    by_route = _lookup(np.array([False] + [w == "route" for _, _, _, w in STAGES]), part)
+
+    def where_codes(codes):
+        out = _lookup(codes, src)
+        out[by_route] = codes[src[by_route] + n_del]
+        return out
+
+    cols["where"] = _cat_taken([events["where"], deliveries["source"], deliveries["route"]], where_codes, request_level)
+    # A stage row's kind is its stage's: the stage labels sit after the log's kinds in the joined column.
+    kinds = pd.Categorical([kind for kind, _, _, _ in STAGES])
+
+    def kind_codes(codes):
+        out = np.empty(len(src), dtype=codes.dtype)
+        of_stage = codes[n_ev - 1 + np.arange(len(sizes))]  # part p > 0 -> row n_ev + p - 1
+        for a in range(0, len(src), BLOCK):
+            into, log = out[a : a + BLOCK], from_log[a : a + BLOCK]
+            into[log] = codes[src[a : a + BLOCK][log]]
+            into[~log] = of_stage[part[a : a + BLOCK][~log]]
+        return out
+
+    cols["kind"] = _cat_taken([events["kind"], kinds], kind_codes)
     if not len(rep):  # as a concat of empty parts types it
         cols["request_id"] = np.empty(0, dtype=object)
     return pd.DataFrame({c: cols[c] for c in events.columns}, copy=False)
 
 
-def _cat_taken(parts: list, rows: np.ndarray, missing: np.ndarray | None = None) -> pd.Categorical:
-    """Rows `rows` of the categorical columns `parts` end to end, NA where `missing`: the labels
-    used and only those, sorted (as a column of labels turned categorical has them)."""
-    joined = union_categoricals([p if isinstance(p, pd.Categorical) else pd.Categorical(p) for p in parts])
-    codes = joined.codes[rows]
+BLOCK = 1 << 20  # rows per block of a lookup through small codes
+BIG_TABLE = 100_000  # delivery rows from which the derivation hands its freed temporaries back
+
+
+def _lookup(table: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """table[codes] block by block: numpy widens a small-integer index to a full int64 copy first."""
+    out = np.empty(len(codes), dtype=table.dtype)
+    for a in range(0, len(codes), BLOCK):
+        out[a : a + BLOCK] = table[codes[a : a + BLOCK]]
+    return out
+
+
+def _take2(first: np.ndarray, second: np.ndarray, src: np.ndarray) -> np.ndarray:
+    """np.concatenate([first, second])[src], block by block, without the joined copy."""
+    n = len(first)
+    out = np.empty(len(src), dtype=np.result_type(first, second))
+    for a in range(0, len(src), BLOCK):
+        rows, into = src[a : a + BLOCK], out[a : a + BLOCK]
+        low = rows < n
+        into[low] = first[rows[low]]
+        high = ~low
+        into[high] = second[rows[high] - n]
+    return out
+
+
+def _joined_codes(parts: list) -> tuple[np.ndarray, np.ndarray]:
+    """The categorical columns `parts` end to end as (codes, labels): codes in the smallest type
+    (-1 missing), labels in order of first appearance (as union_categoricals, whose int64
+    recoding of every row this avoids)."""
+    cats = [p.array if isinstance(p, pd.Series) else p for p in parts]
+    cats = [c if isinstance(c, pd.Categorical) else pd.Categorical(c) for c in cats]
+    index: dict = {}
+    onto = [[index.setdefault(label, len(index)) for label in c.categories] for c in cats]
+    small = code_type(len(index) + 1)
+    out: np.ndarray = np.empty(sum(len(c) for c in cats), dtype=small)
+    at = 0
+    for c, codes in zip(cats, onto):
+        out[at : at + len(c)] = _lookup(np.array([*codes, -1], dtype=small), c.codes)  # -1 stays -1
+        at += len(c)
+    labels_ = np.empty(len(index), dtype=object)
+    labels_[:] = list(index)
+    return out, labels_
+
+
+def _cat_taken(parts: list, pick, missing: np.ndarray | None = None) -> pd.Categorical:
+    """Rows of the categorical columns `parts` end to end, NA where `missing`: the labels used and
+    only those, sorted (as a column of labels turned categorical has them). `pick(codes)`: the
+    rows' codes out of the joined column's (a new array, in the joined codes' small dtype)."""
+    joined, categories = _joined_codes(parts)
+    codes = pick(joined)
+    del joined
     if missing is not None:
         codes[missing] = -1
-    used = np.flatnonzero(np.bincount(codes[codes >= 0], minlength=len(joined.categories)))
-    names = joined.categories[used]
+    seen = np.zeros(len(categories) + 1, dtype=bool)  # the last flag: code -1 (missing)
+    for a in range(0, len(codes), BLOCK):  # block by block: bincount would widen the codes to int64
+        seen[codes[a : a + BLOCK]] = True
+    used = np.flatnonzero(seen[:-1])
+    names = categories[used]
     ranks = np.argsort(np.asarray(names, dtype=object), kind="stable")
-    recode = np.full(len(joined.categories) + 1, -1, dtype=np.int64)
+    recode = np.full(len(categories) + 1, -1, dtype=codes.dtype)
     recode[used[ranks]] = np.arange(len(used))
     # Categories as pandas infers them from the labels (object when there are none).
     cats = pd.Index(list(names[ranks])) if len(used) else pd.Index([], dtype=object)
-    return pd.Categorical.from_codes(recode[codes], cats)
+    return pd.Categorical.from_codes(_lookup(recode, codes), cats)
 
 
 LEDGER_KINDS = {CONTRIBUTION: 1.0, DONATED_VALUE: 1.0, WITHDRAWAL: -1.0}  # sign of each kind's amount

@@ -19,7 +19,8 @@ import pandas as pd
 from .. import metrics
 from ..errors import Problem, ScenarioError
 from ..executors import executor_workers
-from ..model import gc_paused, run_replication
+from ..memory import give_back_memory
+from ..model import BIG_REPLICATION, gc_paused, run_replication
 from ..results import Results
 from ..scenario.loader import load_scenario
 from ..scenario.schema import Scenario
@@ -39,7 +40,11 @@ def run_chunk_tables(
     """
     with gc_paused():  # until the records are columns again (see sim.model.gc_paused)
         per_rep = [(rep, run_replication(scenario, seed, rep, record_events, reference)) for rep in reps]
-        return {k: finish(k, table(k, [(rep, tables[k]) for rep, tables in per_rep]), scenario.start) for k in KINDS}
+        out = {k: finish(k, table(k, [(rep, tables[k]) for rep, tables in per_rep]), scenario.start) for k in KINDS}
+    if len(out["deliveries"]) >= BIG_REPLICATION:
+        del per_rep
+        give_back_memory()  # the records and the columns they became are gone: their pages too
+    return out
 
 
 def _chunk_results(scenario: Scenario, seed: int, reps: list[int], record_events: bool, reference: bool) -> Results:

@@ -122,7 +122,8 @@ class Model:
             for req in self.flow.waiting.values():
                 for item, qty in req.lines:
                     self.recorder.pending_lines.append((req, item, qty))
-            tables = self.recorder.tables()
+            # A big replication's tables are built once (its marks freed as soon as they are days).
+            tables = self.recorder.tables(release_marks=len(self.recorder.lots) >= BIG_REPLICATION)
             invariants.check(self, tables["deliveries"])
             return tables
 

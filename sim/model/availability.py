@@ -62,5 +62,5 @@ class AvailabilityCheck:
             self.rec.event(env.now, REFUSED, req.request_id, item=item, qty=qty, where=why)
             self.rec.new_lot(req, item, qty, NOT_OFFERED, "", "")
         gone = {(item, qty) for item, qty, _ in refused}
-        req.lines = [line for line in req.lines if line not in gone]
+        req.lines = tuple(line for line in req.lines if line not in gone)
         req.cost = sum(self.unit_cost[item] * qty for item, qty in req.lines)

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from ..columns import day_field
 from ..scenario.schema import Requests as RequestsSpec
 from ..streams import Choice
 from .context import Context
@@ -27,26 +28,33 @@ class Request:
         "rank",
         "lines",
         "cost",
-        "requested_day",
-        "approved_day",
-        "funded_day",
-        "coordinated_day",
+        "days",
         "funded_by",
         "skip_approval",
         "donor",
     )
 
-    def __init__(self, seq, request_id, priority, lines, cost, day, funded_by=(), skip_approval=False, donor=None):
+    # Its days in the recorder's request_days (four a request, at 4 * seq): no float object per day.
+    requested_day = day_field("seq", 4, 0, "When the request was made.")
+    approved_day = day_field("seq", 4, 1, "When it was approved (NaN: not yet).")
+    funded_day = day_field("seq", 4, 2, "When it was funded (NaN: not yet).")
+    coordinated_day = day_field(
+        "seq", 4, 3, "When it was sourced: after NSATU's coordination, or when funded without one."
+    )
+
+    def __init__(
+        self, seq, request_id, priority, lines, cost, day, days, funded_by=(), skip_approval=False, donor=None
+    ):
         self.seq = seq
         self.request_id = request_id
         self.priority = priority
         self.rank = RANK[priority]
-        self.lines = lines
+        self.lines = lines  # a tuple of (item, qty): a list would cost 16 bytes more a request
         self.cost = cost
-        self.requested_day = day
-        self.approved_day = math.nan
-        self.funded_day = math.nan
-        self.coordinated_day = math.nan  # sourced: after NSATU's coordination, or when funded without one
+        if len(days) != 4 * seq:
+            raise ValueError(f"request {request_id}: seq {seq} is not the next place in request_days")
+        self.days = days
+        days.extend((day, math.nan, math.nan, math.nan))
         self.funded_by = tuple(funded_by)
         self.skip_approval = skip_approval
         self.donor = donor
@@ -62,6 +70,7 @@ class Requests:
         self.requested: dict[str, int] = {}  # qty per item, for the conservation check
         self._seq = 0
         self._cost = unit_cost  # $M per unit of each item
+        self._days = ctx.recorder.request_days
         if spec.packages:
             env.task(self._packages())
         stream = spec.stream
@@ -79,7 +88,9 @@ class Requests:
         for item, qty in lines:
             cost += self._cost[item] * qty
             requested[item] = requested.get(item, 0) + qty
-        req = Request(self._seq, request_id, priority, lines, cost, self.env.now, funded_by, skip_approval, donor)
+        req = Request(
+            self._seq, request_id, priority, lines, cost, self.env.now, self._days, funded_by, skip_approval, donor
+        )
         self._seq += 1
         self.downstream(req)
 
@@ -94,7 +105,7 @@ class Requests:
             self._emit(
                 pkg.id,
                 pkg.priority,
-                [(ln.item, ln.qty) for ln in pkg.lines],
+                tuple((ln.item, ln.qty) for ln in pkg.lines),
                 pkg.funded_by,
                 pkg.skip_approval,
                 pkg.donor,
@@ -111,7 +122,7 @@ class Requests:
         fixed_qty = {i: max(1, int(round(q.fixed))) for i, q in self._qty.items() if q.fixed is not None}
         qty_of = {i: q.draw for i, q in self._qty.items()}
         # One line per request: _emit's work inlined (this loop runs once per request of the stream).
-        requested, unit_cost, downstream = self.requested, self._cost, self.downstream
+        requested, unit_cost, downstream, days = self.requested, self._cost, self.downstream, self._days
         while n < limit:
             t += gap()
             if t > end:
@@ -121,7 +132,9 @@ class Requests:
             qty = fixed_qty.get(item) or max(1, int(round(min(qty_of[item](), MAX_QTY))))
             n += 1
             requested[item] = requested.get(item, 0) + qty
-            req = Request(self._seq, f"R{n:07d}", pick_priority(), [(item, qty)], 0.0 + unit_cost[item] * qty, env.now)
+            req = Request(
+                self._seq, f"R{n:07d}", pick_priority(), ((item, qty),), 0.0 + unit_cost[item] * qty, env.now, days
+            )
             self._seq += 1
             downstream(req)
 
