@@ -135,8 +135,7 @@ def marks_in_blocks(log: array, inherits: list, sids: np.ndarray, block: int | N
     `marks_by_row` gives for those rows. `sids`: the rows' shipment ids, in row order.
 
     Most runs (no split, no loss: a row is its shipment id) are cut into blocks of `block` rows
-    (default BLOCK_LOTS),
-    each picked out of the log by its keys; any other run is one block.
+    (default BLOCK_LOTS), each picked out of the log by its keys; any other run is one block.
     """
     n, block = len(sids), block or BLOCK_LOTS
     raw = np.frombuffer(log, dtype=np.float64) if len(log) else np.empty(0)
@@ -173,34 +172,29 @@ def marks_by_row(log: array, inherits: list, sids: np.ndarray) -> tuple[np.ndarr
     raw = np.frombuffer(log, dtype=np.float64) if len(log) else np.empty(0)
     key = raw[0::2].astype(np.int64)
     owner = key >> MARK_BITS  # whose mark: a shipment id
-    size = max(int(owner.max()) + 1 if owner.size else 0, int(sids.max()) + 1)
-    if not inherits and size == n and bool((sids == np.arange(n)).all()):
-        # Most runs: no split, no loss, so a row is its shipment id and every mark is its row's own.
-        order = np.argsort(owner, kind="stable")
-        pairs = np.bincount(owner, minlength=n)
-    else:
-        row_of = np.full(size, -1, dtype=np.int64)  # a lost lot's marks belong to no row
-        row_of[sids] = np.arange(n)
-        pos = np.arange(len(owner))
-        grouped = np.argsort(owner, kind="stable")  # each shipment's marks, in order made
-        counts = np.bincount(owner, minlength=size)
-        ends = np.cumsum(counts)
-        starts = ends - counts
-        since = np.zeros(size, dtype=np.int64)  # a shipment's own marks before this were replaced
-        history: dict[int, np.ndarray] = {}
-        for child, parent, made in inherits:
-            own = grouped[starts[parent] : ends[parent]]
-            seq = np.concatenate([history.get(parent, pos[:0]), own[own >= since[parent]]])
-            history[child], since[child] = seq[seq < made], made
-        kept = (row_of[owner] >= 0) & (pos >= since[owner])
-        rows, at = [row_of[owner[kept]]], [pos[kept]]
-        for child, seq in history.items():
-            if row_of[child] >= 0:
-                rows.append(np.full(len(seq), row_of[child], dtype=np.int64))
-                at.append(seq)
-        row, where = np.concatenate(rows), np.concatenate(at)
-        sort = np.lexsort((where, row))
-        order, pairs = where[sort], np.bincount(row, minlength=n)
+    size = max(int(owner.max()) + 1 if owner.size else 0, int(sids.max()) + 1 if n else 0)
+    row_of = np.full(size, -1, dtype=np.int64)  # a lost lot's marks belong to no row
+    row_of[sids] = np.arange(n)
+    pos = np.arange(len(owner))
+    grouped = np.argsort(owner, kind="stable")  # each shipment's marks, in order made
+    counts = np.bincount(owner, minlength=size)
+    ends = np.cumsum(counts)
+    starts = ends - counts
+    since = np.zeros(size, dtype=np.int64)  # a shipment's own marks before this were replaced
+    history: dict[int, np.ndarray] = {}
+    for child, parent, made in inherits:
+        own = grouped[starts[parent] : ends[parent]]
+        seq = np.concatenate([history.get(parent, pos[:0]), own[own >= since[parent]]])
+        history[child], since[child] = seq[seq < made], made
+    kept = (row_of[owner] >= 0) & (pos >= since[owner])
+    rows, at = [row_of[owner[kept]]], [pos[kept]]
+    for child, seq in history.items():
+        if row_of[child] >= 0:
+            rows.append(np.full(len(seq), row_of[child], dtype=np.int64))
+            at.append(seq)
+    row, where = np.concatenate(rows), np.concatenate(at)
+    sort = np.lexsort((where, row))
+    order, pairs = where[sort], np.bincount(row, minlength=n)
     return (key & ((1 << MARK_BITS) - 1))[order], raw[1::2][order], pairs
 
 

@@ -241,13 +241,13 @@ def with_stage_events(events: pd.DataFrame, deliveries: pd.DataFrame) -> pd.Data
     cols["qty"][request_level] = np.nan
     if n_del >= BIG_TABLE:
         give_back_memory()  # the takes' temporaries, before the labels are taken beside the rest
-    cols["item"] = _cat_taken([events["item"], deliveries["item"]], lambda codes: _lookup(codes, src), request_level)
+    cols["item"] = _cat_taken([events["item"], deliveries["item"]], lambda codes: codes[src], request_level)
     # `where` of a lot stage is its source (ready) or its route (shipped, delivered): the route's
     # labels sit after the sources' in the joined column.
     by_route = _lookup(np.array([False] + [w == "route" for _, _, _, w in STAGES]), part)
 
     def where_codes(codes):
-        out = _lookup(codes, src)
+        out = codes[src]  # src is intp already: numpy takes through it without a copy
         out[by_route] = codes[src[by_route] + n_del]
         return out
 
