@@ -262,6 +262,50 @@ def test_a_call_that_returns_none_ends_the_task_and_a_negative_delay_is_refused(
         env.delay(-1.0)
 
 
+def _until_trace(env, until):
+    """What runs before env.run(until) returns: events at 1, 2 (ordinary and urgent), 3; and the clock then."""
+    log = []
+
+    def mark(name):
+        return lambda _ev: log.append((env.now, name))
+
+    for day, name in ((1.0, "at 1"), (2.0, "ordinary at 2"), (3.0, "at 3")):
+        ev = env.event()
+        ev._ok, ev._value = True, None
+        ev.callbacks.append(mark(name))
+        env.schedule(ev, delay=day)
+    urgent = env.event()
+    urgent._ok, urgent._value = True, None
+    urgent.callbacks.append(mark("urgent at 2, queued first"))
+    env.schedule(urgent, priority=simpy.core.URGENT, delay=2.0)
+    value = env.run(until=until(env))
+    return log, env.now, value
+
+
+@pytest.mark.parametrize("make_env", KERNELS)
+def test_run_until_stops_where_simpys_run_stops(make_env):
+    # By hand: SimPy queues its stop urgent at `until` after what is already queued, so the urgent
+    # event queued first at 2 runs, the ordinary one at 2 does not, and the clock reads 2.
+    want = ([(1.0, "at 1"), (2.0, "urgent at 2, queued first")], 2.0, None)
+    assert _until_trace(simpy.Environment(), lambda env: 2.0) == want
+    env = make_env()
+    assert _until_trace(env, lambda env: 2.0) == want
+    assert env.now == env._now == 2.0  # the fast kernel's clock attribute is SimPy's clock
+
+    # Until an event: it runs its own callbacks, then the run returns its value.
+    def at_one_and_a_half(env):
+        ev = env.event()
+        ev._ok, ev._value = True, "stopped"
+        env.schedule(ev, delay=1.5)
+        return ev
+
+    want = ([(1.0, "at 1")], 1.5, "stopped")
+    assert _until_trace(simpy.Environment(), at_one_and_a_half) == want
+    assert _until_trace(make_env(), at_one_and_a_half) == want
+    with pytest.raises(ValueError, match="greater than the current"):
+        env.run(until=1.0)
+
+
 # ---- the whole model on both kernels ----------------------------------------------------------
 
 SCENARIOS = sorted((REPO / "scenarios").glob("*.yaml")) + sorted((REPO / "tests/validation/scenarios").glob("*.yaml"))

@@ -44,7 +44,7 @@ class Flow:
         # Stages that do nothing for this request are skipped without building a generator:
         # this is the per-request hot path of large ensembles.
         if self._no_stages and not self.switch.any_closed:
-            req.approved_day = req.funded_day = req.coordinated_day = self.env.now
+            req.cleared(self.env.now)
             return self._source(req)
         if (
             self.approval.needed(req)
@@ -53,7 +53,7 @@ class Flow:
             or self.coordination is not None
         ):
             return self._stages(req)
-        req.approved_day = req.funded_day = req.coordinated_day = self.env.now
+        req.cleared(self.env.now)
         return self._source(req)
 
     def _stages(self, req):
@@ -128,8 +128,8 @@ class Flow:
                 rec.event(env.now, names.RELEASED, lot.request.request_id, lot.lot_id, lot.item, lot.qty)
         if self.transport.has_legs(lot):
             yield from self.transport.carry(lot)
+            lot.delivered_day = env.now
         else:
-            lot.shipped_day = env.now
-        lot.delivered_day = env.now
+            lot.arrived_where_made(env.now)
         if self.ukraine is not None:
             self.ukraine.receive(lot.item, lot.qty)
