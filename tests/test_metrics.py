@@ -286,3 +286,32 @@ def test_groups_must_name_items_of_the_catalogue():
     assert any(p.path == "groups.round.1" and "item 'nope' is not defined" in p.message for p in exc.value.problems)
     assert any(p.path == "groups.shell" and "is an item" in p.message for p in exc.value.problems)
     assert any(p.path == "groups.shell" and "listed twice" in p.message for p in exc.value.problems)
+
+
+def test_the_bootstrap_runs_numpys_blas_on_one_thread_and_gives_the_threads_back(monkeypatch):
+    """OpenBLAS's spare threads spin between the many small products of a bootstrap (~15% of the
+    report's CPU, measured): figures holds numpy's BLAS to one thread while it computes, and only then."""
+    from threadpoolctl import threadpool_info
+
+    from sim.metrics import survival
+
+    def blas_threads() -> list[int]:
+        # numpy's own (what `@` on arrays calls); scipy may load another, which figures does not use
+        return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas" and "numpy" in i["filepath"]]
+
+    before = blas_threads()
+    if not before or max(before) == 1:
+        pytest.skip("numpy's BLAS has one thread here already: nothing to hold")
+    seen = []
+    block = survival._block
+
+    def spy(*args):
+        seen.append(blas_threads())
+        return block(*args)
+
+    monkeypatch.setattr(survival, "_block", spy)
+    rng = np.random.default_rng(3)
+    s = Sample.of(rng.uniform(0, 50, 200), rng.random(200) < 0.9, np.ones(200), rng.integers(0, 5, 200))
+    figures(s, rng.multinomial(5, [0.2] * 5, size=30).astype(float), (0.5,), 40.0, (10.0,), grid=0.5)
+    assert seen and all(max(t) == 1 for t in seen)  # one thread while the blocks are computed
+    assert blas_threads() == before  # and the threads given back after
