@@ -31,9 +31,9 @@ Two kernels implement these calls and give the same order of events, ties includ
   leaves out what nobody here uses (the Process as an event, `active_process`, interrupts); a
   delay or a start is pushed onto SimPy's queue by hand, skipping Event.__init__ and the schedule
   call; its `run` is SimPy's step loop inlined, and its clock `now` a plain attribute. They run
-  for every wait of every lot, so this is where the engine's speed is, and the
-  reason these internals are used at all; they stay in this module as SimPy keeps its own
-  inlined internals inside the package that owns them.
+  for every wait of every lot, so this is where the engine's speed is, and the reason these
+  internals are used at all; they stay in this module as SimPy keeps its own inlined internals
+  inside the package that owns them.
 - `ReferenceKernel` (`sim.run(..., reference=True)`, `purlsim run --reference`): plain SimPy, a
   Process per task, Timeout, Event().succeed(). Upgrading SimPy means: run both, compare the
   tables (tests/test_kernel.py), and fix FastKernel where they differ.
