@@ -314,7 +314,10 @@ TABLES = ("deliveries", "event_log", "levels", "backfills")
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: f"{p.parent.parent.name}/{p.stem}")
 def test_the_reference_kernel_gives_identical_tables(path):
-    scenario = sim.load_scenario(path)
+    # The validation queues run for up to 73,000 days to pin a mean within 2%; identity between the
+    # kernels needs only their mechanics (queues built and drained, ties), which 4,000 days hold.
+    short = {"horizon_days": 4000} if path.parent.parent.name == "validation" else {}
+    scenario = sim.load_scenario(path, short)
     fast = sim.run(scenario, reps=2, seed=0)
     ref = sim.run(scenario, reps=2, seed=0, reference=True)
     assert len(fast.deliveries) > 0
