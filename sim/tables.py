@@ -219,8 +219,8 @@ def with_stage_events(events: pd.DataFrame, deliveries: pd.DataFrame) -> pd.Data
     order = np.lexsort((day, rep))  # stable: rows of one day stay in the order of the parts
     rep, day = rep[order], day[order]
     # Where each row comes from: `src` indexes the event log followed by deliveries; part 0 is the log.
-    # In 32 bits where the rows fit (they do below 10^9 lots): 40 MB less beside the result at 10^6
-    # lots; numpy widens each block's slice to intp as it takes through it.
+    # In 32 bits where the rows fit (up to ~3x10^8 lots at the mission's ~5 logged events a lot):
+    # 40 MB less beside the result at 10^6 lots; numpy widens each block's slice to intp as it takes.
     small = np.int32 if n_ev + 2 * n_del < 2**31 else np.intp
     src = np.concatenate([np.arange(n_ev, dtype=small)] + [(n_ev + r).astype(small) for r in stage_rows])[order]
     del stage_rows
