@@ -178,8 +178,14 @@ def write_results(results, directory: Path, extra: dict | None = None, csv: bool
     write_inputs(directory, results.scenario, results.overrides)
 
 
-def joined_part(df: pd.DataFrame, schema):
-    """One chunk's frame as a part of its joined Parquet table (`schema`, a pyarrow schema): how the join and the plots both read a chunk."""
-    import pyarrow as pa  # here, not at the top: commands that never join tables do not load pyarrow
+def read_joined(files, columns: list[str], filters, schema):
+    """The `columns` of chunk files, rows kept by `filters`, read with Arrow and cast to their joined `schema`.
 
-    return pa.Table.from_pandas(df, preserve_index=False).cast(schema)
+    How the join and the plots read a chunk: the arrays a round trip through pandas gives (as the
+    join was first written; tests/test_pngs.py checks it), at half the cost.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    target = pa.schema([schema.field(c) for c in columns])
+    return pa.concat_tables(pq.read_table(f, columns=columns, filters=filters).cast(target) for f in files)

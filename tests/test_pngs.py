@@ -220,14 +220,35 @@ def test_compare_plots_use_the_table_and_its_names(tmp_path, monkeypatch):
     assert [r.scenario.name for r in results] == ["stockpile_first", "copy"]
 
 
-def test_the_plots_read_from_the_chunks_the_frames_the_joined_tables_give(tmp_path):
-    # The workers draw a run's plots from its chunks before they are joined: every frame they read
-    # must be the joined files' own, down to categories and dtypes, also when the last plotted
-    # replication falls inside a chunk (max_reps=4 of chunks [0, 1, 2] and [3, 4]).
+def _through_pandas(df: pd.DataFrame, schema):
+    """A chunk's frame as part of its joined table, as the join was first written (the reference here)."""
+    import pyarrow as pa
+
+    return pa.Table.from_pandas(df, preserve_index=False).cast(schema)
+
+
+def _same_frames(a: pd.DataFrame, b: pd.DataFrame) -> None:
+    pd.testing.assert_frame_equal(a, b, check_exact=True)
+    for col in a.columns:
+        if isinstance(a[col].dtype, pd.CategoricalDtype):
+            assert list(a[col].cat.categories) == list(b[col].cat.categories), col
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in (REPO / "scenarios").glob("*.yaml")))
+def test_the_joined_tables_and_the_plots_read_from_the_chunks_are_the_frames_pandas_gives(tmp_path, name):
+    # The join and the plotting workers read chunks with Arrow (read_joined): the joined files
+    # must hold what each chunk's frame, cast to the joined schema, holds, and the frames the
+    # workers read from the chunks before the join must be the joined files' own, down to
+    # categories and dtypes. On every shipped scenario (their columns differ: no backfills,
+    # labels all missing in a chunk), and with the last plotted replication inside a chunk
+    # (max_reps=4 of chunks [0, 1, 2] and [3, 4]).
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     from sim.experiments import streamed
     from sim.experiments.ensemble import run_chunk_output
 
-    sc = sim.load_scenario(REPO / "scenarios" / "baseline_2025.yaml")
+    sc = sim.load_scenario(REPO / "scenarios" / f"{name}.yaml")
     partial = tmp_path / "partial"
     for i, reps in enumerate([[0, 1, 2], [3, 4]]):
         chunk = partial / "chunks" / f"{i:06d}"
@@ -238,9 +259,60 @@ def test_the_plots_read_from_the_chunks_the_frames_the_joined_tables_give(tmp_pa
     joined = tmp_path / "joined"
     joined.mkdir()
     streamed._combine(sources, joined)
+    for kind, (files, schema) in sources.items():
+        reference = pa.concat_tables(_through_pandas(pd.read_parquet(f), schema) for f in files)
+        _same_frames(pq.read_table(joined / f"{kind}.parquet").to_pandas(), reference.to_pandas())
     from_chunks = pngs.read_back(joined / "absent", sc, SEED, 5, max_reps=4, sources=sources)
     from_joined = pngs.read_back(joined, sc, SEED, 5, max_reps=4)
     assert from_chunks.reps == from_joined.reps == 4
     assert set(from_chunks.deliveries["rep"]) == {0, 1, 2, 3}
     for kind in ("deliveries", "event_log", "levels", "backfills"):
-        pd.testing.assert_frame_equal(getattr(from_chunks, kind), getattr(from_joined, kind))
+        _same_frames(getattr(from_chunks, kind), getattr(from_joined, kind))
+
+
+def test_chunks_read_with_arrow_give_the_arrays_of_the_join_through_pandas_when_their_types_differ(tmp_path):
+    # Chunks store a column as whatever its values made it: integers in one and floats in the
+    # next, labels as a category or as text, a column with no value at all, dates with none.
+    # read_joined must give the table each chunk's frame, cast to the joined schema, gives.
+    import pyarrow as pa
+
+    from sim.experiments import streamed
+    from sim.output import read_joined
+
+    chunks = [
+        pd.DataFrame(
+            {
+                "rep": [0, 1, 1],
+                "n": [1, 2, 3],
+                "item": pd.Categorical(["b", "a", "b"]),
+                "note": [None, None, None],
+                "day": pd.to_datetime(["2025-07-01", "2025-07-02", None]),
+            }
+        ),
+        pd.DataFrame(
+            {
+                "rep": [2, 3],
+                "n": [0.5, np.nan],
+                "item": ["c", None],
+                "note": ["x", None],
+                "day": pd.to_datetime([None, None]),
+            }
+        ),
+    ]
+    files = []
+    for i, df in enumerate(chunks):
+        files.append(tmp_path / f"{i}.parquet")
+        df.to_parquet(files[-1], index=False)
+    schema = streamed._unified_schema(files)
+    assert schema.field("n").type == pa.float64()  # the case is one where the types differ
+    cols, filters = ["rep", "n", "item", "note", "day"], [("rep", "<", 3)]
+    via_pandas = pa.concat_tables(
+        _through_pandas(pd.read_parquet(f, columns=cols, filters=filters), pa.schema([schema.field(c) for c in cols]))
+        for f in files
+    )
+    via_arrow = read_joined(files, cols, filters, schema)
+    assert via_arrow.schema.equals(via_pandas.schema, check_metadata=False)
+    assert via_arrow.equals(via_pandas)
+    a = via_arrow.to_pandas()
+    _same_frames(a, via_pandas.to_pandas())
+    assert list(a["item"].cat.categories) == ["a", "b", "c"] and a["rep"].tolist() == [0, 1, 1, 2]

@@ -233,10 +233,9 @@ def _combine(sources: Sources, directory: Path, csv: bool = False) -> None:
             writer = stack.enter_context(pq.ParquetWriter(directory / f"{kind}.parquet", schema))
             text = stack.enter_context(open(directory / f"{kind}.csv", "w", newline="")) if csv else None
             for i, f in enumerate(files):
-                df = pd.read_parquet(f)
-                writer.write_table(output.joined_part(df, schema))
+                writer.write_table(output.read_joined([f], schema.names, None, schema))
                 if text is not None:
-                    df.to_csv(text, header=(i == 0), index=False, date_format=CSV_DATE_FORMAT)
+                    pd.read_parquet(f).to_csv(text, header=(i == 0), index=False, date_format=CSV_DATE_FORMAT)
 
 
 def _summary_doc(scenario: Scenario, seed: int, reps: int, latency: pd.DataFrame, backfill: pd.DataFrame) -> dict:
