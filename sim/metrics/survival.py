@@ -81,11 +81,24 @@ def _curves(s: Sample, counts: np.ndarray):
     starts = np.flatnonzero(np.r_[True, s.time[1:] != s.time[:-1]])
     w = counts[:, s.rep] * s.weight  # each observation's weight in each resample
     leaving = np.add.reduceat(w, starts, axis=1)  # weight whose time is u_j
-    events = np.add.reduceat(w * s.event, starts, axis=1)
-    at_risk = w.sum(axis=1, keepdims=True) - (np.cumsum(leaving, axis=1) - leaving)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        hazard = np.where(at_risk > 0, events / at_risk, 0.0)
-    return s.time[starts], np.cumprod(1.0 - hazard, axis=1), leaving, events
+    total = w.sum(axis=1, keepdims=True)
+    w *= s.event  # the event weight (w is not needed as it was any more)
+    events = np.add.reduceat(w, starts, axis=1)
+    return s.time[starts], _product_limit(events, leaving, total), leaving, events
+
+
+def _product_limit(events: np.ndarray, leaving: np.ndarray, total: np.ndarray) -> np.ndarray:
+    """S of each resample (row) at each distinct time, from the weight leaving and the event weight
+    there: prod (1 - d/n), n the weight still at risk. In one array, reused step by step: these are
+    (resamples x times) and a bootstrap makes many, so temporaries would cost more than the arithmetic."""
+    s = np.cumsum(leaving, axis=1)
+    s -= leaving
+    np.subtract(total, s, out=s)  # at risk at each time
+    at_risk = s > 0
+    np.divide(events, s, out=s, where=at_risk)  # the hazard where anything is at risk, 0 elsewhere
+    s[~at_risk] = 0.0
+    np.subtract(1.0, s, out=s)
+    return np.cumprod(s, axis=1, out=s)
 
 
 def _grid_curves(pre, counts: np.ndarray):
@@ -93,10 +106,7 @@ def _grid_curves(pre, counts: np.ndarray):
     u, d, lv = pre
     # dense @ sparse, in C order as a dense product gives it (the RMST's product then sums alike)
     events, leaving = np.ascontiguousarray(counts @ d), np.ascontiguousarray(counts @ lv)
-    at_risk = leaving.sum(axis=1, keepdims=True) - (np.cumsum(leaving, axis=1) - leaving)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        hazard = np.where(at_risk > 0, events / at_risk, 0.0)
-    return u, np.cumprod(1.0 - hazard, axis=1), leaving, events
+    return u, _product_limit(events, leaving, leaving.sum(axis=1, keepdims=True)), leaving, events
 
 
 def _on_grid(s: Sample, reps: int, resolution: float):
