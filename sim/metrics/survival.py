@@ -82,7 +82,7 @@ def _curves(s: Sample, counts: np.ndarray):
     w = counts[:, s.rep] * s.weight  # each observation's weight in each resample
     leaving = np.add.reduceat(w, starts, axis=1)  # weight whose time is u_j
     total = w.sum(axis=1, keepdims=True)
-    w *= s.event  # the event weight (w is not needed as it was any more)
+    w *= s.event  # now each observation's event weight: its total weight is taken above
     events = np.add.reduceat(w, starts, axis=1)
     return s.time[starts], _product_limit(events, leaving, total), leaving, events
 
