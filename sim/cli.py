@@ -288,10 +288,12 @@ INTERRUPTED = 130  # the exit code of a run stopped by Ctrl-C (128 + SIGINT), as
 
 def main() -> None:
     """Console entry point: a user's mistake or a file-system failure is one line on stderr, never a traceback."""
+    from . import interrupts
     from .outdir import OutputExists, OutputRefused, os_reason
 
     try:
-        app(prog_name="purlsim")
+        with interrupts.recorded():
+            app(prog_name="purlsim")
     except SystemExit as exc:
         _last_words(None, exc.code)
     except KeyboardInterrupt:

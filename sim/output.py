@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from . import interrupts
 from .outdir import OutputExists  # noqa: F401 (raised here; defined there so the CLI catches it without pandas)
 
 MANIFEST = "manifest.json"
@@ -60,6 +61,7 @@ def staged_dir(out: Path, force: bool = False):
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
     try:
         yield tmp
+        interrupts.check()  # no finished output after a Ctrl-C, even one lost where it landed
         write_manifest(tmp)
         if out.exists():
             trash = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 import pandas as pd
 
-from .. import metrics
+from .. import interrupts, metrics
 from ..errors import Problem, ScenarioError
 from ..executors import executor_workers
 from ..memory import give_back_memory
@@ -100,7 +100,9 @@ def as_completed(
     """
     if executor is None:
         for i, (fn, args) in enumerate(calls):
+            interrupts.check()
             yield i, fn(*args)
+        interrupts.check()
         return
     window = window or 2 * executor_workers(executor)
     todo = iter(enumerate(calls))
@@ -121,7 +123,9 @@ def as_completed(
             finished = sorted((pending.pop(f), f) for f in done)
             top_up()  # keep the workers busy while the caller handles these
             for i, fut in finished:
+                interrupts.check()  # a Ctrl-C lost in a GC callback stops the run here, between results
                 yield i, fut.result()
+        interrupts.check()
     finally:
         for fut in pending:
             fut.cancel()
