@@ -111,6 +111,23 @@ def test_bootstrap_curves_on_the_grid_are_the_exact_curves_of_times_rounded_up_t
     np.testing.assert_allclose(grid.rmst, exact.rmst, rtol=1e-12)  # widths of grid days against rounded days
 
 
+def test_the_grid_matrices_hold_each_replications_weight_per_occupied_cell_by_hand():
+    """_on_grid on 5 observations in 3 replications, 0.5-day cells, written out by hand: a cell
+    with weight in no replication is left out, and a cell whose weight is all censored stores no
+    event entry (as a matrix made from a dense one would not)."""
+    from sim.metrics.survival import _on_grid
+
+    #          time  event  weight rep -> cell (time / 0.5 rounded up)
+    obs = [(0.2, True, 2.0, 0), (0.5, False, 1.0, 2), (0.4, True, 3.0, 0), (1.7, False, 4.0, 1), (2.0, True, 5.0, 2)]
+    time, event, weight, rep = (np.array(c) for c in zip(*obs))
+    cells, d, lv = _on_grid(Sample.of(time, event, weight, rep), 3, 0.5)
+    # cells 1 (0.2, 0.4, 0.5), 4 (1.7, 2.0); cells 0, 2 and 3 hold nothing
+    np.testing.assert_array_equal(cells, [0.5, 2.0])
+    np.testing.assert_array_equal(lv.toarray(), [[5.0, 0.0], [0.0, 4.0], [1.0, 5.0]])
+    np.testing.assert_array_equal(d.toarray(), [[5.0, 0.0], [0.0, 0.0], [0.0, 5.0]])
+    assert d.nnz == 2 and lv.nnz == 4
+
+
 def test_bootstrap_intervals_cover_the_true_median_and_rmst():
     # Exponential times to delivery (mean 10 d), censored at 15 d, 50 units in each of 30
     # replications: true median 10 ln 2, true RMST to 12 d 10 (1 - e^-1.2). Over 200 independent

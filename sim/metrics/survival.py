@@ -111,24 +111,29 @@ def _grid_curves(pre, counts: np.ndarray):
 
 def _on_grid(s: Sample, reps: int, resolution: float):
     """Per replication, event and total weight in each grid cell (times rounded up to the grid),
-    as sparse matrices (replications x cells).
+    as sparse matrices (replications x cells with weight).
 
     A replication has weight in few cells (under 2% of them in the shipped scenarios), so the
     products with a thousand resamples cost a pass over the non-zero cells, not over all: 10x
     faster than dense. Each sum is then taken in one fixed order, the same on every machine
     (a BLAS product's order depends on the CPU and its threads): exact for whole units, within
-    1e-15 relative of the dense product for values.
+    1e-15 relative of the dense product for values. The matrices are built from the occupied
+    (replication, cell) pairs alone: a dense one is reps x 20,000 cells, 160 MB to fill and scan.
     """
     from scipy.sparse import csc_matrix  # here, not at import: sim.metrics loads without scipy
 
     step = max(resolution, float(s.time.max()) / GRID_CELLS)
     cell = np.ceil(s.time / step - 1e-9).astype(np.int64)
     g = int(cell.max()) + 1
-    flat = s.rep * g + cell
-    d = np.bincount(flat, weights=s.weight * s.event, minlength=reps * g).reshape(reps, g)
-    lv = np.bincount(flat, weights=s.weight, minlength=reps * g).reshape(reps, g)
-    keep = lv.sum(axis=0) > 0  # empty cells change nothing in the product
-    return np.arange(g)[keep] * step, csc_matrix(d[:, keep]), csc_matrix(lv[:, keep])
+    pairs, where = np.unique(s.rep * g + cell, return_inverse=True)  # sorted by replication, then cell
+    # bincount adds each pair's observations in their order, as a dense bincount adds each cell's
+    lv = np.bincount(where, weights=s.weight)  # every weight is > 0, so every pair has weight
+    d = np.bincount(where, weights=s.weight * s.event)
+    cells, col = np.unique(pairs % g, return_inverse=True)  # the cells with weight, in time order
+    row = pairs // g
+    shape = (reps, cells.size)
+    hit = d != 0  # no stored zeros, as in a matrix made from a dense one
+    return cells * step, csc_matrix((d[hit], (row[hit], col[hit])), shape), csc_matrix((lv, (row, col)), shape)
 
 
 GRID = 0.1  # days: the bootstrap's curves are computed on this grid (the estimate on exact times)
